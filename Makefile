@@ -1,0 +1,59 @@
+# The two set-up commands: `make run` (portal with demo data) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app exchange
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench lint format install install-dev migrate seed worker cron clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+## Serve the portal on http://$(HOST):$(PORT)/ with demo data (SQLite, in-process jobs unless configured).
+run: seed
+	$(FLASK) serve --host $(HOST) --port $(PORT)
+
+## The whole suite (browser tests skip with a reason where Chromium is missing).
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmarks: write bench/results/*.json.
+bench: install-dev
+	$(BIN)/python -m bench
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Production-style processes (need REDIS_URL).
+worker: install
+	$(FLASK) worker
+
+cron: install
+	$(FLASK) cron
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

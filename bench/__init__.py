@@ -1,0 +1,30 @@
+"""Benchmarks. Each module is runnable (``python -m bench.<name>``) and writes bench/results/<name>.json.
+
+``python -m bench`` (``make bench``) runs every benchmark listed in ``BENCHMARKS``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# (module, default arguments) run by `make bench`, in order.
+BENCHMARKS: list[tuple[str, list[str]]] = []
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(usage / 1024 if sys.platform != "darwin" else usage / 1024 / 1024, 1)
+
+
+def write_result(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(payload, sort_keys=True))
+    return path

@@ -1,0 +1,87 @@
+"""Sign in, sign out, the account page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from exchange.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
+from exchange.extensions import db
+from exchange.i18n import is_valid_timezone
+from exchange.services import DomainError
+from exchange.services.accounts import authenticate, change_password
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(user) -> str:
+    return url_for("manage.dashboard") if user.is_manufacturer_user else url_for("portal.offers")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths; never an absolute URL (open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            db.session.rollback()
+            flash(_("E-mail or password is not correct."), "danger")
+            return render_template("auth/login.html", form=form), 401
+        db.session.commit()
+        login_user(user, remember=form.remember.data)
+        return redirect(_safe_next(request.args.get("next")) or home_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    prefs = PreferencesForm(prefix="prefs", obj=current_user)
+    password_form = ChangePasswordForm(prefix="pw")
+    if prefs.submit.data and prefs.validate_on_submit():
+        if prefs.timezone.data and not is_valid_timezone(prefs.timezone.data):
+            prefs.timezone.errors.append(_("Unknown time zone."))
+        else:
+            current_user.name = prefs.name.data
+            current_user.timezone = prefs.timezone.data or None
+            current_user.locale = prefs.locale.data or None
+            db.session.commit()
+            flash(_("Your preferences are saved."), "success")
+            return redirect(url_for("auth.account"))
+    if password_form.submit.data and password_form.validate_on_submit():
+        try:
+            change_password(
+                current_user, password_form.current_password.data, password_form.new_password.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            password_form.current_password.errors.append(error.message)
+        else:
+            db.session.commit()
+            # The nonce changed: every other session is over; keep this one.
+            login_user(current_user._get_current_object(), fresh=True)
+            flash(_("Your password is changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", prefs=prefs, password_form=password_form)

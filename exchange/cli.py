@@ -1,0 +1,230 @@
+"""Flask CLI commands: demo data, users and tokens, the worker, the cron, the outbox, serving."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from exchange.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_demo_command, worker_command, cron_command, serve_command):
+        app.cli.add_command(command)
+    for group in (jobs_cli, users_cli, tokens_cli):
+        app.cli.add_command(group)
+
+
+def _echo_json(payload: object) -> None:
+    click.echo(json.dumps(payload, default=str, sort_keys=False))
+
+
+# --- demo data -------------------------------------------------------------------------------------
+
+
+@click.command("seed-demo")
+@click.option("--partners", default=200, show_default=True)
+@click.option("--leads", default=2000, show_default=True)
+@with_appcontext
+def seed_demo_command(partners: int, leads: int) -> None:
+    """Create the demo data set (idempotent) and print the demo logins."""
+    from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+
+    created = seed_demo(partners=partners, leads=leads)
+    db.session.commit()
+    from exchange import jobs
+
+    jobs.drain(timeout=600)
+    click.echo("Demo data: " + ", ".join(f"{n} {what} created" for what, n in created.items()))
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login.email:<28} {login.role.value}")
+
+
+# --- users and tokens ------------------------------------------------------------------------------
+
+users_cli = AppGroup("users", help="Manage users.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--organisation", "slug", required=True, help="Organisation short name (slug).")
+@click.option(
+    "--role",
+    type=click.Choice(["manufacturer_admin", "channel_manager", "partner_admin", "partner_rep"]),
+    required=True,
+)
+@click.option("--name", required=True)
+@click.password_option()
+def create_user_command(email: str, slug: str, role: str, name: str, password: str) -> None:
+    from exchange.models import Organisation, Role
+    from exchange.services import DomainError
+    from exchange.services.accounts import create_user
+
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        raise click.ClickException(f"no organisation with short name {slug!r}")
+    try:
+        user = create_user(org, email=email, name=name, role=Role(role), password=password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"created {user.email} ({user.role.value}) in {org.name}")
+
+
+tokens_cli = AppGroup("tokens", help="API tokens.")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for (shown in the token list).")
+@click.option("--scope", type=click.Choice(["read", "read_write"]), default="read", show_default=True)
+def create_token_command(email: str, name: str, scope: str) -> None:
+    """Create an API token for EMAIL and print it once (only a hash is stored)."""
+    from exchange.auth import find_user_by_email
+    from exchange.auth.tokens import issue_token
+    from exchange.models import TokenScope
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email!r}")
+    issued = issue_token(user, name, TokenScope(scope))
+    db.session.commit()
+    click.echo(issued.plaintext)
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker_command(queues: str | None, burst: bool) -> None:
+    """Run an RQ worker (needs REDIS_URL). Without Redis, jobs run inside the web process."""
+    from rq import SimpleWorker
+
+    from exchange.jobs import QUEUES, backend
+    from exchange.jobs.backends import RQBackend
+
+    jobs_backend = backend()
+    if not isinstance(jobs_backend, RQBackend):
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process in the embedded default.")
+    names = [q.strip() for q in (queues or ",".join(QUEUES)).split(",") if q.strip()]
+    # SimpleWorker runs jobs in this process, which holds the app context and its connection pool
+    # (a forked work horse would inherit the pool's sockets).
+    worker = SimpleWorker(names, connection=jobs_backend.connection)
+    worker.work(burst=burst)
+
+
+@click.command("cron")
+@with_appcontext
+def cron_command() -> None:
+    """Run the periodic jobs: RQ's cron scheduler with REDIS_URL, the in-process timer without."""
+    from exchange.jobs import PERIODIC_JOBS, backend
+    from exchange.jobs.backends import RQBackend
+
+    jobs_backend = backend()
+    for job in PERIODIC_JOBS:
+        click.echo(f"  {job.name:<28} {f'every {job.interval}s' if job.interval else job.cron}")
+    if isinstance(jobs_backend, RQBackend):
+        from exchange.jobs.schedule import build_rq_cron
+
+        build_rq_cron(jobs_backend.connection).start()
+    else:
+        import time
+
+        from exchange.jobs import start_embedded_scheduler
+
+        start_embedded_scheduler(current_app._get_current_object())
+        while True:  # the timer runs in a daemon thread; keep the process alive
+            time.sleep(3600)
+
+
+jobs_cli = AppGroup("jobs", help="Inspect and hand over background jobs.")
+
+
+@jobs_cli.command("list")
+@click.option(
+    "--status", type=click.Choice(["pending", "enqueued", "running", "done", "failed"]), default=None
+)
+@click.option("--limit", default=50, show_default=True)
+def list_jobs_command(status: str | None, limit: int) -> None:
+    """Print recent jobs as JSON lines (newest first)."""
+    from exchange.models import JobStatus, OutboxJob
+
+    query = sa.select(OutboxJob).order_by(OutboxJob.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxJob.status == JobStatus(status))
+    for job in db.session.scalars(query):
+        _echo_json(
+            {
+                "id": job.id,
+                "task": job.task,
+                "args": job.args,
+                "status": job.status.value,
+                "attempts": job.attempts,
+                "created_at": job.created_at,
+                "finished_at": job.finished_at,
+                "error": (job.last_error or "").strip().splitlines()[-1:] or None,
+            }
+        )
+
+
+@jobs_cli.command("relay")
+def relay_command() -> None:
+    """Hand over jobs waiting in the outbox (and wait for in-process ones to finish)."""
+    from exchange.jobs import drain, relay_outbox
+
+    summary = relay_outbox()
+    drain(timeout=600)
+    _echo_json(summary)
+
+
+@jobs_cli.command("retry")
+@click.argument("job_id", type=int)
+def retry_command(job_id: int) -> None:
+    """Give a failed job another round of attempts."""
+    from exchange import clock
+    from exchange.models import JobStatus, OutboxJob
+
+    job = db.session.get(OutboxJob, job_id)
+    if job is None:
+        raise click.ClickException(f"no job {job_id}")
+    if job.status != JobStatus.FAILED:
+        raise click.ClickException(f"job {job_id} is {job.status.value}, not failed")
+    job.status = JobStatus.PENDING
+    job.max_attempts = job.attempts + current_app.config["JOBS_MAX_ATTEMPTS"]
+    job.run_after = clock.now()
+    db.session.commit()
+    click.echo(f"job {job_id} is pending again")
+
+
+# --- serving ---------------------------------------------------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Serve the portal for local use (threaded dev server, in-process jobs and timer)."""
+    from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD
+    from exchange.jobs import start_embedded_scheduler
+
+    app = current_app._get_current_object()
+    start_embedded_scheduler(app)
+    click.echo(f"\n  Lead Exchange on http://{host}:{port}/")
+    click.echo(f"  Demo logins (password: {DEMO_PASSWORD}):")
+    for login in DEMO_LOGINS:
+        click.echo(f"    {login.email:<28} {login.role.value}")
+    click.echo("")
+    sys.stdout.flush()
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

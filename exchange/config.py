@@ -1,0 +1,149 @@
+"""Configuration: defaults, then ``instance/config.py``, then the environment, then overrides.
+
+Nothing here runs at import time; :func:`load_config` is called by the app factory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (for example: production without a secret key)."""
+
+
+class Defaults:
+    # "development" (the embedded default) or "production"
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # None: SQLite file in the instance folder
+    REDIS_URL: str | None = None  # None: embedded mode, jobs run in-process
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    SESSION_PROTECTION = "strong"
+
+    # Forms
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a wall clock
+    WTF_CSRF_ENABLED = True
+
+    # UI
+    BOOTSTRAP_SERVE_LOCAL = True
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "de")
+
+    # Jobs
+    JOBS_QUEUE_DEFAULT = "default"
+    JOBS_MAX_ATTEMPTS = 5
+    JOBS_RETRY_BASE_SECONDS = 10
+    JOBS_STALE_SECONDS = 600  # an enqueued/running job older than this is handed over again
+    EMBEDDED_SCHEDULER = True  # the in-process timer for periodic jobs when REDIS_URL is unset
+
+    # E-mail
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "Lead Exchange <no-reply@localhost>"
+
+    # REST API / OpenAPI
+    API_TITLE = "Lead Exchange API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+            }
+        },
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+    }
+    PAGE_SIZE = 25
+
+
+# Environment variables read by the factory, with the config key they set.
+ENVIRONMENT_VARIABLES = {
+    "EXCHANGE_ENV": "ENV_NAME",
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "DATABASE_URL",
+    "REDIS_URL": "REDIS_URL",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_USE_TLS": "MAIL_USE_TLS",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_FROM": "MAIL_FROM",
+}
+
+
+def _coerce(value: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int) and not isinstance(current, bool):
+        return int(value)
+    return value
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config``: defaults < instance/config.py < environment < overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, key in ENVIRONMENT_VARIABLES.items():
+        value = os.environ.get(variable)
+        if value not in (None, ""):
+            app.config[key] = _coerce(value, app.config.get(key))
+    # Any other EXCHANGE_<KEY>=value (values parsed as JSON when they can be)
+    app.config.from_prefixed_env("EXCHANGE")
+    if overrides:
+        app.config.update(overrides)
+
+    production = app.config["ENV_NAME"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError("SECRET_KEY must be set when EXCHANGE_ENV=production.")
+        app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'exchange.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _local_secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder so sessions survive restarts on one machine."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

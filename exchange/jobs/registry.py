@@ -1,0 +1,52 @@
+"""Which jobs exist, declared as data (Redash's ``tasks/schedule.py``).
+
+``TASKS`` maps a job name to the function that runs it (``module:function``, imported when the job
+runs, so this module imports nothing of the domain). Job arguments are ids and plain values.
+``PERIODIC_JOBS`` lists what runs on a clock: RQ's cron in production, the in-process timer in the
+embedded default.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+QUEUE_DEFAULT = "default"
+QUEUE_MATCHING = "matching"
+QUEUE_NOTIFY = "notify"
+QUEUES = (QUEUE_DEFAULT, QUEUE_MATCHING, QUEUE_NOTIFY)
+
+TASKS: dict[str, str] = {
+    "jobs.relay": "exchange.jobs.outbox:relay_outbox",
+    "jobs.prune": "exchange.jobs.outbox:prune_finished",
+}
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str  # a key of TASKS
+    interval: int | None = None  # seconds
+    cron: str | None = None  # crontab expression, UTC
+    queue: str = QUEUE_DEFAULT
+
+    def __post_init__(self) -> None:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError(f"{self.name}: give exactly one of interval or cron")
+
+
+PERIODIC_JOBS: list[PeriodicJob] = [
+    # Hand over jobs that waited in the outbox (queue down at commit time, retries that are due).
+    PeriodicJob("jobs.relay", interval=30),
+    PeriodicJob("jobs.prune", cron="17 3 * * *"),
+]
+
+
+def resolve_task(name: str) -> Callable[..., Any]:
+    try:
+        target = TASKS[name]
+    except KeyError:
+        raise LookupError(f"unknown job {name!r}") from None
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)

@@ -1,0 +1,95 @@
+"""Offers (one lead x one partner, with its score and explanation) and claims."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange import clock
+from exchange.models.base import Base, StrEnum, TimestampMixin
+from exchange.models.enums import ClaimStatus, ContactChannel, DeclineReason, OfferState
+from exchange.models.lead import Lead
+from exchange.models.organisation import Organisation
+
+
+class Offer(TimestampMixin, Base):
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.UniqueConstraint("lead_id", "partner_id"),
+        # A partner's pull list: its open offers, best score first.
+        sa.Index("ix_offers_partner_state_score", "partner_id", "state", "score"),
+        # Due claim windows and reminders for the SLA sweep.
+        sa.Index("ix_offers_state_claim_deadline", "state", "claim_deadline"),
+        sa.Index("ix_offers_lead_state", "lead_id", "state"),
+        sa.Index("ix_offers_manufacturer_state", "manufacturer_id", "state"),
+        sa.CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    # Denormalised from the lead so tenant-scoped offer queries need no join.
+    manufacturer_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+
+    score: Mapped[float]
+    components: Mapped[dict[str, Any]] = mapped_column(default=dict)  # component -> value in [0, 1]
+    explanation: Mapped[str | None] = mapped_column(sa.String(300))  # the one-line "why"
+    rank: Mapped[int]
+    wave: Mapped[int]  # 1..waves; waves + 1 is the open pool
+    state: Mapped[OfferState] = mapped_column(StrEnum(OfferState), default=OfferState.PENDING)
+    visible_from: Mapped[datetime | None]
+    claim_deadline: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the 75 % reminder went out
+    first_shown_at: Mapped[datetime | None]  # first time the partner's list showed it
+    closed_at: Mapped[datetime | None]
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(StrEnum(DeclineReason))
+    decline_text: Mapped[str | None] = mapped_column(sa.String(500))
+
+    lead: Mapped[Lead] = relationship()
+    partner: Mapped[Organisation] = relationship(foreign_keys=[partner_id])
+
+
+class Claim(TimestampMixin, Base):
+    """A partner's claim on a lead. At most one active claim per lead (a partial unique index)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        sa.Index(
+            "uq_claims_one_active_per_lead",
+            "lead_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
+        sa.Index("ix_claims_partner_status", "partner_id", "status"),
+        sa.Index("ix_claims_status_first_contact_deadline", "status", "first_contact_deadline"),
+        sa.Index("ix_claims_status_next_update_deadline", "status", "next_update_deadline"),
+        sa.Index("ix_claims_lead", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"))
+    offer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offers.id", ondelete="SET NULL"))
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    manufacturer_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    status: Mapped[ClaimStatus] = mapped_column(StrEnum(ClaimStatus), default=ClaimStatus.ACTIVE)
+    claimed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    first_contact_deadline: Mapped[datetime | None]
+    first_contact_at: Mapped[datetime | None]
+    first_contact_channel: Mapped[ContactChannel | None] = mapped_column(StrEnum(ContactChannel))
+    first_contact_reminded_at: Mapped[datetime | None]
+    next_update_deadline: Mapped[datetime | None]
+    last_update_at: Mapped[datetime | None]
+    update_reminded_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    lead: Mapped[Lead] = relationship()
+    offer: Mapped[Offer | None] = relationship()
+    partner: Mapped[Organisation] = relationship(foreign_keys=[partner_id])

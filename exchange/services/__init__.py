@@ -1,0 +1,23 @@
+"""Domain services. They take explicit arguments, flush but never commit, and raise
+:class:`DomainError` subclasses that views map to a flash message or an HTTP status."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action. ``status`` is the HTTP status an API should use."""
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409

@@ -1,0 +1,34 @@
+"""What manufacturers and their channel managers use, under ``/manage`` (and the API under ``/api/v1``).
+
+Thin views: validate input, load a tenant-scoped object or 404, call one domain service, commit,
+render or redirect. Every view here requires a manufacturer role.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from exchange.auth import require_roles
+from exchange.models import Role
+from exchange.models.enums import MANUFACTURER_ROLES
+from exchange.web import NavItem
+
+bp = Blueprint("manage", __name__, template_folder="templates")
+
+ADMIN_ONLY = frozenset({Role.MANUFACTURER_ADMIN})
+
+NAV = [
+    NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
+    NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
+    NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
+    NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
+]
+
+
+@bp.before_request
+def _manufacturer_roles_only() -> None:
+    require_roles(MANUFACTURER_ROLES)
+
+
+from manufacturer_admin import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,33 @@
+"""What partners use, under ``/portal`` (and the partner API under ``/api/v1/partner``).
+
+Thin views over the domain services. A partner sees only offers made to it, and a lead's contact
+details only once it has claimed that lead.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from exchange.auth import require_roles
+from exchange.models import Role
+from exchange.models.enums import PARTNER_ROLES
+from exchange.web import NavItem
+
+bp = Blueprint("portal", __name__, template_folder="templates")
+
+ADMIN_ONLY = frozenset({Role.PARTNER_ADMIN})
+
+NAV = [
+    NavItem("portal.offers", _l("Offers"), PARTNER_ROLES),
+    NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
+    NavItem("portal.team", _l("Team"), ADMIN_ONLY),
+]
+
+
+@bp.before_request
+def _partner_roles_only() -> None:
+    require_roles(PARTNER_ROLES)
+
+
+from portal import views  # noqa: E402,F401  (registers the routes)

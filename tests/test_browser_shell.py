@@ -1,0 +1,65 @@
+"""In a real browser: each demo role signs in, sees its own navigation, is refused the other area."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange.extensions import db
+from exchange.models import Role
+from tests import factories as f
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def people(app):
+    maker = f.manufacturer("Acme Pumps")
+    partner = f.partner(maker, "Bavaria Systems")
+    users = {
+        "maker": f.user(maker, Role.MANUFACTURER_ADMIN, email="boss@acme.test"),
+        "rep": f.user(partner, Role.PARTNER_REP, email="rep@bavaria.test"),
+    }
+    f.lead(maker, company_name="Visible Lead Co")
+    db.session.commit()
+    return users
+
+
+def _sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, people):
+    _sign_in(page, live_server, "boss@acme.test")
+    page.wait_for_url(f"{live_server}/manage/")
+    assert page.get_by_test_id("lead-count").inner_text() == "1"
+    assert page.get_by_role("link", name="Programme settings").is_visible()
+    page.get_by_role("link", name="Leads", exact=True).click()
+    assert page.get_by_role("link", name="Visible Lead Co").is_visible()
+    response = page.goto(f"{live_server}/portal/")
+    assert response.status == 403
+    page.goto(f"{live_server}/manage/")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server}/login")
+    assert page.get_by_text("You are signed out").is_visible()
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_partner_rep_signs_in_and_is_refused_the_back_office(page, live_server, people):
+    _sign_in(page, live_server, "rep@bavaria.test")
+    page.wait_for_url(f"{live_server}/portal/")
+    assert page.get_by_test_id("whoami").inner_text().startswith("User")
+    assert page.get_by_role("link", name="Team").count() == 0  # reps do not manage the team
+    assert page.goto(f"{live_server}/manage/").status == 403
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_wrong_password_shows_an_error(page, live_server, people):
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill("boss@acme.test")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_text("E-mail or password is not correct").is_visible()
