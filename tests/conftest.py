@@ -232,3 +232,14 @@ def browser_type_launch_args(browser_type_launch_args):  # overrides pytest-play
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium); .ci/run installs it")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A local SMTP server the app sends to (``MAIL_SERVER`` pointed at it)."""
+    from tests.smtp_server import SMTPServer
+
+    server = SMTPServer().start()
+    app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port, MAIL_USE_TLS=False, MAIL_USERNAME=None)
+    yield server
+    server.stop()

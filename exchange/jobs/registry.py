@@ -21,6 +21,7 @@ QUEUES = (QUEUE_DEFAULT, QUEUE_MATCHING, QUEUE_NOTIFY)
 TASKS: dict[str, str] = {
     "jobs.relay": "exchange.jobs.outbox:relay_outbox",
     "jobs.prune": "exchange.jobs.outbox:prune_finished",
+    "mail.send": "exchange.mail:send_mail",
 }
 
 
