@@ -13,7 +13,7 @@ from flask import Flask
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI commands."""
-    from exchange import auth, cli, database, i18n, jobs, web
+    from exchange import auth, cli, database, i18n, jobs, labels, web
     from exchange.api import init_api
     from exchange.config import load_config
     from exchange.extensions import bootstrap, csrf, migrate
@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     jobs.init_app(app)
     web.init_app(app)
+    labels.init_app(app)
 
     # Blueprints, listed explicitly: partner portal, manufacturer back office, REST API.
     from manufacturer_admin import bp as manage_bp

@@ -20,6 +20,7 @@ ADMIN_ONLY = frozenset({Role.PARTNER_ADMIN})
 
 NAV = [
     NavItem("portal.offers", _l("Offers"), PARTNER_ROLES),
+    NavItem("portal.my_leads", _l("My leads"), PARTNER_ROLES),
     NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
     NavItem("portal.team", _l("Team"), ADMIN_ONLY),
 ]
@@ -30,4 +31,4 @@ def _partner_roles_only() -> None:
     require_roles(PARTNER_ROLES)
 
 
-from portal import views  # noqa: E402,F401  (registers the routes)
+from portal import leads, offers, views  # noqa: E402,F401  (registers the routes)

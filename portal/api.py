@@ -1,33 +1,198 @@
-"""The partner side of the REST API."""
+"""The partner side of the REST API: the pull list, claim, decline, and working claimed leads."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import abort
 
 from exchange.api import api_blueprint
-from exchange.models import Offer, OfferState
+from exchange.extensions import db
+from exchange.models import Claim, ClaimStatus, Offer
 from exchange.models.enums import PARTNER_ROLES
-from exchange.schemas import PageArgsSchema, paginate
-from exchange.tenancy import current_org, scoped
-from portal.schemas import OfferPageSchema
+from exchange.schemas import paginate
+from exchange.services import DomainError
+from exchange.services import claims as claim_service
+from exchange.services.pull_list import PullFilters, mark_shown, pull_list
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from portal.schemas import (
+    ClaimListArgsSchema,
+    ClaimPageSchema,
+    ClaimSchema,
+    ContactSchema,
+    DeclineSchema,
+    NoteSchema,
+    OfferFilterSchema,
+    OfferPageSchema,
+    PartnerOfferSchema,
+    ReturnSchema,
+    StatusSchema,
+)
 
 offers_blp = api_blueprint(
-    "api_partner_offers", __name__, "/api/v1/partner/offers", "A partner's offers", roles=PARTNER_ROLES
+    "api_partner_offers",
+    __name__,
+    "/api/v1/partner/offers",
+    "A partner's offers: the pull list, claim, decline",
+    roles=PARTNER_ROLES,
 )
+leads_blp = api_blueprint(
+    "api_partner_leads", __name__, "/api/v1/partner/leads", "A partner's claimed leads", roles=PARTNER_ROLES
+)
+
+
+def _domain_call(action):
+    """Run a domain action and commit, or answer with its status and a per-field error."""
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        abort(
+            error.status,
+            message=error.message,
+            **({"errors": {"json": {error.field: [error.message]}}} if error.field else {}),
+        )
+    db.session.commit()
+    return result
 
 
 @offers_blp.route("")
 class Offers(MethodView):
-    @offers_blp.arguments(PageArgsSchema, location="query")
+    @offers_blp.arguments(OfferFilterSchema, location="query")
     @offers_blp.response(200, OfferPageSchema)
-    @offers_blp.doc(summary="The offers open to this partner now, best first")
+    @offers_blp.doc(
+        summary="The offers open to this partner now, best first",
+        description="Sorted by score, then temperature (hot first), then freshness. No contact details.",
+    )
     def get(self, args):
-        query = (
-            scoped(Offer, current_org())
-            .where(Offer.state == OfferState.OPEN)
-            .order_by(Offer.score.desc(), Offer.id)
+        filters = PullFilters(
+            temperature=args["temperature"],
+            product_line_id=args["product_line"],
+            country=args["country"],
+            region=args["region"],
+            min_value=args["min_value"],
+            max_value=args["max_value"],
         )
+        page = paginate(pull_list(current_org().id, filters), args["page"], args["per_page"])
+        mark_shown(page["items"])
+        db.session.commit()
+        return page
+
+
+@offers_blp.route("/<int:offer_id>")
+class OfferResource(MethodView):
+    @offers_blp.response(200, PartnerOfferSchema)
+    @offers_blp.doc(summary="One offer (no contact details)")
+    def get(self, offer_id: int):
+        return get_scoped_or_404(Offer, offer_id, current_org())
+
+
+@offers_blp.route("/<int:offer_id>/claim")
+class ClaimOffer(MethodView):
+    @offers_blp.response(201, ClaimSchema)
+    @offers_blp.alt_response(409, description="Another partner claimed the lead first, or the window closed")
+    @offers_blp.alt_response(422, description="At capacity, or first contacts overdue")
+    @offers_blp.doc(summary="Claim the lead (first valid claim wins); the answer carries the contact details")
+    def post(self, offer_id: int):
+        offer = get_scoped_or_404(Offer, offer_id, current_org())
+        return _domain_call(lambda: claim_service.claim_offer(current_user, offer))
+
+
+@offers_blp.route("/<int:offer_id>/decline")
+class DeclineOffer(MethodView):
+    @offers_blp.arguments(DeclineSchema)
+    @offers_blp.response(200, PartnerOfferSchema)
+    @offers_blp.doc(summary="Decline with a reason; you are excluded from this lead")
+    def post(self, data, offer_id: int):
+        offer = get_scoped_or_404(Offer, offer_id, current_org())
+        _domain_call(lambda: claim_service.decline_offer(current_user, offer, data["reason"], data["text"]))
+        return offer
+
+
+@leads_blp.route("")
+class ClaimedLeads(MethodView):
+    @leads_blp.arguments(ClaimListArgsSchema, location="query")
+    @leads_blp.response(200, ClaimPageSchema)
+    @leads_blp.doc(summary="Claimed leads (active by default)")
+    def get(self, args):
+        query = scoped(Claim, current_org()).order_by(Claim.claimed_at.desc(), Claim.id.desc())
+        if args["status"] == "active":
+            query = query.where(Claim.status == ClaimStatus.ACTIVE)
         return paginate(query, args["page"], args["per_page"])
 
 
-API_BLUEPRINTS = [offers_blp]
+def _claim(claim_id: int) -> Claim:
+    return get_scoped_or_404(Claim, claim_id, current_org())
+
+
+@leads_blp.route("/<int:claim_id>")
+class ClaimedLead(MethodView):
+    @leads_blp.response(200, ClaimSchema)
+    @leads_blp.doc(summary="A claimed lead with its contact details (reading them is recorded)")
+    def get(self, claim_id: int):
+        claim = _claim(claim_id)
+        if claim.status not in (ClaimStatus.RETURNED, ClaimStatus.REVOKED):
+            claim_service.record_contact_view(current_user, claim)
+            db.session.commit()
+        return claim
+
+
+@leads_blp.route("/<int:claim_id>/contacts")
+class Contacts(MethodView):
+    @leads_blp.arguments(ContactSchema)
+    @leads_blp.response(201, ClaimSchema)
+    @leads_blp.doc(summary="Log a contact (the first one stops the first-contact clock)")
+    def post(self, data, claim_id: int):
+        claim = _claim(claim_id)
+        _domain_call(
+            lambda: claim_service.log_contact(current_user, claim, data["channel"], data["at"], data["note"])
+        )
+        return claim
+
+
+@leads_blp.route("/<int:claim_id>/status")
+class Status(MethodView):
+    @leads_blp.arguments(StatusSchema)
+    @leads_blp.response(200, ClaimSchema)
+    @leads_blp.doc(
+        summary="Move the lead on: contacted, meeting, qualified, proposal, won (amount), lost (reason)"
+    )
+    def post(self, data, claim_id: int):
+        claim = _claim(claim_id)
+        _domain_call(
+            lambda: claim_service.update_status(
+                current_user,
+                claim,
+                data["status"],
+                amount=data["amount"],
+                currency=data["currency"],
+                reason=data["reason"],
+                note=data["note"],
+            )
+        )
+        return claim
+
+
+@leads_blp.route("/<int:claim_id>/notes")
+class Notes(MethodView):
+    @leads_blp.arguments(NoteSchema)
+    @leads_blp.response(201, ClaimSchema)
+    @leads_blp.doc(summary="Add a note")
+    def post(self, data, claim_id: int):
+        claim = _claim(claim_id)
+        _domain_call(lambda: claim_service.add_note(current_user, claim, data["text"]))
+        return claim
+
+
+@leads_blp.route("/<int:claim_id>/return")
+class Return(MethodView):
+    @leads_blp.arguments(ReturnSchema)
+    @leads_blp.response(200, ClaimSchema)
+    @leads_blp.doc(summary="Return the lead to the manufacturer with a reason")
+    def post(self, data, claim_id: int):
+        claim = _claim(claim_id)
+        _domain_call(lambda: claim_service.return_lead(current_user, claim, data["reason"]))
+        return claim
+
+
+API_BLUEPRINTS = [offers_blp, leads_blp]

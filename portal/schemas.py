@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from exchange.schemas import page_schema
+from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
+from exchange.schemas import PageArgsSchema, page_schema
 
 
 class LeadTeaserSchema(ma.Schema):
@@ -17,10 +18,12 @@ class LeadTeaserSchema(ma.Schema):
     employees = ma.fields.Integer(allow_none=True)
     country = ma.fields.String(allow_none=True)
     region = ma.fields.String(allow_none=True)
+    product_line_id = ma.fields.Integer(allow_none=True)
     product_interest = ma.fields.Method("_product_interest", allow_none=True)
     estimated_value = ma.fields.Decimal(as_string=True, allow_none=True)
     currency = ma.fields.String()
     temperature = ma.fields.String()
+    published_at = ma.fields.DateTime(allow_none=True)
 
     def _product_interest(self, lead):
         return lead.product_line.name if lead.product_line else lead.product_interest
@@ -29,11 +32,106 @@ class LeadTeaserSchema(ma.Schema):
 class PartnerOfferSchema(ma.Schema):
     id = ma.fields.Integer()
     score = ma.fields.Float()
-    explanation = ma.fields.String(allow_none=True)
+    components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    explanation = ma.fields.Method("_why")
     wave = ma.fields.Integer()
     state = ma.fields.String()
+    visible_from = ma.fields.DateTime(allow_none=True)
     claim_deadline = ma.fields.DateTime(allow_none=True)
     lead = ma.fields.Nested(LeadTeaserSchema)
 
+    def _why(self, offer):
+        from exchange.explain import why
+
+        return why(offer)
+
 
 OfferPageSchema = page_schema(PartnerOfferSchema, "OfferPageSchema")
+
+
+class OfferFilterSchema(PageArgsSchema):
+    temperature = ma.fields.Enum(Temperature, by_value=True, load_default=None)
+    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
+    region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    min_value = ma.fields.Decimal(load_default=None, validate=ma.validate.Range(min=0))
+    max_value = ma.fields.Decimal(load_default=None, validate=ma.validate.Range(min=0))
+
+
+class DeclineSchema(ma.Schema):
+    reason = ma.fields.Enum(DeclineReason, by_value=True, required=True)
+    text = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
+
+
+class ClaimedLeadSchema(LeadTeaserSchema):
+    """After the claim: who to call."""
+
+    company_name = ma.fields.String()
+    website = ma.fields.String(allow_none=True)
+    contact_first_name = ma.fields.String(allow_none=True)
+    contact_last_name = ma.fields.String(allow_none=True)
+    contact_title = ma.fields.String(allow_none=True)
+    contact_email = ma.fields.String(allow_none=True)
+    contact_phone = ma.fields.String(allow_none=True)
+    street = ma.fields.String(allow_none=True)
+    city = ma.fields.String(allow_none=True)
+    postal_code = ma.fields.String(allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    won_amount = ma.fields.Decimal(as_string=True, allow_none=True)
+    won_currency = ma.fields.String(allow_none=True)
+    lost_reason = ma.fields.String(allow_none=True)
+
+
+class ClaimSchema(ma.Schema):
+    id = ma.fields.Integer()
+    offer_id = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+    claimed_at = ma.fields.DateTime()
+    assigned_to_id = ma.fields.Integer(allow_none=True)
+    first_contact_deadline = ma.fields.DateTime(allow_none=True)
+    first_contact_at = ma.fields.DateTime(allow_none=True)
+    next_update_deadline = ma.fields.DateTime(allow_none=True)
+    ended_at = ma.fields.DateTime(allow_none=True)
+    end_reason = ma.fields.String(allow_none=True)
+    lead = ma.fields.Method("_lead")
+
+    def _lead(self, claim):
+        # Contact details only while the claim is this partner's (active or closed by it).
+        from exchange.models import ClaimStatus
+
+        schema = (
+            ClaimedLeadSchema()
+            if claim.status != ClaimStatus.RETURNED and claim.status != ClaimStatus.REVOKED
+            else LeadTeaserSchema()
+        )
+        return schema.dump(claim.lead)
+
+
+ClaimPageSchema = page_schema(ClaimSchema, "ClaimPageSchema")
+
+
+class ClaimListArgsSchema(PageArgsSchema):
+    status = ma.fields.String(load_default="active", validate=ma.validate.OneOf(["active", "all"]))
+
+
+class ContactSchema(ma.Schema):
+    channel = ma.fields.Enum(ContactChannel, by_value=True, required=True)
+    at = ma.fields.AwareDateTime(load_default=None, default_timezone=None)
+    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
+
+
+class StatusSchema(ma.Schema):
+    status = ma.fields.Enum(LeadStatus, by_value=True, required=True)
+    amount = ma.fields.Decimal(load_default=None, validate=ma.validate.Range(min=0))
+    currency = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=3))
+    reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=300))
+    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
+
+
+class ReturnSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class NoteSchema(ma.Schema):
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))

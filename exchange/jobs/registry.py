@@ -22,6 +22,8 @@ TASKS: dict[str, str] = {
     "jobs.relay": "exchange.jobs.outbox:relay_outbox",
     "jobs.prune": "exchange.jobs.outbox:prune_finished",
     "mail.send": "exchange.mail:send_mail",
+    "partners.responsiveness": "exchange.services.responsiveness:recompute",
+    "partners.responsiveness_all": "exchange.services.responsiveness:recompute_all",
 }
 
 
@@ -41,6 +43,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Hand over jobs that waited in the outbox (queue down at commit time, retries that are due).
     PeriodicJob("jobs.relay", interval=30),
     PeriodicJob("jobs.prune", cron="17 3 * * *"),
+    # Nightly: every partner's responsiveness figures, then a re-rank of offers nobody has seen yet.
+    PeriodicJob("partners.responsiveness_all", cron="40 2 * * *"),
 ]
 
 

@@ -98,6 +98,9 @@ class Lead(TimestampMixin, Base):
     status: Mapped[LeadStatus] = mapped_column(StrEnum(LeadStatus), default=LeadStatus.DRAFT)
     published_at: Mapped[datetime | None]
     current_wave: Mapped[int] = mapped_column(default=0)  # 0 = no wave yet
+    # What the last matching run found: eligible count and why the others were not eligible.
+    match_summary: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    matched_at: Mapped[datetime | None]
     # SLA values the lead was published under (policies may change later; the lead keeps these).
     sla_terms: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     claimed_partner_id: Mapped[int | None] = mapped_column(

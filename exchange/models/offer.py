@@ -13,6 +13,7 @@ from exchange.models.base import Base, StrEnum, TimestampMixin
 from exchange.models.enums import ClaimStatus, ContactChannel, DeclineReason, OfferState
 from exchange.models.lead import Lead
 from exchange.models.organisation import Organisation
+from exchange.models.user import User
 
 
 class Offer(TimestampMixin, Base):
@@ -23,6 +24,7 @@ class Offer(TimestampMixin, Base):
         sa.Index("ix_offers_partner_state_score", "partner_id", "state", "score"),
         # Due claim windows and reminders for the SLA sweep.
         sa.Index("ix_offers_state_claim_deadline", "state", "claim_deadline"),
+        sa.Index("ix_offers_state_remind_at", "state", "remind_at"),
         sa.Index("ix_offers_lead_state", "lead_id", "state"),
         sa.Index("ix_offers_manufacturer_state", "manufacturer_id", "state"),
         sa.CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
@@ -36,13 +38,17 @@ class Offer(TimestampMixin, Base):
 
     score: Mapped[float]
     components: Mapped[dict[str, Any]] = mapped_column(default=dict)  # component -> value in [0, 1]
-    explanation: Mapped[str | None] = mapped_column(sa.String(300))  # the one-line "why"
+    # The "why": reason codes with parameters from the matching engine, best first (rendered per
+    # viewer and language by exchange.explain), and that line rendered in English for the API.
+    reasons: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    explanation: Mapped[str | None] = mapped_column(sa.String(300))
     rank: Mapped[int]
     wave: Mapped[int]  # 1..waves; waves + 1 is the open pool
     state: Mapped[OfferState] = mapped_column(StrEnum(OfferState), default=OfferState.PENDING)
     visible_from: Mapped[datetime | None]
     claim_deadline: Mapped[datetime | None]
-    reminded_at: Mapped[datetime | None]  # the 75 % reminder went out
+    remind_at: Mapped[datetime | None]  # when the reminder is due (e.g. 75 % of the window)
+    reminded_at: Mapped[datetime | None]  # the reminder went out
     first_shown_at: Mapped[datetime | None]  # first time the partner's list showed it
     closed_at: Mapped[datetime | None]
     decline_reason: Mapped[DeclineReason | None] = mapped_column(StrEnum(DeclineReason))
@@ -67,6 +73,8 @@ class Claim(TimestampMixin, Base):
         sa.Index("ix_claims_partner_status", "partner_id", "status"),
         sa.Index("ix_claims_status_first_contact_deadline", "status", "first_contact_deadline"),
         sa.Index("ix_claims_status_next_update_deadline", "status", "next_update_deadline"),
+        sa.Index("ix_claims_status_first_contact_remind_at", "status", "first_contact_remind_at"),
+        sa.Index("ix_claims_status_next_update_remind_at", "status", "next_update_remind_at"),
         sa.Index("ix_claims_lead", "lead_id"),
     )
 
@@ -83,8 +91,10 @@ class Claim(TimestampMixin, Base):
     first_contact_deadline: Mapped[datetime | None]
     first_contact_at: Mapped[datetime | None]
     first_contact_channel: Mapped[ContactChannel | None] = mapped_column(StrEnum(ContactChannel))
+    first_contact_remind_at: Mapped[datetime | None]
     first_contact_reminded_at: Mapped[datetime | None]
     next_update_deadline: Mapped[datetime | None]
+    next_update_remind_at: Mapped[datetime | None]
     last_update_at: Mapped[datetime | None]
     update_reminded_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
@@ -93,3 +103,4 @@ class Claim(TimestampMixin, Base):
     lead: Mapped[Lead] = relationship()
     offer: Mapped[Offer | None] = relationship()
     partner: Mapped[Organisation] = relationship(foreign_keys=[partner_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])

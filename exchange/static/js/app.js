@@ -7,3 +7,20 @@
     }
   } catch (e) { /* old browser: times stay in UTC */ }
 })();
+
+// Countdowns: <span data-deadline="ISO-8601">…</span> shows the time left and turns red when overdue.
+(function () {
+  var labels = document.documentElement.dataset;
+  function render(el) {
+    var ms = Date.parse(el.dataset.deadline) - Date.now();
+    var overdue = ms <= 0;
+    var s = Math.floor(Math.abs(ms) / 1000);
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    var text = d > 0 ? d + "d " + h + "h" : h > 0 ? h + "h " + m + "m" : m + "m " + (s % 60) + "s";
+    el.textContent = overdue ? (labels.overdueLabel || "overdue") + " " + text : text + " " + (labels.leftLabel || "left");
+    el.classList.toggle("text-danger", overdue || ms < 15 * 60 * 1000);
+  }
+  function tick() { document.querySelectorAll("[data-deadline]").forEach(render); }
+  tick();
+  setInterval(tick, 1000);
+})();

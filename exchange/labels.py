@@ -1,0 +1,121 @@
+"""Display labels for the domain's vocabularies (translated), and the template helpers that use them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_currency
+from flask_babel import lazy_gettext as _l
+
+from exchange.models import ClaimStatus, Event, LeadStatus, OfferState, SizeBand, Temperature
+
+TEMPERATURE = {Temperature.HOT: _l("hot"), Temperature.WARM: _l("warm"), Temperature.COLD: _l("cold")}
+SIZE = {
+    SizeBand.MICRO: _l("micro (<10)"),
+    SizeBand.SMALL: _l("small (10-49)"),
+    SizeBand.MEDIUM: _l("medium (50-249)"),
+    SizeBand.LARGE: _l("large (250+)"),
+}
+LEAD_STATUS = {
+    LeadStatus.DRAFT: _l("draft"),
+    LeadStatus.PUBLISHED: _l("published"),
+    LeadStatus.OFFERED: _l("offered"),
+    LeadStatus.CLAIMED: _l("claimed"),
+    LeadStatus.CONTACTED: _l("contacted"),
+    LeadStatus.MEETING: _l("meeting"),
+    LeadStatus.QUALIFIED: _l("qualified"),
+    LeadStatus.PROPOSAL: _l("proposal"),
+    LeadStatus.WON: _l("won"),
+    LeadStatus.LOST: _l("lost"),
+    LeadStatus.RETURNED: _l("returned"),
+    LeadStatus.UNCLAIMED: _l("unclaimed"),
+    LeadStatus.WITHDRAWN: _l("withdrawn"),
+}
+OFFER_STATE = {
+    OfferState.PENDING: _l("not yet visible"),
+    OfferState.OPEN: _l("open"),
+    OfferState.CLAIMED: _l("claimed by you"),
+    OfferState.TAKEN: _l("claimed by another partner"),
+    OfferState.DECLINED: _l("declined"),
+    OfferState.EXPIRED: _l("expired"),
+    OfferState.RECYCLED: _l("recycled"),
+    OfferState.RETURNED: _l("returned"),
+    OfferState.WITHDRAWN: _l("withdrawn"),
+}
+CLAIM_STATUS = {
+    ClaimStatus.ACTIVE: _l("active"),
+    ClaimStatus.WON: _l("won"),
+    ClaimStatus.LOST: _l("lost"),
+    ClaimStatus.RETURNED: _l("returned"),
+    ClaimStatus.REVOKED: _l("revoked after an SLA breach"),
+}
+CLOCKS = {
+    "claim": _l("Claim within"),
+    "first_contact": _l("First contact within"),
+    "next_update": _l("Next update within"),
+}
+EVENTS = {
+    "lead.created": _l("Lead created"),
+    "lead.published": _l("Published"),
+    "lead.offered": _l("Offered to wave 1"),
+    "lead.wave_advanced": _l("Offered to the next wave"),
+    "lead.pool_opened": _l("Offered to the open pool"),
+    "lead.unclaimed": _l("Returned to the manufacturer unclaimed"),
+    "lead.claimed": _l("Claimed"),
+    "offer.declined": _l("Declined"),
+    "lead.contacted": _l("First contact logged"),
+    "lead.contact_logged": _l("Contact logged"),
+    "lead.status_changed": _l("Status changed"),
+    "lead.status_confirmed": _l("Status confirmed"),
+    "lead.won": _l("Won"),
+    "lead.lost": _l("Lost"),
+    "lead.note_added": _l("Note"),
+    "lead.assigned": _l("Assigned"),
+    "lead.returned": _l("Returned"),
+    "lead.contact_viewed": _l("Contact details viewed"),
+    "sla.reminded": _l("SLA reminder sent"),
+    "sla.breached": _l("SLA breached"),
+    "lead.recycled": _l("Recycled to another partner"),
+    "lead.withdrawn": _l("Withdrawn"),
+}
+
+
+def _label(table: dict, value: Any) -> str:
+    if value is None:
+        return "–"
+    return str(table.get(value, value))
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    if amount is None:
+        return "–"
+    return format_currency(amount, currency or "EUR", format="¤#,##0", currency_digits=False)
+
+
+def event_label(event: Event) -> str:
+    text = str(EVENTS.get(event.type, event.type))
+    data = event.data or {}
+    details = [
+        str(data[key]) for key in ("to", "channel", "reason", "text", "amount", "note") if data.get(key)
+    ]
+    if event.type == "lead.status_changed" and data.get("to"):
+        details = [_label(LEAD_STATUS, LeadStatus(data["to"]))] + details[1:]
+    return f"{text}: {', '.join(details)}" if details else text
+
+
+def init_app(app: Flask) -> None:
+    from exchange.explain import why
+
+    app.jinja_env.globals.update(
+        temperature_label=lambda v: _label(TEMPERATURE, v),
+        size_label=lambda v: _label(SIZE, v),
+        lead_status_label=lambda v: _label(LEAD_STATUS, v),
+        offer_state_label=lambda v: _label(OFFER_STATE, v),
+        claim_status_label=lambda v: _label(CLAIM_STATUS, v),
+        clock_label=lambda v: _label(CLOCKS, v),
+        event_label=event_label,
+        money=money,
+        why=why,
+    )

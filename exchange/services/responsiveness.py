@@ -1,0 +1,130 @@
+"""A partner's responsiveness in one manufacturer's programme, from its own history.
+
+Recomputed after each transition that matters (claim, decline, first contact, return, close) and
+nightly for everyone, over a trailing window; stored on the enrollment and fed into matching, which
+smooths it toward the programme average while the history is thin.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from exchange import clock
+from exchange.extensions import db
+from exchange.models import Claim, ClaimStatus, Enrollment, Event, Offer, OfferState
+
+WINDOW_DAYS = 90
+RESOLVED_STATES = (
+    OfferState.CLAIMED,
+    OfferState.DECLINED,
+    OfferState.EXPIRED,
+    OfferState.RECYCLED,
+    OfferState.RETURNED,
+)
+
+
+def _minutes(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    array = np.asarray(values, dtype=float) / 60.0
+    return round(float(np.median(array)), 1), round(float(np.percentile(array, 90)), 1)
+
+
+def compute(partner_id: int, manufacturer_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """The figures for one partner in one programme over the last ``WINDOW_DAYS`` days."""
+    now = now or clock.now()
+    since = now - timedelta(days=WINDOW_DAYS)
+    offers = db.session.execute(
+        sa.select(Offer.state, Offer.visible_from, Offer.closed_at).where(
+            Offer.partner_id == partner_id,
+            Offer.manufacturer_id == manufacturer_id,
+            Offer.visible_from >= since,
+            Offer.state.in_(RESOLVED_STATES),
+        )
+    ).all()
+    resolved = len(offers)
+    claimed = [o for o in offers if o.state in (OfferState.CLAIMED, OfferState.RECYCLED, OfferState.RETURNED)]
+    declined = sum(1 for o in offers if o.state == OfferState.DECLINED)
+    claim_seconds = [
+        (o.closed_at - o.visible_from).total_seconds() for o in claimed if o.closed_at and o.visible_from
+    ]
+    claims = db.session.execute(
+        sa.select(Claim.status, Claim.claimed_at, Claim.first_contact_at, Claim.first_contact_deadline).where(
+            Claim.partner_id == partner_id,
+            Claim.manufacturer_id == manufacturer_id,
+            Claim.claimed_at >= since,
+        )
+    ).all()
+    contact_seconds = [
+        (c.first_contact_at - c.claimed_at).total_seconds() for c in claims if c.first_contact_at is not None
+    ]
+    # A first-contact clock is judged once it was met or its deadline passed.
+    judged = [c for c in claims if c.first_contact_at is not None or (c.first_contact_deadline or now) <= now]
+    met = [
+        c
+        for c in judged
+        if c.first_contact_at is not None
+        and (c.first_contact_deadline is None or c.first_contact_at <= c.first_contact_deadline)
+    ]
+    breaches = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Event)
+            .where(
+                Event.partner_id == partner_id,
+                Event.manufacturer_id == manufacturer_id,
+                Event.type == "sla.breached",
+                Event.occurred_at >= since,
+            )
+        )
+        or 0
+    )
+    returned = sum(1 for c in claims if c.status == ClaimStatus.RETURNED)
+    claim_median, claim_p90 = _minutes(claim_seconds)
+    contact_median, contact_p90 = _minutes(contact_seconds)
+    return {
+        "window_days": WINDOW_DAYS,
+        "offers": resolved,
+        "claims": len(claims),
+        "response_rate": round(len(claimed) / resolved, 4) if resolved else None,
+        "decline_rate": round(declined / resolved, 4) if resolved else None,
+        "claim_minutes_median": claim_median,
+        "claim_minutes_p90": claim_p90,
+        "contact_minutes_median": contact_median,
+        "contact_minutes_p90": contact_p90,
+        "sla_compliance": round(len(met) / len(judged), 4) if judged else None,
+        "breaches": breaches,
+        "return_rate": round(returned / len(claims), 4) if claims else None,
+    }
+
+
+def recompute(partner_id: int, manufacturer_id: int) -> dict[str, Any]:
+    """Job: refresh one enrollment's figures."""
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.partner_id == partner_id, Enrollment.manufacturer_id == manufacturer_id
+        )
+    )
+    if enrollment is None:
+        return {"skipped": "no enrollment"}
+    enrollment.responsiveness = compute(partner_id, manufacturer_id)
+    enrollment.responsiveness_updated_at = clock.now()
+    return enrollment.responsiveness
+
+
+def recompute_all() -> dict[str, int]:
+    """Nightly job: every enrollment, then a re-rank of offers nobody has seen yet."""
+    pairs = db.session.execute(sa.select(Enrollment.partner_id, Enrollment.manufacturer_id)).all()
+    for count, (partner_id, manufacturer_id) in enumerate(pairs, start=1):
+        recompute(partner_id, manufacturer_id)
+        if count % 200 == 0:
+            db.session.commit()
+    db.session.commit()
+    from exchange import jobs
+
+    jobs.enqueue("offers.rerank_unshown")
+    return {"enrollments": len(pairs)}

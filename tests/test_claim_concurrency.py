@@ -1,0 +1,59 @@
+"""Fifty partners claim one lead at the same moment over HTTP: exactly one wins, the rest get 409."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import requests
+import sqlalchemy as sa
+
+from exchange import clock
+from exchange.auth.tokens import issue_token
+from exchange.extensions import db
+from exchange.models import Claim, ClaimStatus, LeadStatus, OfferState, Role, TokenScope
+from tests import factories as f
+
+CLAIMANTS = 50
+
+
+def test_fifty_concurrent_claims_have_exactly_one_winner(app, live_server):
+    maker = f.manufacturer()
+    lead = f.lead(maker, status=LeadStatus.OFFERED, current_wave=4)
+    tokens = []
+    for n in range(CLAIMANTS):
+        partner = f.partner(maker, f"Racer {n}")
+        offer = f.offer(
+            lead, partner, claim_deadline=clock.now() + timedelta(hours=1), visible_from=clock.now()
+        )
+        rep = f.user(partner, Role.PARTNER_REP)
+        tokens.append((offer.id, issue_token(rep, "race", TokenScope.READ_WRITE).plaintext))
+    db.session.commit()
+
+    start = threading.Barrier(CLAIMANTS)
+
+    def claim(item):
+        offer_id, token = item
+        with requests.Session() as http:
+            start.wait()
+            response = http.post(
+                f"{live_server}/api/v1/partner/offers/{offer_id}/claim",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            )
+            return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=CLAIMANTS) as pool:
+        results = list(pool.map(claim, tokens))
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [409] * (CLAIMANTS - 1), results
+    losers = [body for status, body in results if status == 409]
+    assert all(body["message"] == "This lead has already been claimed." for body in losers)
+    db.session.expire_all()
+    claims = db.session.scalars(sa.select(Claim).where(Claim.lead_id == lead.id)).all()
+    assert [c.status for c in claims] == [ClaimStatus.ACTIVE]
+    states = db.session.scalars(sa.select(sa.text("state")).select_from(sa.table("offers"))).all()
+    assert sorted(states).count(OfferState.CLAIMED.value) == 1
+    assert sorted(states).count(OfferState.TAKEN.value) == CLAIMANTS - 1

@@ -1,0 +1,370 @@
+"""Claim (first valid claim wins), decline, work a claimed lead, return it; what partners may see."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from exchange import clock
+from exchange.auth.tokens import issue_token
+from exchange.extensions import db
+from exchange.models import (
+    Claim,
+    ClaimStatus,
+    ContactChannel,
+    DeclineReason,
+    Event,
+    Lead,
+    LeadStatus,
+    Offer,
+    OfferState,
+    Role,
+    TokenScope,
+)
+from exchange.services import Conflict, DomainError, NotAllowed
+from exchange.services import claims as service
+from exchange.services.waves import Candidate
+from tests import factories as f
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def market(app):
+    """A lead offered to two partners (wave 1), a third partner waiting for wave 2."""
+    maker = f.manufacturer()
+    a = f.partner(maker, "Alpha", capacity=2)
+    b = f.partner(maker, "Beta")
+    c = f.partner(maker, "Gamma")
+    users = {
+        "a_admin": f.user(a, Role.PARTNER_ADMIN),
+        "a_rep": f.user(a, Role.PARTNER_REP),
+        "b_rep": f.user(b, Role.PARTNER_REP),
+        "maker": f.user(maker, Role.MANUFACTURER_ADMIN),
+    }
+    lead = offered_lead(maker, [a, b])
+    db.session.commit()
+    return {"maker": maker, "a": a, "b": b, "c": c, "lead": lead, **users}
+
+
+def offered_lead(maker, partners, **overrides):
+    lead = f.lead(maker, status=LeadStatus.OFFERED, current_wave=1, **overrides)
+    for rank, partner in enumerate(partners, start=1):
+        f.offer(
+            lead,
+            partner,
+            rank=rank,
+            visible_from=clock.now(),
+            claim_deadline=clock.now() + timedelta(hours=4),
+            score=0.9 - rank / 10,
+        )
+    return lead
+
+
+def offer_of(lead, partner) -> Offer:
+    return db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == partner.id))
+
+
+def test_claim_takes_the_lead_and_closes_the_other_offers(market):
+    lead, a, b = market["lead"], market["a"], market["b"]
+    claim = service.claim_offer(market["a_rep"], offer_of(lead, a))
+    db.session.commit()
+    db.session.expire_all()
+    assert lead.status == LeadStatus.CLAIMED
+    assert lead.claimed_partner_id == a.id
+    assert offer_of(lead, a).state == OfferState.CLAIMED
+    assert offer_of(lead, b).state == OfferState.TAKEN
+    assert claim.status == ClaimStatus.ACTIVE
+    assert claim.first_contact_deadline > claim.claimed_at
+    assert claim.next_update_deadline > claim.claimed_at
+    types = db.session.scalars(sa.select(Event.type).where(Event.lead_id == lead.id)).all()
+    assert "lead.claimed" in types
+
+
+def test_second_claim_conflicts(market):
+    lead = market["lead"]
+    service.claim_offer(market["a_rep"], offer_of(lead, market["a"]))
+    db.session.commit()
+    with pytest.raises(Conflict, match="already been claimed"):
+        service.claim_offer(market["b_rep"], offer_of(lead, market["b"]))
+    db.session.rollback()
+
+
+def test_cannot_claim_another_partners_offer(market):
+    with pytest.raises(NotAllowed):
+        service.claim_offer(market["b_rep"], offer_of(market["lead"], market["a"]))
+
+
+def test_claim_window_closed(market):
+    offer = offer_of(market["lead"], market["a"])
+    with clock.frozen(offer.claim_deadline + timedelta(seconds=1)), pytest.raises(Conflict, match="window"):
+        service.claim_offer(market["a_rep"], offer)
+
+
+def test_capacity_is_enforced(market):
+    maker, a = market["maker"], market["a"]
+    for _ in range(2):  # capacity 2
+        other = offered_lead(maker, [a])
+        service.claim_offer(market["a_rep"], offer_of(other, a)).first_contact_at = clock.now()
+    db.session.commit()
+    with pytest.raises(DomainError, match="capacity") as error:
+        service.claim_offer(market["a_rep"], offer_of(market["lead"], a))
+    assert error.value.status == 422
+
+
+def test_overdue_first_contacts_block_new_claims(market):
+    maker, a = market["maker"], market["a"]
+    other = offered_lead(maker, [a])
+    claim = service.claim_offer(market["a_rep"], offer_of(other, a))
+    db.session.commit()
+    with clock.frozen(claim.first_contact_deadline + timedelta(minutes=1)):
+        fresh = offered_lead(maker, [a])
+        with pytest.raises(DomainError, match="overdue"):
+            service.claim_offer(market["a_rep"], offer_of(fresh, a))
+
+
+def test_decline_excludes_and_moves_the_lead_on_when_the_wave_is_empty(market):
+    lead, a, b, c = market["lead"], market["a"], market["b"], market["c"]
+    ranker = lambda lead_: [Candidate(c.id, 0.5, {"geography": 1.0}, "Near you")]  # noqa: E731
+    service.decline_offer(market["a_rep"], offer_of(lead, a), DeclineReason.TOO_SMALL, None, rank=ranker)
+    db.session.commit()
+    assert offer_of(lead, a).state == OfferState.DECLINED
+    assert lead.current_wave == 1  # Beta still has the lead
+    service.decline_offer(
+        market["b_rep"], offer_of(lead, b), DeclineReason.OTHER, "We only do service", rank=ranker
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert lead.current_wave == 2
+    assert offer_of(lead, c).state == OfferState.OPEN
+    declined = offer_of(lead, b)
+    assert (declined.decline_reason, declined.decline_text) == (DeclineReason.OTHER, "We only do service")
+
+
+def test_decline_other_needs_a_text(market):
+    with pytest.raises(DomainError, match="why"):
+        service.decline_offer(
+            market["a_rep"], offer_of(market["lead"], market["a"]), DeclineReason.OTHER, "  "
+        )
+
+
+def _claimed(market) -> Claim:
+    claim = service.claim_offer(market["a_rep"], offer_of(market["lead"], market["a"]))
+    db.session.commit()
+    return claim
+
+
+def test_first_contact_stops_the_clock_and_moves_to_contacted(market):
+    claim = _claimed(market)
+    service.log_contact(market["a_rep"], claim, ContactChannel.CALL)
+    db.session.commit()
+    assert claim.first_contact_at is not None
+    assert claim.first_contact_channel == ContactChannel.CALL
+    assert market["lead"].status == LeadStatus.CONTACTED
+    with pytest.raises(DomainError, match="future"):
+        service.log_contact(market["a_rep"], claim, ContactChannel.CALL, clock.now() + timedelta(hours=1))
+    with pytest.raises(DomainError, match="before the claim"):
+        service.log_contact(
+            market["a_rep"], claim, ContactChannel.CALL, claim.claimed_at - timedelta(hours=1)
+        )
+
+
+def test_pipeline_to_won(market):
+    claim = _claimed(market)
+    with pytest.raises(DomainError, match="first contact"):
+        service.update_status(market["a_rep"], claim, LeadStatus.MEETING)
+    service.log_contact(market["a_rep"], claim, ContactChannel.EMAIL)
+    service.update_status(market["a_rep"], claim, LeadStatus.MEETING)
+    service.update_status(market["a_rep"], claim, LeadStatus.PROPOSAL)
+    with pytest.raises(DomainError, match="already past"):
+        service.update_status(market["a_rep"], claim, LeadStatus.QUALIFIED)
+    with pytest.raises(DomainError, match="amount"):
+        service.update_status(market["a_rep"], claim, LeadStatus.WON)
+    service.update_status(market["a_rep"], claim, LeadStatus.WON, amount=Decimal("48000"), currency="eur")
+    db.session.commit()
+    lead = market["lead"]
+    assert (lead.status, lead.won_amount, lead.won_currency) == (LeadStatus.WON, Decimal("48000"), "EUR")
+    assert claim.status == ClaimStatus.WON and claim.ended_at is not None
+    assert claim.next_update_deadline is None
+    with pytest.raises(Conflict):
+        service.add_note(market["a_rep"], claim, "after the fact") or service.log_contact(
+            market["a_rep"], claim, ContactChannel.CALL
+        )
+
+
+def test_lost_needs_a_reason(market):
+    claim = _claimed(market)
+    service.log_contact(market["a_rep"], claim, ContactChannel.CALL)
+    with pytest.raises(DomainError, match="why"):
+        service.update_status(market["a_rep"], claim, LeadStatus.LOST)
+    service.update_status(market["a_rep"], claim, LeadStatus.LOST, reason="went with a competitor")
+    assert market["lead"].lost_reason == "went with a competitor"
+
+
+def test_status_update_restarts_the_update_clock(market):
+    claim = _claimed(market)
+    service.log_contact(market["a_rep"], claim, ContactChannel.CALL)
+    first = claim.next_update_deadline
+    with clock.frozen(clock.now() + timedelta(days=2)):
+        service.update_status(market["a_rep"], claim, LeadStatus.MEETING)
+    assert claim.next_update_deadline > first
+
+
+def test_assign_is_for_partner_admins_and_team_members(market, app):
+    claim = _claimed(market)
+    with pytest.raises(NotAllowed):
+        service.assign(market["a_rep"], claim, market["a_admin"])
+    with pytest.raises(DomainError, match="team"):
+        service.assign(market["a_admin"], claim, market["b_rep"])
+    service.assign(market["a_admin"], claim, market["a_rep"])
+    assert claim.assigned_to_id == market["a_rep"].id
+
+
+def test_return_excludes_the_partner_and_hands_the_lead_back(market):
+    claim = _claimed(market)
+    with pytest.raises(DomainError, match="why"):
+        service.return_lead(market["a_rep"], claim, "")
+    service.return_lead(market["a_rep"], claim, "Customer wants a direct deal")
+    db.session.commit()
+    lead = market["lead"]
+    assert lead.status == LeadStatus.RETURNED
+    assert claim.status == ClaimStatus.RETURNED
+    assert offer_of(lead, market["a"]).state == OfferState.RETURNED
+    assert service.in_progress_count(market["a"].id) == 0
+
+
+# --- over HTTP: what partners see -------------------------------------------------------------------
+
+CONTACT_FIELDS = ("contact_email", "contact_phone", "contact_last_name", "street", "company_name")
+
+
+def _secrets(lead: Lead) -> list[str]:
+    return [getattr(lead, name) for name in CONTACT_FIELDS]
+
+
+def test_no_response_to_a_partner_contains_contact_details_before_its_claim(client, market):
+    lead, a = market["lead"], market["a"]
+    secrets = _secrets(lead)
+    f.login(client, market["a_rep"])
+    offer_id = offer_of(lead, a).id
+    responses = [
+        client.get("/portal/"),
+        client.get(f"/portal/offers/{offer_id}"),
+        client.get("/portal/leads"),
+        client.get("/api/v1/partner/offers"),
+        client.get(f"/api/v1/partner/offers/{offer_id}"),
+        client.get("/api/v1/partner/leads?status=all"),
+    ]
+    for response in responses:
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        for secret in secrets:
+            assert secret not in body, (response.request.path, secret)
+    # after the claim, the claiming partner sees them
+    claimed = client.post(f"/api/v1/partner/offers/{offer_id}/claim")
+    assert claimed.status_code == 201, claimed.get_json()
+    body = claimed.get_json()
+    assert body["lead"]["contact_email"] == lead.contact_email
+    page = client.get(f"/portal/leads/{body['id']}").get_data(as_text=True)
+    assert lead.contact_email in page and lead.contact_phone in page
+    viewed = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Event)
+        .where(Event.lead_id == lead.id, Event.type == "lead.contact_viewed")
+    )
+    assert viewed == 1
+
+
+def test_the_losing_partner_never_sees_the_contact_details(client, market):
+    lead = market["lead"]
+    service.claim_offer(market["a_rep"], offer_of(lead, market["a"]))
+    db.session.commit()
+    f.login(client, market["b_rep"])
+    offer_id = offer_of(lead, market["b"]).id
+    conflict = client.post(f"/api/v1/partner/offers/{offer_id}/claim")
+    assert conflict.status_code == 409
+    assert conflict.get_json()["message"] == "This lead has already been claimed."
+    for path in (
+        f"/portal/offers/{offer_id}",
+        f"/api/v1/partner/offers/{offer_id}",
+        "/api/v1/partner/leads?status=all",
+    ):
+        body = client.get(path).get_data(as_text=True)
+        for secret in _secrets(lead):
+            assert secret not in body
+
+
+def test_one_partner_cannot_read_anothers_claimed_lead(client, market):
+    claim = _claimed(market)
+    f.login(client, market["b_rep"])
+    assert client.get(f"/portal/leads/{claim.id}").status_code == 404
+    assert client.get(f"/api/v1/partner/leads/{claim.id}").status_code == 404
+    assert (
+        client.post(f"/api/v1/partner/leads/{claim.id}/contacts", json={"channel": "call"}).status_code == 404
+    )
+
+
+def test_api_errors_name_the_field(client, market):
+    claim = _claimed(market)
+    f.login(client, market["a_rep"])
+    response = client.post(f"/api/v1/partner/leads/{claim.id}/status", json={"status": "won"})
+    assert response.status_code == 422
+    assert "first contact" in response.get_json()["message"]
+    bad = client.post(
+        f"/api/v1/partner/offers/{offer_of(market['lead'], market['b']).id}/decline",
+        json={"reason": "too_small"},
+    )
+    assert bad.status_code == 404  # not Alpha's offer
+    bad = client.post(
+        f"/api/v1/partner/offers/{offer_of(market['lead'], market['a']).id}/decline", json={"reason": "nope"}
+    )
+    assert bad.status_code == 422
+    assert "reason" in bad.get_json()["errors"]["json"]
+    bad = client.post(f"/api/v1/partner/leads/{claim.id}/contacts", json={"channel": "pigeon"})
+    assert bad.status_code == 422
+    assert "channel" in bad.get_json()["errors"]["json"]
+
+
+def test_read_only_token_cannot_claim(client, market):
+    issued = issue_token(market["a_rep"], "crm", TokenScope.READ)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {issued.plaintext}"}
+    offer_id = offer_of(market["lead"], market["a"]).id
+    assert client.get("/api/v1/partner/offers", headers=headers).status_code == 200
+    response = client.post(f"/api/v1/partner/offers/{offer_id}/claim", headers=headers)
+    assert response.status_code == 403
+    assert response.get_json()["message"] == "This token is read-only."
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_session_api_writes_need_the_csrf_header(client, market):
+    f.login(client, market["a_rep"])
+    offer_id = offer_of(market["lead"], market["a"]).id
+    assert client.post(f"/api/v1/partner/offers/{offer_id}/claim").status_code == 400
+    assert offer_of(market["lead"], market["a"]).state == OfferState.OPEN
+
+
+def test_full_flow_in_the_browser_forms(client, market):
+    lead, a = market["lead"], market["a"]
+    f.login(client, market["a_rep"])
+    offer_id = offer_of(lead, a).id
+    response = client.post(f"/portal/offers/{offer_id}/claim")
+    assert response.status_code == 302
+    claim_url = response.headers["Location"]
+    claim_id = int(claim_url.rstrip("/").rsplit("/", 1)[1])
+    assert (
+        client.post(
+            f"/portal/leads/{claim_id}/contact", data={"channel": "call", "note": "spoke to buyer"}
+        ).status_code
+        == 302
+    )
+    client.post(
+        f"/portal/leads/{claim_id}/status", data={"status": "won", "amount": "1200.50", "currency": "EUR"}
+    )
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).status == LeadStatus.WON
+    history = client.get(claim_url).get_data(as_text=True)
+    assert "First contact logged" in history and "Won" in history
