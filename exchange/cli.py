@@ -16,7 +16,7 @@ from exchange.extensions import db
 def init_app(app: Flask) -> None:
     for command in (seed_demo_command, worker_command, cron_command, serve_command):
         app.cli.add_command(command)
-    for group in (jobs_cli, users_cli, tokens_cli):
+    for group in (jobs_cli, users_cli, tokens_cli, sla_cli):
         app.cli.add_command(group)
 
 
@@ -203,6 +203,21 @@ def retry_command(job_id: int) -> None:
     job.run_after = clock.now()
     db.session.commit()
     click.echo(f"job {job_id} is pending again")
+
+
+# --- SLA ---------------------------------------------------------------------------------------------
+
+sla_cli = AppGroup("sla", help="SLA clocks.")
+
+
+@sla_cli.command("sweep")
+def sla_sweep_command() -> None:
+    """Run one SLA sweep now and print its summary as JSON."""
+    from exchange.services.sweep import run_sweep
+
+    summary = run_sweep()
+    db.session.commit()
+    _echo_json(summary)
 
 
 # --- serving ---------------------------------------------------------------------------------------

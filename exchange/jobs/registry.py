@@ -22,6 +22,7 @@ TASKS: dict[str, str] = {
     "jobs.relay": "exchange.jobs.outbox:relay_outbox",
     "jobs.prune": "exchange.jobs.outbox:prune_finished",
     "mail.send": "exchange.mail:send_mail",
+    "sla.sweep": "exchange.services.sweep:run_sweep",
     "partners.responsiveness": "exchange.services.responsiveness:recompute",
     "partners.responsiveness_all": "exchange.services.responsiveness:recompute_all",
 }
@@ -42,6 +43,8 @@ class PeriodicJob:
 PERIODIC_JOBS: list[PeriodicJob] = [
     # Hand over jobs that waited in the outbox (queue down at commit time, retries that are due).
     PeriodicJob("jobs.relay", interval=30),
+    # Reminders, breaches, recycling, lapsed waves: every minute.
+    PeriodicJob("sla.sweep", interval=60),
     PeriodicJob("jobs.prune", cron="17 3 * * *"),
     # Nightly: every partner's responsiveness figures, then a re-rank of offers nobody has seen yet.
     PeriodicJob("partners.responsiveness_all", cron="40 2 * * *"),

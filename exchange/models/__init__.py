@@ -5,6 +5,9 @@ from sqlalchemy.orm import Session as _Session
 
 from exchange.models.base import Base, UTCDateTime
 from exchange.models.enums import (
+    CLOSED_STATUSES,
+    EXCLUDING_OFFER_STATES,
+    IN_PROGRESS_STATUSES,
     MANUFACTURER_ROLES,
     PARTNER_ROLES,
     ClaimStatus,
@@ -54,6 +57,9 @@ def _events_are_append_only(session, flush_context, instances):  # noqa: ARG001
 
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "EXCLUDING_OFFER_STATES",
+    "IN_PROGRESS_STATUSES",
     "MANUFACTURER_ROLES",
     "PARTNER_ROLES",
     "DEFAULT_SLA_POLICIES",

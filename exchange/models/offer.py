@@ -93,10 +93,12 @@ class Claim(TimestampMixin, Base):
     first_contact_channel: Mapped[ContactChannel | None] = mapped_column(StrEnum(ContactChannel))
     first_contact_remind_at: Mapped[datetime | None]
     first_contact_reminded_at: Mapped[datetime | None]
+    first_contact_breached_at: Mapped[datetime | None]
     next_update_deadline: Mapped[datetime | None]
     next_update_remind_at: Mapped[datetime | None]
     last_update_at: Mapped[datetime | None]
     update_reminded_at: Mapped[datetime | None]
+    update_breached_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(sa.String(500))
 

@@ -252,6 +252,7 @@ def _restart_update_clock(claim: Claim, lead: Lead, at: datetime) -> None:
     claim.next_update_deadline = window.deadline
     claim.next_update_remind_at = window.remind_at
     claim.update_reminded_at = None
+    claim.update_breached_at = None
 
 
 def log_contact(

@@ -21,6 +21,8 @@ def upgrade():
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_contact_remind_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('next_update_remind_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('first_contact_breached_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('update_breached_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_claims_status_first_contact_remind_at', ['status', 'first_contact_remind_at'], unique=False)
         batch_op.create_index('ix_claims_status_next_update_remind_at', ['status', 'next_update_remind_at'], unique=False)
 
@@ -50,6 +52,8 @@ def downgrade():
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.drop_index('ix_claims_status_next_update_remind_at')
         batch_op.drop_index('ix_claims_status_first_contact_remind_at')
+        batch_op.drop_column('update_breached_at')
+        batch_op.drop_column('first_contact_breached_at')
         batch_op.drop_column('next_update_remind_at')
         batch_op.drop_column('first_contact_remind_at')
 

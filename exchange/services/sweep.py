@@ -1,0 +1,270 @@
+"""The SLA sweep: reminders, breaches, recycling, lapsed waves, leads out of waves.
+
+Runs every minute (RQ cron in production, the in-process timer in the embedded default, or once with
+``flask sla sweep``). Idempotent and safe when two sweeps run at once: every action is claimed with a
+conditional UPDATE (``... WHERE reminded_at IS NULL``, ``... WHERE status = 'active'``,
+``... WHERE current_wave = <seen>``), so of two sweeps exactly one acts on each row; the other's
+UPDATE matches nothing (on PostgreSQL it waits for the first sweep's row lock, then re-checks).
+Work is done in batches, each committed with the events and notifications it caused.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from exchange import clock
+from exchange.extensions import db
+from exchange.models import Claim, ClaimStatus, Lead, LeadStatus, Offer, OfferState
+from exchange.services import announce, clocks, events, waves
+
+BATCH = 500
+SUMMARY_KEYS = ("reminded", "breached", "recycled", "waves_advanced", "returned")
+
+
+def run_sweep(now: datetime | None = None, rank: waves.Ranker | None = None) -> dict[str, int]:
+    """One sweep. Returns ``{"reminded", "breached", "recycled", "waves_advanced", "returned"}``."""
+    now = now or clock.now()
+    rank = rank or _default_ranker()
+    summary: Counter[str] = Counter({key: 0 for key in SUMMARY_KEYS})
+    summary["reminded"] += _remind_offers(now)
+    summary["reminded"] += _remind_claims(now, "first_contact")
+    summary["reminded"] += _remind_claims(now, "next_update")
+    for key, value in _breaches(now, rank).items():
+        summary[key] += value
+    for key, value in _lapsed_offers(now, rank).items():
+        summary[key] += value
+    return {key: summary[key] for key in SUMMARY_KEYS}
+
+
+def _default_ranker() -> waves.Ranker:
+    from exchange.services.matchmaking import rank_lead
+
+    return rank_lead
+
+
+def _batches(statement_factory) -> Iterable[list]:
+    """Run a conditional ``UPDATE ... RETURNING`` in batches until it matches nothing; commit each."""
+    while True:
+        rows = db.session.execute(statement_factory()).all()
+        if not rows:
+            return
+        yield rows
+        db.session.commit()
+        if len(rows) < BATCH:
+            return
+
+
+def _limited(model, *conditions):
+    """Primary keys of at most ``BATCH`` rows matching ``conditions`` (a subquery for UPDATE ... IN)."""
+    return sa.select(model.id).where(*conditions).order_by(model.id).limit(BATCH).scalar_subquery()
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def _remind_offers(now: datetime) -> int:
+    due = (
+        Offer.state == OfferState.OPEN,
+        Offer.reminded_at.is_(None),
+        Offer.remind_at <= now,
+        Offer.claim_deadline > now,
+    )
+    count = 0
+    for rows in _batches(
+        lambda: (
+            sa.update(Offer)
+            .where(Offer.id.in_(_limited(Offer, *due)), *due)
+            .values(reminded_at=now)
+            .returning(Offer.id)
+            .execution_options(synchronize_session=False)
+        )
+    ):
+        for offer in db.session.scalars(sa.select(Offer).where(Offer.id.in_([r.id for r in rows]))):
+            events.record(
+                "sla.reminded",
+                manufacturer_id=offer.manufacturer_id,
+                partner_id=offer.partner_id,
+                lead_id=offer.lead_id,
+                offer_id=offer.id,
+                data={"clock": "claim", "deadline": offer.claim_deadline.isoformat()},
+            )
+            announce.offer_expiring(offer.lead, offer)
+        count += len(rows)
+    return count
+
+
+CLAIM_CLOCKS = {
+    # clock -> (remind_at column, reminded_at column, deadline column, extra condition)
+    "first_contact": (
+        Claim.first_contact_remind_at,
+        Claim.first_contact_reminded_at,
+        Claim.first_contact_deadline,
+        Claim.first_contact_at.is_(None),
+    ),
+    "next_update": (
+        Claim.next_update_remind_at,
+        Claim.update_reminded_at,
+        Claim.next_update_deadline,
+        sa.true(),
+    ),
+}
+
+
+def _remind_claims(now: datetime, clock_name: str) -> int:
+    remind_at, reminded_at, deadline, extra = CLAIM_CLOCKS[clock_name]
+    due = (Claim.status == ClaimStatus.ACTIVE, reminded_at.is_(None), remind_at <= now, deadline > now, extra)
+    count = 0
+    for rows in _batches(
+        lambda: (
+            sa.update(Claim)
+            .where(Claim.id.in_(_limited(Claim, *due)), *due)
+            .values({reminded_at: now})
+            .returning(Claim.id)
+            .execution_options(synchronize_session=False)
+        )
+    ):
+        for claim in db.session.scalars(sa.select(Claim).where(Claim.id.in_([r.id for r in rows]))):
+            events.record(
+                "sla.reminded",
+                manufacturer_id=claim.manufacturer_id,
+                partner_id=claim.partner_id,
+                lead_id=claim.lead_id,
+                claim_id=claim.id,
+                data={"clock": clock_name, "deadline": getattr(claim, deadline.key).isoformat()},
+            )
+            announce.claim_reminder(claim.lead, claim, clock_name)
+        count += len(rows)
+    return count
+
+
+# --- breaches -------------------------------------------------------------------------------------
+
+BREACH_CLOCKS = {
+    "first_contact": (
+        Claim.first_contact_deadline,
+        Claim.first_contact_breached_at,
+        Claim.first_contact_at.is_(None),
+    ),
+    "next_update": (Claim.next_update_deadline, Claim.update_breached_at, sa.true()),
+}
+
+
+def _breaches(now: datetime, rank: waves.Ranker) -> Counter[str]:
+    result: Counter[str] = Counter()
+    for clock_name, (deadline, breached_at, extra) in BREACH_CLOCKS.items():
+        due = (Claim.status == ClaimStatus.ACTIVE, breached_at.is_(None), deadline <= now, extra)
+        for rows in _batches(
+            lambda due=due, breached_at=breached_at: (
+                sa.update(Claim)
+                .where(Claim.id.in_(_limited(Claim, *due)), *due)
+                .values({breached_at: now})
+                .returning(Claim.id)
+                .execution_options(synchronize_session=False)
+            )
+        ):
+            for claim in db.session.scalars(sa.select(Claim).where(Claim.id.in_([r.id for r in rows]))):
+                result["breached"] += 1
+                if _breach(claim, clock_name, now, rank):
+                    result["recycled"] += 1
+    return result
+
+
+def _breach(claim: Claim, clock_name: str, now: datetime, rank: waves.Ranker) -> bool:
+    """Record the breach; recycle the lead when its terms say so. Returns whether it was recycled."""
+    lead = claim.lead
+    terms = clocks.lead_terms(lead)
+    recycle = terms.get("breach_action", "recycle") == "recycle"
+    events.record(
+        "sla.breached",
+        manufacturer_id=claim.manufacturer_id,
+        partner_id=claim.partner_id,
+        lead_id=lead.id,
+        claim_id=claim.id,
+        offer_id=claim.offer_id,
+        data={
+            "clock": clock_name,
+            "action": "recycle" if recycle else "remind",
+            "deadline": (
+                claim.first_contact_deadline if clock_name == "first_contact" else claim.next_update_deadline
+            ).isoformat(),
+        },
+    )
+    announce.sla_breached(lead, claim, clock_name, recycled=recycle)
+    if not recycle:
+        return False
+    revoked = db.session.execute(
+        sa.update(Claim)
+        .where(Claim.id == claim.id, Claim.status == ClaimStatus.ACTIVE)
+        .values(status=ClaimStatus.REVOKED, ended_at=now, end_reason=f"SLA breach: {clock_name}")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if revoked != 1:
+        return False
+    db.session.refresh(claim)
+    if claim.offer is not None:
+        claim.offer.state = OfferState.RECYCLED
+        claim.offer.closed_at = now
+    lead.claimed_partner_id = None
+    events.record(
+        "lead.recycled",
+        manufacturer_id=lead.manufacturer_id,
+        partner_id=claim.partner_id,
+        lead_id=lead.id,
+        claim_id=claim.id,
+        data={"clock": clock_name, "from": lead.status.value},
+    )
+    announce.lead_recycled(lead, claim)
+    db.session.flush()
+    waves.advance(lead, rank, now, reason="recycled")
+    from exchange import jobs
+
+    jobs.enqueue("partners.responsiveness", claim.partner_id, claim.manufacturer_id)
+    return True
+
+
+# --- lapsed claim windows ---------------------------------------------------------------------------
+
+
+def _lapsed_offers(now: datetime, rank: waves.Ranker) -> Counter[str]:
+    result: Counter[str] = Counter()
+    due = (Offer.state == OfferState.OPEN, Offer.claim_deadline <= now)
+    for rows in _batches(
+        lambda: (
+            sa.update(Offer)
+            .where(Offer.id.in_(_limited(Offer, *due)), *due)
+            .values(state=OfferState.EXPIRED, closed_at=now)
+            .returning(Offer.id, Offer.lead_id)
+            .execution_options(synchronize_session=False)
+        )
+    ):
+        for lead_id in sorted({row.lead_id for row in rows}):
+            outcome = advance_if_lapsed(lead_id, now, rank)
+            if outcome in ("wave", "pool"):
+                result["waves_advanced"] += 1
+            elif outcome == "returned":
+                result["returned"] += 1
+    return result
+
+
+def advance_if_lapsed(lead_id: int, now: datetime, rank: waves.Ranker) -> str | None:
+    """Advance the lead if it is still offered and its wave has no open offer left - exactly once."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None or lead.status != LeadStatus.OFFERED or not waves.wave_is_over(lead):
+        return None
+    seen_wave = lead.current_wave
+    claimed = db.session.execute(
+        sa.update(Lead)
+        .where(Lead.id == lead_id, Lead.status == LeadStatus.OFFERED, Lead.current_wave == seen_wave)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    db.session.refresh(lead)
+    if lead.current_wave != seen_wave or lead.status != LeadStatus.OFFERED:
+        return None
+    return waves.advance(lead, rank, now)
