@@ -222,6 +222,7 @@ def test_the_lead_keeps_the_terms_it_was_published_under(setup):
     policy.claim_window_minutes = 600  # a later change does not move this lead's clocks
     db.session.commit()
     assert sweep(setup, MONDAY_9 + timedelta(minutes=61))["waves_advanced"] == 1
+    assert lead.sla_terms["claim_window_minutes"] == 60
 
 
 def test_two_sweeps_at_once_act_exactly_once(setup, app):
