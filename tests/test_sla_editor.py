@@ -426,7 +426,6 @@ def test_an_admin_edits_the_policies_in_the_browser(page, live_server, people):
     assert policy_for(maker, "cold").waves == 4
     assert policy_for(maker, "warm").notify_channel_manager is False
 
-    page.screenshot(path="test-results/sla-policies.png", full_page=True)
     page.get_by_role("button", name="Reset to defaults").click()
     assert page.get_by_text("SLA policies reset to the defaults").is_visible()
     assert page.get_by_label("Hot: Claim window per wave", exact=True).input_value() == "1"
