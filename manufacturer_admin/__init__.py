@@ -22,6 +22,7 @@ NAV = [
     NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
     NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
+    NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES),
     NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
 ]
 
@@ -31,4 +32,4 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import views  # noqa: E402,F401  (registers the routes)
+from manufacturer_admin import sla_views, views  # noqa: E402,F401  (registers the routes)

@@ -10,6 +10,7 @@ from exchange.models.enums import MANUFACTURER_ROLES
 from exchange.schemas import PageArgsSchema, paginate
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin.schemas import LeadPageSchema, ManufacturerLeadSchema
+from manufacturer_admin.sla_api import sla_blp
 
 leads_blp = api_blueprint(
     "api_leads", __name__, "/api/v1/leads", "A manufacturer's leads", roles=MANUFACTURER_ROLES
@@ -34,4 +35,4 @@ class LeadResource(MethodView):
         return get_scoped_or_404(Lead, lead_id, current_org())
 
 
-API_BLUEPRINTS = [leads_blp]
+API_BLUEPRINTS = [leads_blp, sla_blp]
