@@ -269,3 +269,35 @@ def test_two_sweeps_at_once_act_exactly_once(setup, app):
         sa.select(sa.func.count()).select_from(Claim).where(Claim.status == ClaimStatus.REVOKED)
     )
     assert revoked == 6
+
+
+def test_business_time_across_a_weekend_and_a_daylight_saving_change(setup):
+    """A warm lead (4 business hours to claim) offered on Friday 27 March 2026 at 15:00 in Berlin:
+    two working hours on Friday, the weekend (clocks go forward on Sunday night), two on Monday -
+    the window closes Monday 11:00 CEST = 09:00 UTC, the reminder (75 %) is due at 10:00 CEST."""
+    for policy in db.session.scalars(
+        sa.select(SlaPolicy).where(SlaPolicy.manufacturer_id == setup["maker"].id)
+    ):
+        policy.business_time = True
+    for partner in setup["partners"]:
+        partner.profile.timezone = "Europe/Berlin"
+        partner.profile.working_days = [1, 2, 3, 4, 5]
+    db.session.commit()
+    friday_15_berlin = datetime(2026, 3, 27, 14, 0, tzinfo=UTC)
+    with clock.frozen(friday_15_berlin):
+        lead = publish(setup, Temperature.WARM)
+    offer = db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id, Offer.rank == 1))
+    assert offer.claim_deadline == datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
+    assert offer.remind_at == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+    saturday = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    assert sweep(setup, saturday) == {
+        "reminded": 0,
+        "breached": 0,
+        "recycled": 0,
+        "waves_advanced": 0,
+        "returned": 0,
+    }
+    assert sweep(setup, datetime(2026, 3, 30, 8, 0, tzinfo=UTC))["reminded"] == 2
+    assert sweep(setup, datetime(2026, 3, 30, 8, 59, tzinfo=UTC))["waves_advanced"] == 0
+    assert sweep(setup, datetime(2026, 3, 30, 9, 0, tzinfo=UTC))["waves_advanced"] == 1
+    assert lead.current_wave == 2

@@ -1,19 +1,17 @@
-"""The SLA clocks on offers and claims: when a window ends and when its reminder is due.
-
-Every deadline in the lifecycle comes from here; the arithmetic (business time in the partner's
-calendar, or around the clock) lives in ``exchange.sla``.
-"""
+"""The SLA clocks on offers and claims: when a window ends and when its reminder is due, for one
+lead and one partner. The arithmetic (business time in the partner's calendar, or around the clock,
+as the lead's terms say) is ``exchange.sla``; this module only picks the terms and the calendar."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
-from exchange.extensions import db
-from exchange.models import DEFAULT_SLA_POLICIES, Lead, PartnerProfile, SlaPolicy, Temperature
+from exchange.models import Lead, PartnerProfile
+from exchange.sla import policies
+from exchange.sla.partners import partner_calendar
+from exchange.sla.policies import SlaClock
 
 
 @dataclass(frozen=True)
@@ -23,57 +21,28 @@ class Window:
 
 
 def lead_terms(lead: Lead) -> dict[str, Any]:
-    """The SLA terms the lead was published under (the current policy for leads without a snapshot)."""
-    if lead.sla_terms:
-        return lead.sla_terms
-    policy = db.session.scalar(
-        sa.select(SlaPolicy).where(
-            SlaPolicy.manufacturer_id == lead.manufacturer_id, SlaPolicy.temperature == lead.temperature
-        )
-    )
-    if policy is not None:
-        return policy.terms()
-    defaults = DEFAULT_SLA_POLICIES[Temperature(lead.temperature)]
-    return {
-        **defaults,
-        "temperature": lead.temperature.value,
-        "business_time": True,
-        "reminder_percent": 75,
-        "breach_action": "recycle",
-        "notify_channel_manager": True,
-    }
+    """The SLA terms the lead was published under (the current policy for a lead without a snapshot)."""
+    return lead.sla_terms or policies.terms_for(lead.manufacturer_id, lead.temperature)
 
 
 def _window(
-    start: datetime, minutes: int, percent: int, profile: PartnerProfile | None, business: bool
+    terms: dict[str, Any], clock: SlaClock, profile: PartnerProfile | None, start: datetime
 ) -> Window:
-    deadline = start + timedelta(minutes=minutes)
-    remind_at = start + timedelta(minutes=minutes * percent / 100)
-    return Window(deadline, remind_at)
+    calendar = partner_calendar(profile)
+    return Window(
+        deadline=policies.deadline(terms, clock, calendar, start),
+        remind_at=policies.reminder_at(terms, clock, calendar, start),
+    )
 
 
 def claim_window(terms: dict[str, Any], profile: PartnerProfile | None, start: datetime) -> Window:
-    return _window(
-        start,
-        int(terms["claim_window_minutes"]),
-        int(terms.get("reminder_percent", 75)),
-        profile,
-        bool(terms.get("business_time", True)),
-    )
+    return _window(terms, SlaClock.CLAIM, profile, start)
 
 
 def first_contact_window(terms: dict[str, Any], profile: PartnerProfile | None, start: datetime) -> Window:
-    return _window(
-        start,
-        int(terms["first_contact_minutes"]),
-        int(terms.get("reminder_percent", 75)),
-        profile,
-        bool(terms.get("business_time", True)),
-    )
+    return _window(terms, SlaClock.FIRST_CONTACT, profile, start)
 
 
 def update_window(terms: dict[str, Any], start: datetime) -> Window:
     """The status-update cadence runs around the clock."""
-    return _window(
-        start, int(terms["update_cadence_minutes"]), int(terms.get("reminder_percent", 75)), None, False
-    )
+    return _window(terms, SlaClock.UPDATE, None, start)
