@@ -23,6 +23,7 @@ NAV = [
     NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
     NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
+    NavItem("manage.tokens", _l("API tokens"), ADMIN_ONLY),
 ]
 
 
@@ -31,4 +32,4 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import views  # noqa: E402,F401  (registers the routes)
+from manufacturer_admin import tokens, views  # noqa: E402,F401  (registers the routes)
