@@ -56,9 +56,9 @@ class CoverageRowForm(Form):
         return not any((self.country.data or "", self.region.data or "", self.postal_prefix.data or ""))
 
 
-def split_list(text: str | None) -> list[str]:
+def split_list(text: str | None, separators: str = r"[,;\n]") -> list[str]:
     """Comma-, semicolon- or line-separated entries, trimmed, empty ones dropped."""
-    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
+    return [part.strip() for part in re.split(separators, text or "") if part.strip()]
 
 
 class ProfileForm(FlaskForm):
@@ -92,7 +92,7 @@ class ProfileForm(FlaskForm):
     work_end = TimeField(_l("Closes at"), validators=[InputRequired()])
     holidays = TextAreaField(
         _l("Holidays"),
-        description=_l("Dates (YYYY-MM-DD), one per line or separated by commas."),
+        description=_l("Dates (YYYY-MM-DD), one per line or separated by commas or spaces."),
         render_kw={"rows": 3},
     )
     languages = StringField(
@@ -139,8 +139,9 @@ class ProfileForm(FlaskForm):
             "working_days": list(self.working_days.data or []),
             "work_start": self.work_start.data,
             "work_end": self.work_end.data,
-            "holidays": split_list(self.holidays.data),
-            "languages": split_list(self.languages.data.replace(" ", ",") if self.languages.data else ""),
+            # Dates and language codes hold no spaces: any space separates them too.
+            "holidays": split_list(self.holidays.data, r"[\s,;]+"),
+            "languages": split_list(self.languages.data, r"[\s,;]+"),
             "programmes": {
                 str(enrollment.manufacturer_id): list(field.data or [])
                 for enrollment, field in self.programme_fields()

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from exchange import clock
 from exchange.extensions import db
@@ -185,6 +187,7 @@ def test_every_problem_is_reported_with_its_field_and_row_and_nothing_is_saved(a
                     {"country": ""},
                     {"country": "DE"},
                     {"country": "FR", "postal_prefix": "75<script>"},
+                    {"country": "FR", "region": "IDF", "postal_prefix": "75"},
                 ],
                 "timezone": "Mars/Olympus",
                 "work_start": "18:00",
@@ -208,8 +211,9 @@ def test_every_problem_is_reported_with_its_field_and_row_and_nothing_is_saved(a
         "Coverage row 4: the country is missing.",
         "Coverage row 5: repeats row 1.",
         "Coverage row 6: '75<SCRIPT>' is not a postal code prefix (up to 16 letters and digits, e.g. 80).",
+        "Coverage row 7: give a region or a postal code prefix, not both (use two rows).",
     ]
-    assert caught.value.coverage_rows == {3, 4, 5, 6}
+    assert caught.value.coverage_rows == {3, 4, 5, 6, 7}
     assert errors["timezone"] == [
         "Time zone: unknown time zone 'Mars/Olympus' (use an IANA name such as Europe/Berlin)."
     ]
@@ -481,3 +485,56 @@ def test_api_reads_only_the_callers_own_profile(client, world):
     assert "not enrolled" in response.get_json()["errors"]["programmes"][0]
     other = db.session.get(Organisation, world["other_partner"].id)
     assert other.profile.capacity == 10
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+PROFILE_KEYS = [
+    "employees",
+    "annual_revenue",
+    "industries",
+    "segments",
+    "coverage",
+    "latitude",
+    "radius_km",
+    "capacity",
+    "timezone",
+    "working_days",
+    "work_start",
+    "holidays",
+    "languages",
+    "programmes",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(PROFILE_KEYS), JSON_VALUES, min_size=1, max_size=4))
+def test_api_answers_any_json_with_a_result_or_a_clear_error(client, world, body):
+    response = client.patch("/api/v1/partner/profile", json=body, headers=_token(world["admin"]))
+    assert response.status_code in (200, 422), (body, response.get_data(as_text=True)[:500])
+    if response.status_code == 422:
+        assert response.get_json()["errors"]
+
+
+def test_profile_form_reads_lists_as_people_type_them(client, world):
+    f.login(client, world["admin"])
+    response = client.post(
+        "/portal/profile",
+        data=_form(
+            industries="Utilities;  Food & Beverage ,utilities",
+            certifications="ISO 9001\nCertified Installer",
+            holidays="2026-12-24 2026-12-25,\n2026-12-31",
+            languages="de en;fr",
+        ),
+    )
+    assert response.status_code == 302
+    profile = _profile(world["partner"].id)
+    assert profile.industries == ["Utilities", "Food & Beverage"]
+    assert profile.certifications == ["ISO 9001", "Certified Installer"]
+    assert profile.holidays == ["2026-12-24", "2026-12-25", "2026-12-31"]
+    assert profile.languages == ["de", "en", "fr"]

@@ -440,6 +440,10 @@ class _ProfileValidator:
                     )
                 )
                 ok = False
+            if ok and region is not None and prefix is not None:
+                # One area per row keeps the meaning plain for matching (postal area > region > country).
+                problem(_("give a region or a postal code prefix, not both (use two rows)."))
+                ok = False
             if not ok:
                 continue
             key = (country, region, prefix)
