@@ -22,6 +22,7 @@ NAV = [
     NavItem("portal.offers", _l("Offers"), PARTNER_ROLES),
     NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
     NavItem("portal.team", _l("Team"), ADMIN_ONLY),
+    NavItem("portal.tokens", _l("API tokens"), ADMIN_ONLY),
 ]
 
 
@@ -30,4 +31,4 @@ def _partner_roles_only() -> None:
     require_roles(PARTNER_ROLES)
 
 
-from portal import views  # noqa: E402,F401  (registers the routes)
+from portal import profile, team, tokens, views  # noqa: E402,F401  (registers the routes)

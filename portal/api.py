@@ -30,4 +30,6 @@ class Offers(MethodView):
         return paginate(query, args["page"], args["per_page"])
 
 
-API_BLUEPRINTS = [offers_blp]
+from portal.profile_api import profile_blp  # noqa: E402
+
+API_BLUEPRINTS = [offers_blp, profile_blp]

@@ -22,6 +22,8 @@ TASKS: dict[str, str] = {
     "jobs.relay": "exchange.jobs.outbox:relay_outbox",
     "jobs.prune": "exchange.jobs.outbox:prune_finished",
     "mail.send": "exchange.mail:send_mail",
+    "accounts.send_password_link": "exchange.auth.password_links:send_password_link",
+    "partners.rematch": "exchange.services.matchmaking:rematch_partner",
 }
 
 
