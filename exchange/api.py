@@ -16,17 +16,24 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def api_blueprint(
-    name: str, import_name: str, url_prefix: str, description: str, roles: frozenset[Role] | None = None
+    name: str,
+    import_name: str,
+    url_prefix: str,
+    description: str,
+    roles: frozenset[Role] | None = None,
+    write_roles: frozenset[Role] | None = None,
 ) -> Blueprint:
     """An API blueprint whose every request is gated by :func:`require_api_roles` before its
-    arguments are parsed (so a stranger gets 401, not a validation error)."""
+    arguments are parsed (so a stranger gets 401, not a validation error). ``write_roles``, when
+    given, narrows who may write (e.g. reps read the profile, only partner admins change it)."""
     blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
     allowed = tuple(roles or ())
-    blp.before_request(lambda: require_api_roles(*allowed))
+    writers = frozenset(write_roles or ())
+    blp.before_request(lambda: require_api_roles(*allowed, write_roles=writers))
     return blp
 
 
-def require_api_roles(*roles: Role) -> Any:
+def require_api_roles(*roles: Role, write_roles: frozenset[Role] = frozenset()) -> Any:
     """Gate an API request: 401 without credentials, 403 for the wrong role or a read-only token on a
     write, 400 for a session-authenticated write without a CSRF token (header ``X-CSRFToken``)."""
     if not current_user.is_authenticated:
@@ -35,6 +42,8 @@ def require_api_roles(*roles: Role) -> Any:
         abort(403, message="Your role may not use this endpoint.")
     if request.method in SAFE_METHODS:
         return None
+    if write_roles and current_user.role not in write_roles:
+        abort(403, message="Your role may read this but not change it.")
     token = getattr(g, "api_token", None)
     if token is not None:
         if token.scope != TokenScope.READ_WRITE:

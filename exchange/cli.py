@@ -84,8 +84,12 @@ tokens_cli = AppGroup("tokens", help="API tokens.")
 @click.argument("email")
 @click.option("--name", required=True, help="What the token is for (shown in the token list).")
 @click.option("--scope", type=click.Choice(["read", "read_write"]), default="read", show_default=True)
-def create_token_command(email: str, name: str, scope: str) -> None:
+@click.option("--expires-days", type=click.IntRange(min=1), default=None, help="Expire after N days.")
+def create_token_command(email: str, name: str, scope: str, expires_days: int | None) -> None:
     """Create an API token for EMAIL and print it once (only a hash is stored)."""
+    from datetime import timedelta
+
+    from exchange import clock
     from exchange.auth import find_user_by_email
     from exchange.auth.tokens import issue_token
     from exchange.models import TokenScope
@@ -93,9 +97,33 @@ def create_token_command(email: str, name: str, scope: str) -> None:
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user with e-mail {email!r}")
-    issued = issue_token(user, name, TokenScope(scope))
+    expires_at = clock.now() + timedelta(days=expires_days) if expires_days else None
+    issued = issue_token(user, name, TokenScope(scope), expires_at)
     db.session.commit()
     click.echo(issued.plaintext)
+
+
+@tokens_cli.command("revoke")
+@click.argument("prefix")
+def revoke_token_command(prefix: str) -> None:
+    """Revoke the token whose public prefix is PREFIX (the part after ``lx_``)."""
+    from exchange import clock
+    from exchange.models import ApiToken
+    from exchange.services.events import organisation_scope, record
+
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == prefix.removeprefix("lx_")))
+    if token is None:
+        raise click.ClickException(f"no token with prefix {prefix!r}")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        record(
+            "token.revoked",
+            **organisation_scope(token.user.organisation),
+            data={"token_id": token.id, "name": token.name, "prefix": token.prefix},
+            kind="cli",
+        )
+        db.session.commit()
+    click.echo(f"token {token.prefix} ({token.name}) is revoked")
 
 
 # --- jobs ------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ NAV = [
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
     NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES),
     NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
+    NavItem("manage.tokens", _l("API tokens"), ADMIN_ONLY),
 ]
 
 
@@ -32,4 +33,4 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import sla_views, views  # noqa: E402,F401  (registers the routes)
+from manufacturer_admin import sla_views, tokens, views  # noqa: E402,F401  (registers the routes)

@@ -195,4 +195,6 @@ class Return(MethodView):
         return claim
 
 
-API_BLUEPRINTS = [offers_blp, leads_blp]
+from portal.profile_api import profile_blp  # noqa: E402
+
+API_BLUEPRINTS = [offers_blp, leads_blp, profile_blp]

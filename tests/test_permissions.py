@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from exchange.auth.tokens import issue_token
 from exchange.extensions import db
-from exchange.models import Role
+from exchange.models import Role, TokenScope
 from tests import factories as f
 
 ANON = "anonymous"
@@ -35,8 +36,18 @@ def world(app):
     other_offer = f.offer(other_lead, other_partner)
     other_partner_user = f.user(other_partner, P_ADMIN)
     other_maker_user = f.user(other_maker, M_ADMIN)
+    tokens = {role: issue_token(user, "matrix", TokenScope.READ_WRITE) for role, user in users.items()}
+    other_partner_token = issue_token(other_partner_user, "theirs", TokenScope.READ)
+    other_maker_token = issue_token(other_maker_user, "theirs", TokenScope.READ)
     db.session.commit()
     return {
+        "bearer": {role: issued.plaintext for role, issued in tokens.items()},
+        "rep": users[P_REP].id,
+        "partner_token": tokens[P_ADMIN].token.id,
+        "maker_token": tokens[M_ADMIN].token.id,
+        "other_partner_member": other_partner_user.id,
+        "other_partner_token": other_partner_token.token.id,
+        "other_maker_token": other_maker_token.token.id,
         "users": users,
         "lead": lead.id,
         "other_lead": other_lead.id,
@@ -58,11 +69,17 @@ MATRIX = [
     ("/portal/offers/{offer}", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/portal/profile", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
     ("/portal/team", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/portal/tokens", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/manage/tokens", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
+    ("/password/forgot", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/invite/not-a-token", {ANON: 404, M_ADMIN: 404, C_MGR: 404, P_ADMIN: 404, P_REP: 404}),
+    ("/password/reset/not-a-token", {ANON: 404, M_ADMIN: 404, C_MGR: 404, P_ADMIN: 404, P_REP: 404}),
     ("/account", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/me", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/leads", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/leads/{lead}", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/partner/offers", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/partner/profile", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/healthz", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/openapi.json", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
 ]
@@ -80,6 +97,109 @@ def test_permission_matrix(client, world, path, role, status):
         assert "/login" in response.headers["Location"]
 
 
+# Changes: (method, path, form data or JSON, {role: expected status}). Forms are posted with a session;
+# the API is called with a read_write bearer token of the role (anonymous: no credentials at all).
+WRITE_MATRIX = [
+    (
+        "POST",
+        "/portal/profile",
+        {"capacity": "5"},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/team/invite",
+        {"name": "New", "email": "new@partner.test", "role": "partner_rep"},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 201, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/team/{rep}/role",
+        {"role": "partner_admin"},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 302, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/team/{rep}/deactivate",
+        {},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 302, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/team/{rep}/reactivate",
+        {},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 302, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/team/{rep}/resend",
+        {},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 302, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/tokens",
+        {"name": "x", "scope": "read"},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 201, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/portal/tokens/{partner_token}/revoke",
+        {},
+        {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 302, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/manage/tokens",
+        {"name": "x", "scope": "read"},
+        {ANON: 302, M_ADMIN: 201, C_MGR: 403, P_ADMIN: 403, P_REP: 403},
+    ),
+    (
+        "POST",
+        "/manage/tokens/{maker_token}/revoke",
+        {},
+        {ANON: 302, M_ADMIN: 302, C_MGR: 403, P_ADMIN: 403, P_REP: 403},
+    ),
+    (
+        "PATCH",
+        "/api/v1/partner/profile",
+        {"capacity": 5},
+        {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403},
+    ),
+    (
+        "PUT",
+        "/api/v1/partner/profile",
+        {"capacity": 5},
+        {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 422, P_REP: 403},
+    ),
+]
+
+WRITE_CASES = [
+    (method, path, body, role, status)
+    for method, path, body, expected in WRITE_MATRIX
+    for role, status in expected.items()
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "role", "status"),
+    WRITE_CASES,
+    ids=[f"{m} {p} {r}" for m, p, _, r, _ in WRITE_CASES],
+)
+def test_write_permission_matrix(client, world, method, path, body, role, status):
+    url = path.format(**world)
+    if url.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {world['bearer'][role]}"} if role != ANON else {}
+        response = client.open(url, method=method, json=body, headers=headers)
+    else:
+        if role != ANON:
+            f.login(client, world["users"][role])
+        response = client.open(url, method=method, data=body)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    if status == 302 and role == ANON:
+        assert "/login" in response.headers["Location"]
+
+
 GUESSES = [
     # (path, role of the prober) - each names an object of *another* organisation
     ("/manage/leads/{other_lead}", M_ADMIN),
@@ -89,6 +209,21 @@ GUESSES = [
     ("/portal/offers/{other_offer}", P_REP),
     ("/manage/leads/999999", M_ADMIN),
 ]
+
+
+WRITE_GUESSES = [
+    ("/portal/team/{other_partner_member}/deactivate", {}, P_ADMIN),
+    ("/portal/team/{other_partner_member}/role", {"role": "partner_rep"}, P_ADMIN),
+    ("/portal/team/{other_partner_member}/resend", {}, P_ADMIN),
+    ("/portal/tokens/{other_partner_token}/revoke", {}, P_ADMIN),
+    ("/manage/tokens/{other_maker_token}/revoke", {}, M_ADMIN),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "role"), WRITE_GUESSES)
+def test_changing_objects_of_another_organisation_gives_404(client, world, path, body, role):
+    f.login(client, world["users"][role])
+    assert client.post(path.format(**world), data=body).status_code == 404
 
 
 @pytest.mark.parametrize(("path", "role"), GUESSES)

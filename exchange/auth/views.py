@@ -1,18 +1,28 @@
-"""Sign in, sign out, the account page."""
+"""Sign in, sign out, the account page, choosing a password through an invitation or reset link."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from exchange.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
+from exchange.auth.forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NotificationsForm,
+    PreferencesForm,
+)
+from exchange.auth.password_links import LinkExpired, LinkInvalid, LinkPurpose, site_base_url, user_for_token
 from exchange.extensions import db
 from exchange.i18n import is_valid_timezone
+from exchange.models import DigestFrequency
 from exchange.services import DomainError
 from exchange.services.accounts import authenticate, change_password
+from exchange.services.team import choose_password, request_password_reset
 
 bp = Blueprint("auth", __name__)
 
@@ -60,6 +70,15 @@ def logout():
 def account():
     prefs = PreferencesForm(prefix="prefs", obj=current_user)
     password_form = ChangePasswordForm(prefix="pw")
+    notifications = NotificationsForm(prefix="notify", obj=current_user)
+    if request.method == "GET":
+        notifications.digest_frequency.data = current_user.digest_frequency.value
+    if notifications.submit.data and notifications.validate_on_submit():
+        current_user.email_notifications = notifications.email_notifications.data
+        current_user.digest_frequency = DigestFrequency(notifications.digest_frequency.data)
+        db.session.commit()
+        flash(_("Your notification settings are saved."), "success")
+        return redirect(url_for("auth.account"))
     if prefs.submit.data and prefs.validate_on_submit():
         if prefs.timezone.data and not is_valid_timezone(prefs.timezone.data):
             prefs.timezone.errors.append(_("Unknown time zone."))
@@ -84,4 +103,69 @@ def account():
             login_user(current_user._get_current_object(), fresh=True)
             flash(_("Your password is changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", prefs=prefs, password_form=password_form)
+    return render_template(
+        "auth/account.html", prefs=prefs, password_form=password_form, notifications=notifications
+    )
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data, base_url=site_base_url())
+        db.session.commit()
+        # The same answer whether or not the address exists.
+        flash(
+            _(
+                "If there is an account for %(email)s, we have sent it a link to choose a new password. "
+                "Check your inbox.",
+                email=form.email.data,
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _choose_password(token, LinkPurpose.INVITE)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _choose_password(token, LinkPurpose.RESET)
+
+
+def _choose_password(token: str, purpose: LinkPurpose):
+    try:
+        user = user_for_token(token, purpose)
+    except LinkExpired:
+        response = _no_leaks(render_template("auth/link_invalid.html", purpose=purpose.value, expired=True))
+        return response, 410
+    except LinkInvalid:
+        response = _no_leaks(render_template("auth/link_invalid.html", purpose=purpose.value, expired=False))
+        return response, 404
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            choose_password(user, form.new_password.data, purpose)
+        except DomainError as error:
+            db.session.rollback()
+            form.new_password.errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Your password is saved. Welcome, %(name)s!", name=user.name), "success")
+            return redirect(home_for(user))
+    return _no_leaks(
+        render_template("auth/choose_password.html", form=form, user=user, purpose=purpose.value)
+    )
+
+
+def _no_leaks(body: str):
+    """The URL holds a secret: keep it out of caches and out of Referer headers."""
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

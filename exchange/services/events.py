@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.models import Event, User
+from exchange.models import Event, Organisation, User
 
 
 def actor_kind() -> str:
@@ -47,3 +47,8 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def organisation_scope(org: Organisation) -> dict[str, int]:
+    """The ``record`` arguments that file an event under ``org`` (its partner or manufacturer column)."""
+    return {"partner_id": org.id} if org.is_partner else {"manufacturer_id": org.id}

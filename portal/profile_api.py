@@ -1,0 +1,158 @@
+"""The partner profile over the API: ``GET/PUT/PATCH /api/v1/partner/profile``.
+
+Partner reps read it; partner admins (sessions, or their ``read_write`` tokens) change it. PUT takes
+the whole document (every writable field), PATCH only the fields to change. Both go through
+``exchange.services.partners.update_profile``, so the rules and messages are the portal form's.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import abort
+
+from exchange.api import api_blueprint
+from exchange.extensions import db
+from exchange.models import Organisation, Role, Segment
+from exchange.models.enums import PARTNER_ROLES
+from exchange.services import DomainError
+from exchange.services.partners import (
+    ProfileInvalid,
+    partner_enrollments,
+    profile_values,
+    selectable_product_lines,
+    update_profile,
+)
+from exchange.tenancy import current_org
+
+profile_blp = api_blueprint(
+    "api_partner_profile",
+    __name__,
+    "/api/v1/partner/profile",
+    "The partner profile that matching uses",
+    roles=PARTNER_ROLES,
+    write_roles=frozenset({Role.PARTNER_ADMIN}),
+)
+
+
+class CoverageAreaSchema(ma.Schema):
+    country = ma.fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. DE"})
+    region = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "e.g. BY"})
+    postal_prefix = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "e.g. 80"})
+
+
+class ProductLineSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class ProgrammeSchema(ma.Schema):
+    """A manufacturer programme the partner is enrolled in; only ``product_lines`` is the partner's."""
+
+    manufacturer_id = ma.fields.Integer(required=True)
+    manufacturer = ma.fields.String(dump_only=True)
+    tier = ma.fields.String(dump_only=True)
+    status = ma.fields.String(dump_only=True)
+    product_lines = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"description": "codes of the product lines served"}
+    )
+    available_product_lines = ma.fields.List(ma.fields.Nested(ProductLineSchema), dump_only=True)
+
+
+def _tags(description: str) -> ma.fields.List:
+    return ma.fields.List(ma.fields.String(), required=True, metadata={"description": description})
+
+
+class PartnerProfileSchema(ma.Schema):
+    employees = ma.fields.Integer(required=True, allow_none=True)
+    annual_revenue = ma.fields.Decimal(required=True, allow_none=True, as_string=True)
+    size_band = ma.fields.String(dump_only=True, allow_none=True)
+    industries = _tags("industries served")
+    certifications = _tags("certifications held")
+    segments = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"description": ", ".join(s.value for s in Segment)}
+    )
+    coverage = ma.fields.List(ma.fields.Nested(CoverageAreaSchema), required=True)
+    latitude = ma.fields.Float(required=True, allow_none=True)
+    longitude = ma.fields.Float(required=True, allow_none=True)
+    radius_km = ma.fields.Float(required=True, allow_none=True)
+    capacity = ma.fields.Integer(required=True, metadata={"description": "leads in progress at once, 1-1000"})
+    timezone = ma.fields.String(required=True, metadata={"description": "IANA zone, e.g. Europe/Berlin"})
+    working_days = ma.fields.List(
+        ma.fields.Integer(), required=True, metadata={"description": "ISO weekdays, 1 = Monday"}
+    )
+    work_start = ma.fields.String(required=True, metadata={"description": "HH:MM"})
+    work_end = ma.fields.String(required=True, metadata={"description": "HH:MM"})
+    holidays = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "YYYY-MM-DD"})
+    languages = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "ISO 639-1"})
+    programmes = ma.fields.List(
+        ma.fields.Nested(ProgrammeSchema),
+        metadata={"description": "programmes left out keep their product lines"},
+    )
+    matching_changed_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+
+    @ma.post_load
+    def programmes_by_manufacturer(self, data, **kwargs):
+        if "programmes" in data:
+            data["programmes"] = {str(p["manufacturer_id"]): p["product_lines"] for p in data["programmes"]}
+        return data
+
+
+class PartnerProfilePatchSchema(PartnerProfileSchema):
+    """The same fields, any subset of them (loaded with ``partial=True``)."""
+
+
+def profile_document(partner: Organisation) -> dict:
+    values = profile_values(partner)
+    profile = partner.profile
+    values["size_band"] = profile.size_band.value if profile.size_band else None
+    values["matching_changed_at"] = profile.matching_changed_at
+    values["updated_at"] = profile.updated_at
+    values["programmes"] = [
+        {
+            "manufacturer_id": enrollment.manufacturer_id,
+            "manufacturer": enrollment.manufacturer.name,
+            "tier": enrollment.tier.value,
+            "status": enrollment.status.value,
+            "product_lines": values["programmes"][str(enrollment.manufacturer_id)],
+            "available_product_lines": selectable_product_lines(enrollment),
+        }
+        for enrollment in partner_enrollments(partner)
+    ]
+    return values
+
+
+def _save(data: dict) -> dict:
+    org = current_org()
+    try:
+        update_profile(current_user._get_current_object(), org, data)
+    except ProfileInvalid as error:
+        db.session.rollback()
+        abort(422, message=error.message, errors=error.errors)
+    except DomainError as error:
+        db.session.rollback()
+        abort(error.status, message=error.message)
+    db.session.commit()
+    return profile_document(org)
+
+
+@profile_blp.route("")
+class PartnerProfile(MethodView):
+    @profile_blp.response(200, PartnerProfileSchema)
+    @profile_blp.doc(summary="The partner's profile, with its programmes")
+    def get(self):
+        return profile_document(current_org())
+
+    @profile_blp.arguments(PartnerProfileSchema)
+    @profile_blp.response(200, PartnerProfileSchema)
+    @profile_blp.doc(summary="Replace the profile (partner admins); every writable field is required")
+    def put(self, data):
+        return _save(data)
+
+    @profile_blp.arguments(PartnerProfilePatchSchema(partial=True))
+    @profile_blp.response(200, PartnerProfileSchema)
+    @profile_blp.doc(summary="Change some fields of the profile (partner admins)")
+    def patch(self, data):
+        return _save(data)

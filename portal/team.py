@@ -1,0 +1,143 @@
+"""The partner admin manages the team: ``/portal/team`` (invite, change role, deactivate, reactivate)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from exchange.auth import roles_required
+from exchange.auth.forms import ConfirmForm
+from exchange.auth.password_links import LinkPurpose, link_url, make_token, site_base_url
+from exchange.extensions import db
+from exchange.models import Role, User
+from exchange.services import DomainError
+from exchange.services.team import (
+    change_role,
+    deactivate_member,
+    invite_member,
+    reactivate_member,
+    resend_invitation,
+)
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web import ROLE_LABELS
+from portal import bp
+from portal.team_forms import PARTNER_ROLE_CHOICES, InviteMemberForm, MemberRoleForm
+
+
+def _render(form: InviteMemberForm, new_link: dict | None = None, status: int = 200):
+    members = db.session.scalars(
+        scoped(User, current_org()).order_by(User.is_active_user.desc(), sa.func.lower(User.name), User.id)
+    ).all()
+    return (
+        render_template(
+            "portal/team.html",
+            form=form,
+            members=members,
+            new_link=new_link,
+            role_choices=PARTNER_ROLE_CHOICES,
+        ),
+        status,
+    )
+
+
+@bp.route("/team")
+@roles_required(Role.PARTNER_ADMIN)
+def team():
+    return _render(InviteMemberForm())
+
+
+@bp.route("/team/invite", methods=["POST"])
+@roles_required(Role.PARTNER_ADMIN)
+def invite():
+    form = InviteMemberForm()
+    if not form.validate_on_submit():
+        return _render(form, status=422)
+    try:
+        member = invite_member(
+            current_user._get_current_object(),
+            name=form.name.data,
+            email=form.email.data,
+            role=Role(form.role.data),
+            base_url=site_base_url(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        target = getattr(form, error.field or "", None) or form.email
+        target.errors = [*target.errors, error.message]
+        return _render(form, status=error.status)
+    db.session.commit()
+    # Shown once (and e-mailed): the admin can pass it on if the e-mail does not arrive.
+    link = link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))
+    return _render(InviteMemberForm(formdata=None), {"member": member, "url": link}, status=201)
+
+
+@bp.route("/team/<int:user_id>/resend", methods=["POST"])
+@roles_required(Role.PARTNER_ADMIN)
+def resend(user_id: int):
+    member = get_scoped_or_404(User, user_id, current_org())
+    if not ConfirmForm().validate_on_submit():
+        return _bad_request()
+    try:
+        resend_invitation(current_user._get_current_object(), member, base_url=site_base_url())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("portal.team"))
+    db.session.commit()
+    link = link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))
+    return _render(InviteMemberForm(formdata=None), {"member": member, "url": link, "resent": True})
+
+
+@bp.route("/team/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.PARTNER_ADMIN)
+def member_role(user_id: int):
+    member = get_scoped_or_404(User, user_id, current_org())
+    form = MemberRoleForm()
+    if not form.validate_on_submit():
+        return _bad_request()
+    return _act(
+        lambda: change_role(current_user._get_current_object(), member, Role(form.role.data)),
+        _("%(name)s is now %(role)s.", name=member.name, role=ROLE_LABELS[Role(form.role.data)]),
+    )
+
+
+@bp.route("/team/<int:user_id>/deactivate", methods=["POST"])
+@roles_required(Role.PARTNER_ADMIN)
+def deactivate(user_id: int):
+    member = get_scoped_or_404(User, user_id, current_org())
+    if not ConfirmForm().validate_on_submit():
+        return _bad_request()
+    return _act(
+        lambda: deactivate_member(current_user._get_current_object(), member),
+        _("%(name)s is deactivated: signed out, and their API tokens stop working.", name=member.name),
+    )
+
+
+@bp.route("/team/<int:user_id>/reactivate", methods=["POST"])
+@roles_required(Role.PARTNER_ADMIN)
+def reactivate(user_id: int):
+    member = get_scoped_or_404(User, user_id, current_org())
+    if not ConfirmForm().validate_on_submit():
+        return _bad_request()
+    return _act(
+        lambda: reactivate_member(current_user._get_current_object(), member),
+        _("%(name)s is active again.", name=member.name),
+    )
+
+
+def _act(action, success: str):
+    try:
+        changed = action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(success if changed is not False else _("Nothing changed."), "success")
+    return redirect(url_for("portal.team"))
+
+
+def _bad_request():
+    abort(400)
