@@ -5,10 +5,10 @@ components (``matching.components``), the same weighted sum, ties broken by part
 tests hold the two to 1e-9. How it stays fast and bounded:
 
 - Categorical facts become integer ids. Specialty depends on the lead only through (product line,
-  industry, certifications), so it is computed once per distinct combination as a vector over all
-  partners. Size depends on the partner only through (size band, segments served), 40 classes, so it
-  is computed once per lead and class. Partner-only components (responsiveness, capacity, tier) are
-  computed once per partner with the reference functions themselves.
+  industry, certifications), so it is computed once per distinct combination as a vector over the
+  partners of a country group. Size depends on the partner only through (size band, segments
+  served), 40 classes, so it is computed per lead and class. Partner-only components
+  (responsiveness, capacity, tier) are computed once per partner with the reference functions.
 - Leads are grouped by country; a group is scored only against partners with an area in that
   country, plus radius partners whose circle can reach the group's leads (latitude bound).
 - Each group is scored in chunks of at most ``chunk_pairs`` lead-partner pairs, so memory stays
@@ -18,7 +18,7 @@ tests hold the two to 1e-9. How it stays fast and bounded:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -142,8 +142,7 @@ def batch_top_k(
 
 def _refuse_duplicates(kind: str, ids: list[int]) -> None:
     if len(set(ids)) != len(ids):
-        seen: set[int] = set()
-        twice = sorted({i for i in ids if i in seen or seen.add(i)})
+        twice = sorted(i for i, count in Counter(ids).items() if count > 1)
         raise ValueError(f"{kind} ids appear more than once: {twice[:10]}")
 
 
@@ -214,7 +213,8 @@ class _Points:
 
     def distance_km(self, rows: np.ndarray, other: _Points, columns: np.ndarray) -> np.ndarray:
         """Distances between ``self[rows]`` and ``other[columns]``: a (rows, columns) array."""
-        # sin((b - a) / 2) = sin(b/2) cos(a/2) - cos(b/2) sin(a/2), exact in the limit b -> a.
+        # sin((b - a) / 2) = sin(b/2) cos(a/2) - cos(b/2) sin(a/2): an absolute error of about 1e-16,
+        # so nearby points keep their precision (haversine; unlike formulas built on 1 - cos).
         s_dphi = np.multiply.outer(self.cos_half_phi[rows], other.sin_half_phi[columns])
         s_dphi -= np.multiply.outer(self.sin_half_phi[rows], other.cos_half_phi[columns])
         s_dlam = np.multiply.outer(self.cos_half_lam[rows], other.sin_half_lam[columns])
@@ -259,67 +259,42 @@ class _LeadTable:
             dtype=np.intp,
         )
 
-        # Specialty: one vector over partners per distinct (line, industry, certifications).
+        # Specialty depends on the lead only through (line, industry, certifications): number the
+        # distinct combinations, and keep which partners serve each industry / hold each certification.
         combos: dict[tuple, int] = {}
         self.specialty_row = np.empty(n, dtype=np.intp)
         for i, lead in enumerate(leads):
             key = (lead.product_line_id, lead.industry_key, lead.certification_keys)
             self.specialty_row[i] = combos.setdefault(key, len(combos))
-        self.specialty = self._specialty_table(list(combos), line_row, table)
-
-        # Size: one value per lead and partner size class.
-        self.size = self._size_table(leads, program)
-
-        self.excluded = {
-            i: np.array(
-                sorted(table.index_of[p] for p in lead.excluded_partner_ids if p in table.index_of),
-                dtype=np.intp,
-            )
-            for i, lead in enumerate(leads)
-            if lead.excluded_partner_ids
-        }
-
-    def _specialty_table(self, combos: list[tuple], line_row: dict[int, int], table: _PartnerTable):
-        industries = sorted({industry for _, industry, _ in combos if industry is not None})
-        industry_row = {industry: i for i, industry in enumerate(industries)}
-        serves_industry = np.zeros((len(industries), table.count), dtype=bool)
-        certifications = sorted({c for _, _, certs in combos for c in certs})
-        certification_row = {c: i for i, c in enumerate(certifications)}
-        holds = np.zeros((len(certifications), table.count), dtype=np.int64)
+        self.combos = list(combos)
+        self.line_index = line_row
+        industries = sorted({industry for _, industry, _ in self.combos if industry is not None})
+        self.industry_index = {industry: i for i, industry in enumerate(industries)}
+        self.serves_industry = np.zeros((len(industries), table.count), dtype=bool)
+        certifications = sorted({c for _, _, certs in self.combos for c in certs})
+        self.certification_index = {c: i for i, c in enumerate(certifications)}
+        self.holds = np.zeros((len(certifications), table.count), dtype=np.int64)
         for column, partner in enumerate(table.partners):
             for industry in partner.industries:
-                if industry in industry_row:
-                    serves_industry[industry_row[industry], column] = True
+                if industry in self.industry_index:
+                    self.serves_industry[self.industry_index[industry], column] = True
             for certification in partner.certifications:
-                if certification in certification_row:
-                    holds[certification_row[certification], column] = 1
-        result = np.empty((len(combos), table.count))
-        for row, (line, industry, certs) in enumerate(combos):
-            # Same operations in the same order as components.specialty, so the values are identical.
-            total = np.zeros(table.count)
-            weight = 0.0
-            if line is not None:
-                total += SPECIALTY_PRODUCT_LINE * self.served[line_row[line]].astype(float)
-                weight += SPECIALTY_PRODUCT_LINE
-            if industry is not None:
-                value = np.where(serves_industry[industry_row[industry]], 1.0, 0.0)
-                value[~serves_industry[industry_row[industry]] & table.no_industries] = NEUTRAL
-                total += SPECIALTY_INDUSTRY * value
-                weight += SPECIALTY_INDUSTRY
-            if certs:
-                held = holds[[certification_row[c] for c in sorted(certs)]].sum(axis=0)
-                total += SPECIALTY_CERTIFICATIONS * (held / len(certs))
-                weight += SPECIALTY_CERTIFICATIONS
-            result[row] = total / weight if weight else NEUTRAL
-        return result
+                if certification in self.certification_index:
+                    self.holds[self.certification_index[certification], column] = 1
+        self.no_industries = table.no_industries
 
-    @staticmethod
-    def _size_table(leads: list[LeadFacts], program: ProgramSettings) -> np.ndarray:
-        n = len(leads)
-        band_of_class = np.arange(_SIZE_CLASSES) // 8
-        mask_of_class = np.arange(_SIZE_CLASSES) % 8
+        # Size depends on the lead through its segment and deal value.
+        self.segment = np.array(
+            [
+                -1 if (s := components.lead_segment(lead.employees)) is None else SEGMENTS.index(s)
+                for lead in leads
+            ],
+            dtype=np.intp,
+        )
+        self.deal = np.array([np.nan if lead.deal_value is None else lead.deal_value for lead in leads])
+        self.ceilings = np.array(program.deal_size_ceilings)
         # segment_fit for (lead segment, segments-served mask): 3 x 8 values from the reference.
-        segment_fit = np.array(
+        self.segment_fit = np.array(
             [
                 [
                     components.segment_fit(
@@ -330,28 +305,59 @@ class _LeadTable:
                 for segment in SEGMENTS
             ]
         )
-        segment = np.array(
-            [
-                -1 if (s := components.lead_segment(lead.employees)) is None else SEGMENTS.index(s)
-                for lead in leads
-            ],
-            dtype=np.intp,
-        )
-        deal = np.array([np.nan if lead.deal_value is None else lead.deal_value for lead in leads])
+
+        self.excluded = {
+            i: np.array(
+                sorted(table.index_of[p] for p in lead.excluded_partner_ids if p in table.index_of),
+                dtype=np.intp,
+            )
+            for i, lead in enumerate(leads)
+            if lead.excluded_partner_ids
+        }
+
+    def specialty(self, combo_rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Specialty of the given combinations (rows) for the given partners (columns)."""
+        result = np.empty((len(combo_rows), len(columns)))
+        for row, combo in enumerate(combo_rows):
+            line, industry, certs = self.combos[combo]
+            # Same operations in the same order as components.specialty, so the values are identical.
+            total = np.zeros(len(columns))
+            weight = 0.0
+            if line is not None:
+                total += SPECIALTY_PRODUCT_LINE * self.served[self.line_index[line], columns].astype(float)
+                weight += SPECIALTY_PRODUCT_LINE
+            if industry is not None:
+                serves = self.serves_industry[self.industry_index[industry], columns]
+                value = np.where(serves, 1.0, 0.0)
+                value[~serves & self.no_industries[columns]] = NEUTRAL
+                total += SPECIALTY_INDUSTRY * value
+                weight += SPECIALTY_INDUSTRY
+            if certs:
+                held = self.holds[np.ix_([self.certification_index[c] for c in sorted(certs)], columns)]
+                total += SPECIALTY_CERTIFICATIONS * (held.sum(axis=0) / len(certs))
+                weight += SPECIALTY_CERTIFICATIONS
+            result[row] = total / weight if weight else NEUTRAL
+        return result
+
+    def size(self, rows: np.ndarray) -> np.ndarray:
+        """Size fit of the given leads for each partner size class: a (leads, 40) array."""
+        band_of_class = np.arange(_SIZE_CLASSES) // 8
+        mask_of_class = np.arange(_SIZE_CLASSES) % 8
+        segment = self.segment[rows]
+        deal = self.deal[rows]
         has_segment = segment >= 0
         has_deal = ~np.isnan(deal)
-
-        total = np.zeros((n, _SIZE_CLASSES))
-        weight = np.zeros(n)
-        total[has_segment] += SIZE_SEGMENT * segment_fit[segment[has_segment]][:, mask_of_class]
+        # Same operations in the same order as components.size.
+        total = np.zeros((len(rows), _SIZE_CLASSES))
+        weight = np.zeros(len(rows))
+        total[has_segment] += SIZE_SEGMENT * self.segment_fit[segment[has_segment]][:, mask_of_class]
         weight[has_segment] += SIZE_SEGMENT
         # deal_fit per (lead, band): 1 up to the ceiling, then ceiling / value; unknown band NEUTRAL.
-        ceilings = np.array(program.deal_size_ceilings)
         deal_known = deal[has_deal][:, None]
-        above = deal_known > ceilings[None, :]
+        above = deal_known > self.ceilings[None, :]
         fit = np.ones(above.shape)
         np.divide(
-            np.broadcast_to(ceilings, above.shape),
+            np.broadcast_to(self.ceilings, above.shape),
             np.broadcast_to(deal_known, above.shape),
             out=fit,
             where=above,
@@ -393,7 +399,13 @@ def _score_group(
         areas = {key: local[idx] for key, idx in table.areas.items() if key[0] == country}
     lengths = table.prefix_lengths.get(country, [])
 
-    specialty = leads.specialty[:, columns]
+    # Specialty for the group's combinations at once when that table is small, else chunk by chunk.
+    group_combos = np.unique(leads.specialty_row[rows])
+    specialty_table = None
+    if len(group_combos) * width <= 4 * chunk_pairs:
+        specialty_table = leads.specialty(group_combos, columns)
+        table_row = np.full(len(leads.combos), -1, dtype=np.intp)
+        table_row[group_combos] = np.arange(len(group_combos))
     served = leads.served[:, columns]
     size_class = table.size_class[columns]
     base_ok = table.base_ok[columns]
@@ -441,8 +453,12 @@ def _score_group(
             continue
 
         # Score: the weighted sum, then -inf where ineligible.
-        specialty_values = specialty[leads.specialty_row[chunk]]
-        size_values = leads.size[chunk][:, size_class]
+        if specialty_table is not None:
+            specialty_values = specialty_table[table_row[leads.specialty_row[chunk]]]
+        else:
+            combos, which = np.unique(leads.specialty_row[chunk], return_inverse=True)
+            specialty_values = leads.specialty(combos, columns)[which]
+        size_values = leads.size(chunk)[:, size_class]
         score = weights["specialty"] * specialty_values
         score += weights["size"] * size_values
         score += weights["geography"] * geography

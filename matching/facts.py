@@ -237,7 +237,8 @@ class PartnerFacts:
         owner = f"PartnerFacts {self.id!r}"
         if isinstance(self.id, bool) or not isinstance(self.id, int):
             raise ValueError(f"{owner}: id must be an integer")
-        object.__setattr__(self, "enrolled", bool(self.enrolled))
+        if not isinstance(self.enrolled, bool):  # a status string such as "suspended" is truthy
+            raise ValueError(f"{owner}: enrolled must be True or False, got {self.enrolled!r}")
         if (
             isinstance(self.tier_rank, bool)
             or not isinstance(self.tier_rank, int)

@@ -133,6 +133,7 @@ def test_facts_normalise_codes_and_categories():
     ("make", "message"),
     [
         (lambda: PartnerFacts(1, tier_rank=4), "tier_rank must be 0-3"),
+        (lambda: PartnerFacts(1, enrolled="suspended"), "enrolled must be True or False"),
         (lambda: PartnerFacts(1, capacity=-1), "capacity must be a whole number"),
         (lambda: PartnerFacts(1, leads_in_progress=1.5), "leads_in_progress must be a whole number"),
         (lambda: PartnerFacts(1, segments=["huge"]), "unknown segments ['huge']"),
