@@ -5,28 +5,53 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from exchange.models import Offer
 
 SEPARATOR = " · "
+SEGMENTS = {"small": _l("small"), "mid_market": _l("mid-market"), "enterprise": _l("enterprise")}
+TIERS = {0: _l("Registered"), 1: _l("Silver"), 2: _l("Gold"), 3: _l("Platinum")}
+# Why a partner may not be offered a lead (matching.codes.INELIGIBILITY_REASONS) and why no partner
+# can take a lead (matching.codes.GAP_FUNNEL, NO_PARTNERS).
+INELIGIBLE = {
+    "not_enrolled": _l("not enrolled (or enrollment not active)"),
+    "outside_coverage": _l("does not cover the lead's location"),
+    "product_line_not_served": _l("does not serve the product line"),
+    "at_capacity": _l("at capacity"),
+    "excluded": _l("declined, returned or was recycled away from this lead"),
+    "tier_below_minimum": _l("tier too low for a deal this large"),
+}
+GAP_CAUSES = {
+    "no_partners": _l("The programme has no partners yet"),
+    "not_enrolled": _l("No partner with an active enrollment"),
+    "outside_coverage": _l("No partner covers this location"),
+    "product_line_not_served": _l("No partner serves this product line here"),
+    "tier_below_minimum": _l("No partner of the required tier for this deal size"),
+    "excluded": _l("Every partner who could take it declined or returned it"),
+    "at_capacity": _l("Every partner who could take it is at capacity"),
+}
 MAX_REASONS = 3
 
 
 def render_reason(code: str, params: dict[str, Any]) -> str | None:
-    renderers = {
+    renderers = {  # the codes of matching.codes.EXPLANATION_CODES
         "product_line_match": lambda p: _("Product line match"),
         "industry_match": lambda p: _("Serves %(industry)s", industry=p.get("industry", "")),
         "certified": lambda p: _("Certified"),
-        "segment_match": lambda p: _("Right company size"),
-        "size_match": lambda p: _("Right company size"),
+        "segment_match": lambda p: _(
+            "Serves %(segment)s companies", segment=SEGMENTS.get(p.get("segment"), "")
+        ),
+        "deal_size_fit": lambda p: _("Deal size fits you"),
         "postal_area": lambda p: _("In your postal area"),
-        "region": lambda p: _("In your region"),
-        "country": lambda p: _("In your country"),
+        "same_region": lambda p: _("In your region"),
+        "same_country": lambda p: _("In your country"),
         "distance_km": lambda p: _("%(km)d km", km=int(p.get("km", 0))),
         "fast_responder": lambda p: _("You answer fast"),
-        "reliable": lambda p: _("You keep the SLAs"),
-        "capacity": lambda p: _("You have capacity"),
-        "tier": lambda p: _("%(tier)s tier", tier=str(p.get("tier", "")).title()),
+        "quick_first_contact": lambda p: _("You call back fast"),
+        "meets_sla": lambda p: _("You keep the SLAs"),
+        "has_capacity": lambda p: _("You have capacity"),
+        "tier": lambda p: _("%(tier)s partner", tier=TIERS.get(p.get("rank"), "")),
     }
     render = renderers.get(code)
     return render(params or {}) if render else None

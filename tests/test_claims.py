@@ -128,7 +128,10 @@ def test_overdue_first_contacts_block_new_claims(market):
 
 def test_decline_excludes_and_moves_the_lead_on_when_the_wave_is_empty(market):
     lead, a, b, c = market["lead"], market["a"], market["b"], market["c"]
-    ranker = lambda lead_: [Candidate(c.id, 0.5, {"geography": 1.0}, "Near you")]  # noqa: E731
+
+    def ranker(lead_, skip=(), limit=None):
+        return [Candidate(c.id, 0.5, {"geography": 1.0}, "Near you")][:limit]
+
     service.decline_offer(market["a_rep"], offer_of(lead, a), DeclineReason.TOO_SMALL, None, rank=ranker)
     db.session.commit()
     assert offer_of(lead, a).state == OfferState.DECLINED

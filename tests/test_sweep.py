@@ -33,19 +33,20 @@ MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def ranker_over(partners):
     """Rank ``partners`` in the given order, leaving out those excluded from the lead."""
 
-    def rank(lead):
-        excluded = set(
+    def rank(lead, skip=(), limit=None):
+        excluded = set(skip) | set(
             db.session.scalars(
                 sa.select(Offer.partner_id).where(
                     Offer.lead_id == lead.id, Offer.state.in_(list(EXCLUDING_OFFER_STATES))
                 )
             )
         )
-        return [
+        ranked = [
             waves.Candidate(p.id, 0.9 - i / 100, {"geography": 1.0}, "test")
             for i, p in enumerate(partners)
             if p.id not in excluded
         ]
+        return ranked if limit is None else ranked[:limit]
 
     return rank
 

@@ -25,6 +25,8 @@ TASKS: dict[str, str] = {
     "sla.sweep": "exchange.services.sweep:run_sweep",
     "partners.responsiveness": "exchange.services.responsiveness:recompute",
     "partners.responsiveness_all": "exchange.services.responsiveness:recompute_all",
+    "leads.match": "exchange.services.matchmaking:match_leads",
+    "offers.rerank_unshown": "exchange.services.matchmaking:rerank_unshown",
     "accounts.send_password_link": "exchange.auth.password_links:send_password_link",
     "partners.rematch": "exchange.services.matchmaking:rematch_partner",
 }

@@ -218,9 +218,9 @@ def _advance_now(lead: Lead, rank: waves.Ranker | None, reason: str) -> None:
 
 
 def _default_ranker() -> waves.Ranker:
-    from exchange.services.matchmaking import rank_lead
+    from exchange.services.matchmaking import Matchers
 
-    return rank_lead
+    return Matchers()
 
 
 # --- working a claimed lead -----------------------------------------------------------------------

@@ -41,9 +41,9 @@ def run_sweep(now: datetime | None = None, rank: waves.Ranker | None = None) -> 
 
 
 def _default_ranker() -> waves.Ranker:
-    from exchange.services.matchmaking import rank_lead
+    from exchange.services.matchmaking import Matchers
 
-    return rank_lead
+    return Matchers()  # each programme's partners loaded once per sweep
 
 
 def _batches(statement_factory) -> Iterable[list]:

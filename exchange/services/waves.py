@@ -8,10 +8,10 @@ manufacturer as unclaimed (leakage). A claim closes the lead's other offers (``e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -20,9 +20,6 @@ from exchange.extensions import db
 from exchange.models import Lead, LeadStatus, Offer, OfferState, PartnerProfile
 from exchange.services import announce, clocks
 from exchange.services.lead_status import transition
-
-# Offer states that leave a partner available for the open pool (it simply did not act in time).
-POOL_AGAIN_STATES = frozenset({OfferState.EXPIRED})
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,13 @@ class Candidate:
     reasons: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
-Ranker = Callable[[Lead], Sequence[Candidate]]
+class Ranker(Protocol):
+    """The lead's eligible partners, best first, leaving out ``skip``, at most ``limit`` of them
+    (``exchange.services.matchmaking.Matchers`` is the real one)."""
+
+    def __call__(
+        self, lead: Lead, skip: Iterable[int] = (), limit: int | None = None
+    ) -> Sequence[Candidate]: ...
 
 
 def wave_size(lead: Lead) -> int:
@@ -120,12 +123,11 @@ def advance(lead: Lead, rank: Ranker, now: datetime | None = None, *, reason: st
     now = now or clock.now()
     terms = clocks.lead_terms(lead)
     _close(lead, [OfferState.OPEN], OfferState.EXPIRED, now)
-    existing = _existing_offers(lead)
     pool = pool_wave(terms)
     next_wave = lead.current_wave + 1
-    ranked = list(rank(lead))
     if next_wave < pool:
-        fresh = [c for c in ranked if c.partner_id not in existing][: wave_size(lead)]
+        # A wave goes to partners who have not had this lead yet.
+        fresh = list(rank(lead, skip=set(_existing_offers(lead)), limit=wave_size(lead)))
         if fresh:
             open_offers(lead, fresh, next_wave, now)
             previous, lead.current_wave = lead.current_wave, next_wave
@@ -141,12 +143,10 @@ def advance(lead: Lead, rank: Ranker, now: datetime | None = None, *, reason: st
             )
             return "wave"
         next_wave = pool  # nobody new is left: straight to the open pool
-    if next_wave == pool:
-        available = [
-            c
-            for c in ranked
-            if c.partner_id not in existing or existing[c.partner_id].state in POOL_AGAIN_STATES
-        ]
+    if next_wave == pool or (reason == "recycled" and lead.current_wave == pool):
+        # The open pool: every eligible partner, including earlier waves' (the ranker leaves out
+        # those who declined, returned or were recycled away).
+        available = list(rank(lead))
         if available:
             open_offers(lead, available, pool, now)
             previous, lead.current_wave = lead.current_wave, pool
