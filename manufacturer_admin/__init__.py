@@ -22,6 +22,8 @@ NAV = [
     NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
     NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
+    NavItem("manage.coverage_gaps", _l("Coverage gaps"), MANUFACTURER_ROLES),
+    NavItem("manage.matching_weights", _l("Matching"), MANUFACTURER_ROLES),
     NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES),
     NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
     NavItem("manage.tokens", _l("API tokens"), ADMIN_ONLY),
@@ -33,4 +35,4 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import sla_views, tokens, views  # noqa: E402,F401  (registers the routes)
+from manufacturer_admin import matching_views, sla_views, tokens, views  # noqa: E402,F401  (registers the routes)

@@ -214,3 +214,65 @@ def test_rerank_refreshes_unseen_offers_after_responsiveness_changes(programme):
     db.session.expire_all()
     after = {o.partner_id: o.score for o in open_offers(lead)}
     assert after[p["bavaria"].id] > before[p["bavaria"].id]
+
+
+# --- the manufacturer's pages ---------------------------------------------------------------------
+
+
+def test_lead_partners_page_ranks_and_explains(client, programme):
+    p = programme["p"]
+    lead = published(programme)
+    matchmaking.match_leads([lead.id])
+    admin = f.user(programme["maker"], Role.MANUFACTURER_ADMIN)
+    db.session.commit()
+    f.login(client, admin)
+    page = client.get(f"/manage/leads/{lead.id}/partners").get_data(as_text=True)
+    assert page.index("Munich Pumps") < page.index("Bavaria Flow") < page.index("Germany Wide")
+    assert "does not serve the product line" in page and "Valve Shop" in page
+    assert "cover the lead" in page and "Wien Pumpen" in page
+    assert "In your postal area" in page
+
+
+def test_coverage_gaps_page_groups_by_cause(client, programme):
+    other_line = organisations.add_product_line(programme["maker"], "sensors", "Sensors")
+    leads = [
+        published(programme, country="FR", region=None, postal_code="75001", company_name="Paris SA"),
+        published(programme, product_line_id=other_line.id, company_name="Sensor GmbH"),
+        published(programme, company_name="Fine AG"),
+    ]
+    matchmaking.match_leads([lead.id for lead in leads])
+    manager = f.user(programme["maker"], Role.CHANNEL_MANAGER)
+    db.session.commit()
+    f.login(client, manager)
+    page = client.get("/manage/coverage-gaps").get_data(as_text=True)
+    assert "No partner covers this location" in page and "Paris SA" in page
+    assert "No partner serves this product line here" in page and "Sensor GmbH" in page
+    assert "Fine AG" not in page
+
+
+def test_weights_are_validated_and_change_the_ranking(client, programme, run_jobs):
+    p = programme["p"]
+    lead = published(programme)
+    matchmaking.match_leads([lead.id])
+    admin = f.user(programme["maker"], Role.MANUFACTURER_ADMIN)
+    manager = f.user(programme["maker"], Role.CHANNEL_MANAGER)
+    db.session.commit()
+    f.login(client, manager)
+    assert client.get("/manage/matching").status_code == 200
+    assert client.post("/manage/matching", data={"tier": "100"}).status_code == 303
+    f.login(client, admin)
+    zeros = {name: "0" for name in ("specialty", "size", "geography", "responsiveness", "capacity", "tier")}
+    page = client.post("/manage/matching", data=zeros).get_data(as_text=True)
+    assert "The weights are not valid" in page
+    negative = {**zeros, "tier": "-5"}
+    assert "Number must be between" in client.post("/manage/matching", data=negative).get_data(as_text=True)
+    only_tier = {**zeros, "tier": "100"}
+    assert client.post("/manage/matching", data=only_tier).status_code == 302
+    db.session.expire_all()
+    assert programme["maker"].program.matching_weights["tier"] == 1.0
+    run_jobs()  # the re-rank of unseen offers
+    db.session.expire_all()
+    scores = {o.partner_id: o.score for o in open_offers(lead)}
+    assert scores[p["munich"].id] == pytest.approx(2 / 3)  # gold = rank 2 of 3
+    changed = db.session.scalar(sa.select(Event).where(Event.type == "matching.weights_changed"))
+    assert changed.data["to"]["tier"] == 1.0

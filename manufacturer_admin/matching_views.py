@@ -1,0 +1,145 @@
+"""Matching for the manufacturer: a lead's ranked partners and why others are not eligible, the
+coverage gaps, and the component weights."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, SubmitField
+from wtforms.validators import InputRequired, NumberRange
+
+import matching
+from exchange.explain import GAP_CAUSES, INELIGIBLE, render_reasons
+from exchange.extensions import db
+from exchange.models import Lead, Offer, Organisation, Role
+from exchange.services import DomainError
+from exchange.services.matchmaking import ProgramMatcher, unmatched_leads
+from exchange.services.programs import update_weights
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from manufacturer_admin import bp
+
+COMPONENT_LABELS = {
+    "specialty": _l("Specialty fit"),
+    "size": _l("Size fit"),
+    "geography": _l("Geography"),
+    "responsiveness": _l("Responsiveness"),
+    "capacity": _l("Capacity headroom"),
+    "tier": _l("Tier"),
+}
+
+
+@bp.route("/leads/<int:lead_id>/partners")
+def lead_partners(lead_id: int):
+    """Every partner of the programme for one lead: the eligible ones ranked with their score
+    breakdown, the others with the reasons they cannot be offered it."""
+    org = current_org()
+    lead = get_scoped_or_404(Lead, lead_id, org)
+    matcher = ProgramMatcher(org.id)
+    ranking = matcher.ranking(lead)
+    names = dict(
+        db.session.execute(
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_([p.id for p in matcher.partners])
+            )
+        ).all()
+    )
+    offers = {o.partner_id: o for o in db.session.scalars(scoped(Offer, org).where(Offer.lead_id == lead.id))}
+    eligible = [
+        {
+            "partner": names.get(s.partner_id, s.partner_id),
+            "partner_id": s.partner_id,
+            "score": s.score,
+            "components": s.components,
+            "why": render_reasons([[r.code, dict(r.params)] for r in s.reasons]),
+            "offer": offers.get(s.partner_id),
+        }
+        for s in ranking.eligible
+    ]
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for partner in ranking.ineligible:
+        for reason in partner.reasons:
+            by_reason[reason].append(names.get(partner.partner_id, str(partner.partner_id)))
+    return render_template(
+        "manage/lead_partners.html",
+        lead=lead,
+        eligible=eligible,
+        by_reason=dict(by_reason),
+        reason_labels=INELIGIBLE,
+        component_labels=COMPONENT_LABELS,
+        components=matching.COMPONENTS,
+        gap=matching.gap_cause(ranking) if not ranking.eligible else None,
+        gap_labels=GAP_CAUSES,
+    )
+
+
+@bp.route("/coverage-gaps")
+def coverage_gaps():
+    """Published leads no partner can take, grouped by cause: where to recruit."""
+    org = current_org()
+    leads = list(db.session.scalars(unmatched_leads(org.id).order_by(Lead.country, Lead.id)))
+    groups: dict[str, list[Lead]] = defaultdict(list)
+    for lead in leads:
+        groups[(lead.match_summary or {}).get("cause") or "no_partners"].append(lead)
+    countries = {cause: Counter(lead.country or "–" for lead in group) for cause, group in groups.items()}
+    order = [*matching.codes.GAP_FUNNEL, matching.codes.NO_PARTNERS]
+    ordered = sorted(
+        groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+    )
+    return render_template(
+        "manage/coverage_gaps.html", groups=ordered, countries=countries, labels=GAP_CAUSES, total=len(leads)
+    )
+
+
+class WeightsForm(FlaskForm):
+    submit = SubmitField(_l("Save weights"))
+
+
+for _name in matching.COMPONENTS:
+    setattr(
+        WeightsForm,
+        _name,
+        DecimalField(
+            COMPONENT_LABELS[_name],
+            places=2,
+            validators=[InputRequired(), NumberRange(min=0, max=100)],
+        ),
+    )
+
+
+@bp.route("/matching", methods=["GET", "POST"])
+def matching_weights():
+    org = current_org()
+    current = matching.validate_weights(org.program.matching_weights or None)
+    form = WeightsForm(data={name: round(current[name] * 100, 2) for name in matching.COMPONENTS})
+    readonly = current_user.role != Role.MANUFACTURER_ADMIN
+    if request.method == "POST":
+        if readonly:
+            flash(_("Only a manufacturer admin changes the weights."), "danger")
+            return redirect(url_for("manage.matching_weights")), 303
+        form = WeightsForm()
+        if form.validate_on_submit():
+            try:
+                update_weights(
+                    current_user, org, {name: float(getattr(form, name).data) for name in matching.COMPONENTS}
+                )
+            except DomainError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                db.session.commit()
+                flash(_("Weights saved. Offers not yet seen by partners are re-ranked now."), "success")
+                return redirect(url_for("manage.matching_weights"))
+    return render_template(
+        "manage/matching_weights.html",
+        form=form,
+        readonly=readonly,
+        components=matching.COMPONENTS,
+        defaults=matching.DEFAULT_WEIGHTS,
+        current=current,
+    )
