@@ -220,7 +220,6 @@ def test_rerank_refreshes_unseen_offers_after_responsiveness_changes(programme):
 
 
 def test_lead_partners_page_ranks_and_explains(client, programme):
-    p = programme["p"]
     lead = published(programme)
     matchmaking.match_leads([lead.id])
     admin = f.user(programme["maker"], Role.MANUFACTURER_ADMIN)
