@@ -22,6 +22,7 @@ NAV = [
     NavItem("portal.offers", _l("Offers"), PARTNER_ROLES),
     NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
     NavItem("portal.team", _l("Team"), ADMIN_ONLY),
+    NavItem("portal.webhooks", _l("Webhooks"), ADMIN_ONLY),
 ]
 
 
@@ -30,4 +31,4 @@ def _partner_roles_only() -> None:
     require_roles(PARTNER_ROLES)
 
 
-from portal import views  # noqa: E402,F401  (registers the routes)
+from portal import views, webhooks  # noqa: E402,F401  (registers the routes)

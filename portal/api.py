@@ -10,6 +10,7 @@ from exchange.models.enums import PARTNER_ROLES
 from exchange.schemas import PageArgsSchema, paginate
 from exchange.tenancy import current_org, scoped
 from portal.schemas import OfferPageSchema
+from portal.webhooks_api import API_BLUEPRINTS as WEBHOOK_API_BLUEPRINTS
 
 offers_blp = api_blueprint(
     "api_partner_offers", __name__, "/api/v1/partner/offers", "A partner's offers", roles=PARTNER_ROLES
@@ -30,4 +31,4 @@ class Offers(MethodView):
         return paginate(query, args["page"], args["per_page"])
 
 
-API_BLUEPRINTS = [offers_blp]
+API_BLUEPRINTS = [offers_blp, *WEBHOOK_API_BLUEPRINTS]

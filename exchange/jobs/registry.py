@@ -22,6 +22,9 @@ TASKS: dict[str, str] = {
     "jobs.relay": "exchange.jobs.outbox:relay_outbox",
     "jobs.prune": "exchange.jobs.outbox:prune_finished",
     "mail.send": "exchange.mail:send_mail",
+    "notifications.send_due": "exchange.delivery_jobs:send_due_notification_emails",
+    "webhooks.deliver": "exchange.delivery_jobs:deliver_webhook",
+    "webhooks.prune": "exchange.delivery_jobs:prune_webhook_deliveries",
 }
 
 
@@ -41,6 +44,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Hand over jobs that waited in the outbox (queue down at commit time, retries that are due).
     PeriodicJob("jobs.relay", interval=30),
     PeriodicJob("jobs.prune", cron="17 3 * * *"),
+    # Notification e-mails that are due: hourly and daily digests, and any immediate one left over.
+    PeriodicJob("notifications.send_due", interval=60, queue=QUEUE_NOTIFY),
+    PeriodicJob("webhooks.prune", cron="37 3 * * *"),
 ]
 
 

@@ -1,0 +1,35 @@
+"""The signed-in user's notifications, for every role: the bell in the navbar, the notifications
+page under ``/notifications`` with the e-mail settings, and ``/api/v1/notifications``.
+
+What creates notifications is ``exchange.services.notifications.publish_event``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+from flask_login import current_user
+
+from exchange.auth import require_roles
+from exchange.models import Role
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.before_request
+def _signed_in_only() -> None:
+    require_roles(Role)
+
+
+@bp.app_template_global()
+def unread_notification_count() -> int:
+    """For the bell: counted once per request."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        from exchange.services.notifications import unread_count
+
+        g.unread_notifications = unread_count(current_user)
+    return g.unread_notifications
+
+
+from exchange.inbox import views  # noqa: E402,F401  (registers the routes)
