@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -39,7 +39,8 @@ class WebhookEndpointForm(FlaskForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     events = MultiCheckboxField(
-        _l("Events"), choices=[(event, service.WEBHOOK_EVENT_LABELS[event]) for event in WEBHOOK_EVENTS]
+        _l("Events"),
+        choices=[SelectChoice(event, service.WEBHOOK_EVENT_LABELS[event]) for event in WEBHOOK_EVENTS],
     )
     submit = SubmitField(_l("Save"))
 

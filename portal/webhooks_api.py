@@ -82,12 +82,6 @@ def _abort_for(error: DomainError) -> None:
     )
 
 
-def _with_secret(endpoint: WebhookEndpoint, secret: str) -> dict:
-    data = WebhookEndpointSchema().dump(endpoint)
-    data["secret"] = secret
-    return data
-
-
 @webhooks_blp.route("")
 class WebhookEndpoints(MethodView):
     @webhooks_blp.arguments(PageArgsSchema, location="query")
@@ -107,7 +101,7 @@ class WebhookEndpoints(MethodView):
             db.session.rollback()
             _abort_for(error)
         db.session.commit()
-        return _with_secret(created.endpoint, created.secret)
+        return created.endpoint  # dumped with its secret, this once
 
 
 @webhooks_blp.route("/<int:endpoint_id>")
@@ -131,9 +125,9 @@ class WebhookSecretRotation(MethodView):
     @webhooks_blp.doc(summary="Replace the signing secret; the new one is in this answer only")
     def post(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
-        secret = service.rotate_secret(current_user, endpoint)
+        service.rotate_secret(current_user, endpoint)
         db.session.commit()
-        return _with_secret(endpoint, secret)
+        return endpoint  # dumped with its new secret, this once
 
 
 @webhooks_blp.route("/<int:endpoint_id>/enable")

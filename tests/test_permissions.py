@@ -35,6 +35,8 @@ def world(app):
     other_offer = f.offer(other_lead, other_partner)
     other_partner_user = f.user(other_partner, P_ADMIN)
     other_maker_user = f.user(other_maker, M_ADMIN)
+    webhook = f.webhook_endpoint(partner)
+    other_webhook = f.webhook_endpoint(other_partner)
     db.session.commit()
     return {
         "users": users,
@@ -44,6 +46,8 @@ def world(app):
         "other_offer": other_offer.id,
         "other_partner_user": other_partner_user,
         "other_maker_user": other_maker_user,
+        "webhook": webhook.id,
+        "other_webhook": other_webhook.id,
     }
 
 
@@ -65,6 +69,17 @@ MATRIX = [
     ("/api/v1/partner/offers", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/healthz", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/openapi.json", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/notifications/", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/notifications/settings", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/notifications", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/portal/webhooks", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/portal/webhooks/{webhook}", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/api/v1/partner/webhooks", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/api/v1/partner/webhooks/{webhook}", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    (
+        "/api/v1/partner/webhooks/{webhook}/deliveries",
+        {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403},
+    ),
 ]
 
 CASES = [(path, role, status) for path, expected in MATRIX for role, status in expected.items()]
@@ -74,7 +89,7 @@ CASES = [(path, role, status) for path, expected in MATRIX for role, status in e
 def test_permission_matrix(client, world, path, role, status):
     if role != ANON:
         f.login(client, world["users"][role])
-    response = client.get(path.format(lead=world["lead"], offer=world["offer"]))
+    response = client.get(path.format(lead=world["lead"], offer=world["offer"], webhook=world["webhook"]))
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     if status == 302:
         assert "/login" in response.headers["Location"]
@@ -88,13 +103,22 @@ GUESSES = [
     ("/portal/offers/{other_offer}", P_ADMIN),
     ("/portal/offers/{other_offer}", P_REP),
     ("/manage/leads/999999", M_ADMIN),
+    ("/portal/webhooks/{other_webhook}", P_ADMIN),
+    ("/api/v1/partner/webhooks/{other_webhook}", P_ADMIN),
+    ("/api/v1/partner/webhooks/{other_webhook}/deliveries", P_ADMIN),
 ]
 
 
 @pytest.mark.parametrize(("path", "role"), GUESSES)
 def test_guessing_ids_of_another_organisation_gives_404(client, world, path, role):
     f.login(client, world["users"][role])
-    response = client.get(path.format(other_lead=world["other_lead"], other_offer=world["other_offer"]))
+    response = client.get(
+        path.format(
+            other_lead=world["other_lead"],
+            other_offer=world["other_offer"],
+            other_webhook=world["other_webhook"],
+        )
+    )
     assert response.status_code == 404
 
 
@@ -106,6 +130,8 @@ def test_the_other_tenant_sees_its_own_objects(client, world):
     f.login(client, world["other_partner_user"])
     assert client.get(f"/portal/offers/{world['other_offer']}").status_code == 200
     assert client.get(f"/portal/offers/{world['offer']}").status_code == 404
+    assert client.get(f"/portal/webhooks/{world['other_webhook']}").status_code == 200
+    assert client.get(f"/portal/webhooks/{world['webhook']}").status_code == 404
 
 
 def test_lists_only_show_own_objects(client, world):
