@@ -22,7 +22,13 @@ from exchange.extensions import db
 from exchange.mail import queue_mail
 from exchange.models import DeliveryStatus, Notification, User, WebhookDelivery, WebhookEndpoint
 from exchange.services import webhooks
-from exchange.services.notifications import format_time_for, path_for, publish_event, recipient_locale
+from exchange.services.notifications import (
+    format_time_for,
+    is_site_path,
+    path_for,
+    publish_event,
+    recipient_locale,
+)
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +280,7 @@ def render_email(user: User, items: list[Notification]) -> tuple[str, str]:
                 "title": item.title,
                 "body": item.body,
                 "time": format_time_for(user, item.created_at),
-                "url": base + item.link if item.link and item.link.startswith("/") else None,
+                "url": base + item.link if item.link and is_site_path(item.link) else None,
             }
             for item in items
         ]

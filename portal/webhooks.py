@@ -4,9 +4,11 @@ edit, rotate the secret, pause / enable, delete, and the delivery log with manua
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -124,13 +126,17 @@ def webhook_detail(endpoint_id: int):
         error_out=False,
     )
     status = 422 if request.method == "POST" else 200
+    retry_waits = [
+        format_timedelta(timedelta(seconds=int(seconds)), threshold=1)
+        for seconds in current_app.config["WEBHOOK_RETRY_SCHEDULE"]
+    ]
     return (
         render_template(
             "portal/webhook_detail.html",
             endpoint=endpoint,
             form=form,
             deliveries=deliveries,
-            labels=service.WEBHOOK_EVENT_LABELS,
+            retry_waits=retry_waits,
         ),
         status,
     )

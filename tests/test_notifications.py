@@ -360,3 +360,20 @@ def test_digest_sweep_is_a_periodic_job():
     names = {job.name: job for job in PERIODIC_JOBS}
     assert names["notifications.send_due"].interval == 60
     assert "webhooks.prune" in names
+
+
+def test_links_stay_on_this_site(world):
+    for link in ("https://evil.example/x", "//evil.example/x", "/\\evil.example", "portal/offers/1"):
+        with pytest.raises(ValueError, match="path on this site"):
+            publish_event("offer.created", offer=world.offer, link=link)
+    publication = publish_event("offer.created", offer=world.offer, link="/portal/webhooks")
+    assert {n.link for n in publication.notifications} == {"/portal/webhooks"}
+
+
+def test_a_claim_speaks_of_the_first_contact_deadline_not_the_claim_window(world):
+    f.claim(world.offer)
+    without = publish_event("lead.claimed", offer=world.offer)
+    assert all(n.body is None for n in without.notifications)  # no deadline given: no half sentence
+    first_contact = datetime(2026, 7, 1, 15, 30, tzinfo=UTC)
+    with_deadline = publish_event("lead.claimed", offer=world.offer, payload={"deadline": first_contact})
+    assert all("First contact is due by Jul 1, 2026, 3:30:00" in n.body for n in with_deadline.notifications)

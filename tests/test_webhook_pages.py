@@ -261,3 +261,10 @@ def test_api_session_writes_need_the_csrf_header(client, world):
     assert client.get("/api/v1/partner/webhooks").status_code == 200
     response = client.post("/api/v1/partner/webhooks", json={"url": URL, "events": ["offer.created"]})
     assert response.status_code == 400
+
+
+def test_the_endpoint_page_states_the_retry_schedule(client, world):
+    f.login(client, world.admin)
+    page = client.get(f"/portal/webhooks/{world.endpoint.id}").get_data(as_text=True)
+    assert "retried after 1 minute, 5 minutes, 30 minutes, 2 hours, 12 hours" in page
+    assert "After 10 deliveries in a row fail" in page

@@ -20,6 +20,13 @@ def _signed_in_only() -> None:
     require_roles(Role)
 
 
+@bp.app_template_test("site_path")
+def _is_site_path(link: str | None) -> bool:
+    from exchange.services.notifications import is_site_path
+
+    return bool(link) and is_site_path(link)
+
+
 @bp.app_template_global()
 def unread_notification_count() -> int:
     """For the bell: counted once per request."""

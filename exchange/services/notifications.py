@@ -22,7 +22,7 @@ schemas of :mod:`exchange.services.partner_payloads`: contact details only after
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -68,12 +68,15 @@ class NotificationKind:
     """How one kind of event reads in the bell and in e-mail, and whom it concerns.
 
     ``title`` and ``body`` are formatted with ``%(name)s`` placeholders: ``summary`` (the lead, as the
-    recipient may see it), ``temperature``, ``deadline`` (in the recipient's zone), ``sla``,
-    ``partner``, ``reason`` and any plain value of the event's payload. A body whose placeholders are
-    not all known is left out; a title must always format."""
+    recipient may see it), ``temperature``, ``deadline`` (the payload's, else the offer's claim
+    deadline where ``claim_deadline`` is set; in the recipient's zone), ``sla``, ``partner``,
+    ``reason`` and any plain value of the event's payload. A body whose placeholders are not all
+    known is left out; a title must always format."""
 
     title: Any
     body: Any = None
+    # The offer's claim deadline is the deadline the texts speak of (offer kinds).
+    claim_deadline: bool = False
     partner_roles: frozenset[Role] = PARTNER_ROLES
     manufacturer_roles: frozenset[Role] = frozenset()
     # Service notices: e-mailed immediately whatever the user's e-mail settings.
@@ -87,10 +90,12 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {
     "offer.created": NotificationKind(
         title=_l("New %(temperature)s lead for you: %(summary)s"),
         body=_l("Claim it by %(deadline)s, before it moves on to the next partner."),
+        claim_deadline=True,
     ),
     "offer.expiring": NotificationKind(
         title=_l("Claim window closing: %(summary)s"),
         body=_l("Claim it by %(deadline)s or it moves on to the next partner."),
+        claim_deadline=True,
     ),
     "lead.claimed": NotificationKind(
         title=_l("Lead claimed: %(summary)s"),
@@ -176,8 +181,9 @@ def publish_event(
     ``link``: the path the notification opens (default: the offer for partner users, the lead for
     manufacturer users).
 
-    Adds rows and outbox jobs to the current session and flushes; the caller commits. Raises
-    ``ValueError`` for an unknown event type or objects that do not belong together."""
+    Adds rows and outbox jobs to the current session and flushes; the caller commits. It does not
+    write to the event log (the caller's transition does). Raises ``ValueError`` for an unknown event
+    type, objects that do not belong together, or a payload carrying lead data."""
     kind = NOTIFICATION_KINDS.get(event_type)
     if kind is None:
         raise ValueError(f"unknown event type {event_type!r}; add it to NOTIFICATION_KINDS")
@@ -195,6 +201,8 @@ def publish_event(
         manufacturer_id = source_manufacturer
     elif source_manufacturer is not None and manufacturer_id != source_manufacturer:
         raise ValueError("the lead belongs to another manufacturer")
+    if link is not None and not is_site_path(link):
+        raise ValueError("link must be a path on this site, such as /portal/webhooks/3")
     extra = dict(payload or {})
     refuse_contact_details(extra)
     if hot is None:
@@ -304,7 +312,7 @@ def _recipients(
 def _notify(
     event_type: str,
     kind: NotificationKind,
-    recipients: Iterable[User],
+    recipients: Sequence[User],
     partner_id: int | None,
     lead: Lead | None,
     offer: Offer | None,
@@ -320,7 +328,7 @@ def _notify(
         partner = db.session.get(Organisation, partner_id)
         partner_name = partner.name if partner else None
     # Whether the partner may see who the buyer is decides the summary its users read.
-    partner_reveal = lead is not None and partner_may_see_contact(lead, partner_id)
+    partner_reveal = bool(recipients) and lead is not None and partner_may_see_contact(lead, partner_id)
     for user in recipients:
         is_partner_user = user.organisation_id == partner_id
         reveal = (
@@ -355,6 +363,11 @@ def _default_link(is_partner_user: bool, lead: Lead | None, offer: Offer | None)
     if is_partner_user:
         return path_for("portal.offer_detail", offer_id=offer.id) if offer is not None else None
     return path_for("manage.lead_detail", lead_id=lead.id) if lead is not None else None
+
+
+def is_site_path(link: str) -> bool:
+    """A path on this site, not a URL elsewhere (``//host`` and ``/\\host`` are other sites to browsers)."""
+    return link.startswith("/") and not link.startswith(("//", "/\\")) and "\n" not in link
 
 
 def path_for(endpoint: str, **values: Any) -> str:
@@ -417,7 +430,9 @@ def render_texts(
         if lead is not None:
             values["summary"] = lead_summary(lead, reveal=reveal)
             values["temperature"] = str(TEMPERATURE_LABELS.get(lead.temperature, lead.temperature))
-        deadline = extra.get("deadline") or (offer.claim_deadline if offer is not None else None)
+        deadline = extra.get("deadline")
+        if deadline is None and kind.claim_deadline and offer is not None:
+            deadline = offer.claim_deadline
         if isinstance(deadline, str):
             try:
                 deadline = datetime.fromisoformat(deadline)
