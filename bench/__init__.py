@@ -13,7 +13,9 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # (module, default arguments) run by `make bench`, in order.
-BENCHMARKS: list[tuple[str, list[str]]] = []
+BENCHMARKS: list[tuple[str, list[str]]] = [
+    ("bench.notify", []),
+]
 
 
 def peak_rss_mb() -> float:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from exchange import clock
 from exchange.extensions import db
@@ -211,16 +212,17 @@ def prune_webhook_deliveries() -> dict[str, int]:
 # --- notification e-mails --------------------------------------------------------------------------
 
 
-def send_due_notification_emails(batch_size: int = 500) -> dict[str, int]:
+def send_due_notification_emails(users_per_batch: int = 200) -> dict[str, int]:
     """E-mail every notification whose ``email_due_at`` has come (the ``notifications.send_due`` job,
     periodic, and kicked after a commit that made some due now).
 
-    Per user, the due notifications are claimed with one conditional UPDATE (``emailed_at`` set where
-    it is still empty), so two runs at once never e-mail one twice, and a ``mail.send`` job is queued
-    in the same transaction: one message for one notification, a digest for several."""
+    Batch by batch of users, the due notifications are claimed with one conditional UPDATE
+    (``emailed_at`` set where it is still empty, ``RETURNING`` what this run got), so two runs at once
+    never e-mail one twice, and ``mail.send`` jobs are queued in the same transaction: one message
+    for one notification, a digest for several."""
     now = clock.now()
-    emails = notifications = 0
-    done_users: set[int] = set()
+    emails = sent = 0
+    seen: set[int] = set()
     while True:
         user_ids = [
             user_id
@@ -229,51 +231,61 @@ def send_due_notification_emails(batch_size: int = 500) -> dict[str, int]:
                 .where(Notification.emailed_at.is_(None), Notification.email_due_at <= now)
                 .group_by(Notification.user_id)
                 .order_by(Notification.user_id)
-                .limit(batch_size)
-            ).all()
-            if user_id not in done_users
+                .limit(users_per_batch)
+            )
+            if user_id not in seen
         ]
         if not user_ids:
             break
-        for user_id in user_ids:
-            done_users.add(user_id)
-            sent = _email_user(user_id, now)
-            if sent:
-                emails += 1
-                notifications += sent
-    return {"emails": emails, "notifications": notifications}
-
-
-def _email_user(user_id: int, now) -> int:
-    claimed_ids = db.session.scalars(
-        sa.update(Notification)
-        .where(
-            Notification.user_id == user_id,
-            Notification.emailed_at.is_(None),
-            Notification.email_due_at <= now,
-        )
-        .values(emailed_at=now)
-        .returning(Notification.id)
-    ).all()
-    if not claimed_ids:
+        seen.update(user_ids)
+        claimed = db.session.scalars(
+            sa.update(Notification)
+            .where(
+                Notification.user_id.in_(user_ids),
+                Notification.emailed_at.is_(None),
+                Notification.email_due_at <= now,
+            )
+            .values(emailed_at=now)
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        # Read everything first: a query between the queue_mail calls would flush each time.
+        by_user: dict[int, list[Notification]] = {}
+        for notification in _load_notifications(list(claimed)):
+            by_user.setdefault(notification.user_id, []).append(notification)
+        users = db.session.scalars(
+            sa.select(User).where(User.id.in_(list(by_user))).options(joinedload(User.organisation))
+        ).all()
+        for user in users:
+            if not user.is_active:
+                continue  # marked all the same: nobody to write to, and not picked up again
+            items = by_user[user.id]
+            subject, text = render_email(user, items)
+            queue_mail([user.email], subject, text)
+            emails += 1
+            sent += len(items)
         db.session.commit()
-        return 0
-    user = db.session.get(User, user_id)
-    items = db.session.scalars(
-        sa.select(Notification).where(Notification.id.in_(claimed_ids)).order_by(Notification.created_at)
-    ).all()
-    if user is None or not user.is_active:
-        db.session.commit()  # nobody to write to; marked so they are not picked up again
-        return 0
-    subject, text = render_email(user, list(items))
-    queue_mail([user.email], subject, text)
-    db.session.commit()
-    return len(items)
+        db.session.expunge_all()  # keep the identity map small across batches
+    return {"emails": emails, "notifications": sent}
+
+
+def _load_notifications(ids: list[int]) -> list[Notification]:
+    items: list[Notification] = []
+    for start in range(0, len(ids), 1000):  # stay below the databases' bound-parameter limits
+        items.extend(
+            db.session.scalars(sa.select(Notification).where(Notification.id.in_(ids[start : start + 1000])))
+        )
+    return sorted(items, key=lambda item: (item.created_at, item.id))
+
+
+DIGEST_MAX_ENTRIES = 50
 
 
 def render_email(user: User, items: list[Notification]) -> tuple[str, str]:
     """Subject and plain-text body for ``items``, in the user's language and zone."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
+    # A long digest lists the newest ones and points to the page for the rest.
+    shown = items[-DIGEST_MAX_ENTRIES:]
     with force_locale(recipient_locale(user)):
         entries = [
             {
@@ -282,20 +294,21 @@ def render_email(user: User, items: list[Notification]) -> tuple[str, str]:
                 "time": format_time_for(user, item.created_at),
                 "url": base + item.link if item.link and is_site_path(item.link) else None,
             }
-            for item in items
+            for item in shown
         ]
-        if len(entries) == 1:
+        if len(items) == 1:
             subject = _("[Lead Exchange] %(title)s", title=entries[0]["title"])
         else:
             subject = ngettext(
                 "[Lead Exchange] %(num)d new notification",
                 "[Lead Exchange] %(num)d new notifications",
-                len(entries),
+                len(items),
             )
         text = render_template(
             "email/notifications.txt",
             user=user,
             entries=entries,
+            more=len(items) - len(shown),
             settings_url=base + path_for("inbox.settings"),
             inbox_url=base + path_for("inbox.notifications"),
         )

@@ -20,6 +20,7 @@ from exchange.models import (
     Role,
     Temperature,
     WebhookDelivery,
+    WebhookEndpoint,
 )
 from exchange.services.notifications import (
     NOTIFICATION_KINDS,
@@ -377,3 +378,65 @@ def test_a_claim_speaks_of_the_first_contact_deadline_not_the_claim_window(world
     first_contact = datetime(2026, 7, 1, 15, 30, tzinfo=UTC)
     with_deadline = publish_event("lead.claimed", offer=world.offer, payload={"deadline": first_contact})
     assert all("First contact is due by Jul 1, 2026, 3:30:00" in n.body for n in with_deadline.notifications)
+
+
+def _count_selects():
+    counter = {"selects": 0}
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            counter["selects"] += 1
+
+    return counter, count
+
+
+def test_publishing_many_events_at_once_takes_the_same_few_queries(app, world):
+    from exchange.services.notifications import BusinessEvent, publish_events
+
+    partners = [f.partner(world.maker) for _ in range(30)]
+    offers = []
+    for partner in partners:
+        f.user(partner, Role.PARTNER_ADMIN)
+        f.webhook_endpoint(partner)
+        offers.append(f.offer(f.lead(world.maker), partner))
+    db.session.commit()
+    offers = [db.session.get(type(o), o.id) for o in offers]
+    for offer in offers:
+        offer.lead  # loaded, as the caller has them  # noqa: B018
+
+    counter, count = _count_selects()
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        small = publish_events([BusinessEvent("sla.breached", offer=o) for o in offers[:3]])
+        selects_for_3 = counter["selects"]
+        counter["selects"] = 0
+        large = publish_events([BusinessEvent("sla.breached", offer=o) for o in offers[3:]])
+        selects_for_27 = counter["selects"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert selects_for_27 == selects_for_3 <= 5
+    publications = small + large
+    assert len(publications) == 30
+    for offer, publication in zip(offers, publications, strict=True):
+        partner_users = [n for n in publication.notifications if n.user_id != world.manager.id]
+        assert len(partner_users) == 1  # the partner's admin (and the channel manager besides)
+        assert [d.endpoint_id for d in publication.deliveries] == [
+            db.session.scalar(
+                sa.select(WebhookEndpoint.id).where(WebhookEndpoint.organisation_id == offer.partner_id)
+            )
+        ]
+        assert publication.deliveries[0].payload["offer"]["id"] == offer.id
+
+
+def test_a_batch_is_checked_before_anything_is_added(world):
+    from exchange.services.notifications import BusinessEvent, publish_events
+
+    with pytest.raises(ValueError, match="partner-safe"):
+        publish_events(
+            [
+                BusinessEvent("offer.created", offer=world.offer),
+                BusinessEvent("offer.created", offer=world.offer, payload={"contact_email": "x@y.example"}),
+            ]
+        )
+    db.session.flush()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0

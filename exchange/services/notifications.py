@@ -22,7 +22,7 @@ schemas of :mod:`exchange.services.partner_payloads`: contact details only after
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -56,9 +56,9 @@ from exchange.models import (
 )
 from exchange.services import DomainError
 from exchange.services.partner_payloads import (
-    lead_for_partner,
+    lead_payload,
     offer_for_partner,
-    partner_may_see_contact,
+    partners_holding_claims,
     refuse_contact_details,
 )
 
@@ -141,8 +141,25 @@ SLA_LABELS = {
 
 
 @dataclass(frozen=True)
+class BusinessEvent:
+    """One event to publish; the arguments of :func:`publish_event`, for :func:`publish_events`."""
+
+    event_type: str
+    partner_id: int | None = None
+    manufacturer_id: int | None = None
+    lead: Lead | None = None
+    offer: Offer | None = None
+    payload: Mapping[str, Any] | None = None
+    hot: bool | None = None
+    actor: User | None = None
+    users: Sequence[User] | None = None
+    notify_manufacturer: bool = True
+    link: str | None = None
+
+
+@dataclass(frozen=True)
 class Publication:
-    """What one :func:`publish_event` call added (flushed, not committed)."""
+    """What publishing one event added (flushed, not committed)."""
 
     notifications: list[Notification]
     deliveries: list[WebhookDelivery]
@@ -167,8 +184,8 @@ def publish_event(
     ``event_type``: a key of ``NOTIFICATION_KINDS`` (the webhook events are ``WEBHOOK_EVENTS``).
     ``partner_id``: the partner the event concerns (defaults to ``offer.partner_id``); its admins and
     reps are notified (see the kind's ``partner_roles``) and its webhooks subscribed to the event get
-    a delivery. ``manufacturer_id`` defaults to the lead's or offer's; its channel managers are
-    notified for kinds with ``manufacturer_roles`` unless ``notify_manufacturer`` is False.
+    a delivery. ``manufacturer_id`` defaults to the lead's; its channel managers are notified for
+    kinds with ``manufacturer_roles`` unless ``notify_manufacturer`` is False.
     ``lead`` / ``offer`` (the lead defaults to ``offer.lead``): rendered for each partner through the
     partner-safe schemas, so contact details go out only to the partner holding the claim.
     ``payload``: extra plain data (str, numbers, bools, None, datetimes, Decimals, lists, dicts) put
@@ -183,10 +200,48 @@ def publish_event(
 
     Adds rows and outbox jobs to the current session and flushes; the caller commits. It does not
     write to the event log (the caller's transition does). Raises ``ValueError`` for an unknown event
-    type, objects that do not belong together, or a payload carrying lead data."""
-    kind = NOTIFICATION_KINDS.get(event_type)
+    type, objects that do not belong together, or a payload carrying lead data. To publish many
+    events in one go (the SLA sweep), :func:`publish_events` does the same with a few queries in all."""
+    event = BusinessEvent(
+        event_type,
+        partner_id=partner_id,
+        manufacturer_id=manufacturer_id,
+        lead=lead,
+        offer=offer,
+        payload=payload,
+        hot=hot,
+        actor=actor,
+        users=users,
+        notify_manufacturer=notify_manufacturer,
+        link=link,
+    )
+    return publish_events([event])[0]
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """An event with its defaults filled in and checked."""
+
+    event: BusinessEvent
+    kind: NotificationKind
+    partner_id: int | None
+    manufacturer_id: int | None
+    lead: Lead | None
+    offer: Offer | None
+    extra: dict[str, Any]
+    hot: bool
+
+
+def _resolve(event: BusinessEvent) -> _Resolved:
+    kind = NOTIFICATION_KINDS.get(event.event_type)
     if kind is None:
-        raise ValueError(f"unknown event type {event_type!r}; add it to NOTIFICATION_KINDS")
+        raise ValueError(f"unknown event type {event.event_type!r}; add it to NOTIFICATION_KINDS")
+    lead, offer, partner_id, manufacturer_id = (
+        event.lead,
+        event.offer,
+        event.partner_id,
+        event.manufacturer_id,
+    )
     if offer is not None:
         if lead is None:
             lead = offer.lead
@@ -201,55 +256,121 @@ def publish_event(
         manufacturer_id = source_manufacturer
     elif source_manufacturer is not None and manufacturer_id != source_manufacturer:
         raise ValueError("the lead belongs to another manufacturer")
-    if link is not None and not is_site_path(link):
+    if event.link is not None and not is_site_path(event.link):
         raise ValueError("link must be a path on this site, such as /portal/webhooks/3")
-    extra = dict(payload or {})
+    extra = dict(event.payload or {})
     refuse_contact_details(extra)
-    if hot is None:
-        hot = lead is not None and lead.temperature == Temperature.HOT
+    hot = event.hot if event.hot is not None else (lead is not None and lead.temperature == Temperature.HOT)
+    return _Resolved(event, kind, partner_id, manufacturer_id, lead, offer, extra, hot)
+
+
+def publish_events(events: Sequence[BusinessEvent]) -> list[Publication]:
+    """Publish several events at once: the same as calling :func:`publish_event` for each, with a
+    handful of queries for all of them (recipients, endpoints, claims, organisations) and one flush."""
+    from exchange.services.webhooks import active_endpoints, enqueue_first_attempts, new_delivery
+
+    resolved = [_resolve(event) for event in events]
+    if not resolved:
+        return []
     now = clock.now()
 
-    recipients = _recipients(kind, partner_id, manufacturer_id, notify_manufacturer, users)
-    if actor is not None:
-        recipients = [user for user in recipients if user.id != actor.id]
-    notifications = _notify(
-        event_type, kind, recipients, partner_id, lead, offer, extra, hot=hot, now=now, link=link
+    # Every read first, then the writes and one flush (a query between writes would flush each time).
+    org_ids = {r.partner_id for r in resolved} | {r.manufacturer_id for r in resolved}
+    org_ids.discard(None)
+    organisations = _by_id(Organisation, org_ids)
+    audience = _active_users_of(
+        {r.partner_id for r in resolved if r.event.users is None and r.kind.partner_roles}
+        | {
+            r.manufacturer_id
+            for r in resolved
+            if r.event.users is None and r.kind.manufacturer_roles and r.event.notify_manufacturer
+        }
+    )
+    endpoints = active_endpoints({r.partner_id for r in resolved if r.event.event_type in WEBHOOK_EVENTS})
+    # The rule of partner_payloads: a partner sees who the buyer is only while it holds the claim.
+    holding = partners_holding_claims(
+        {(r.lead.id, r.partner_id) for r in resolved if r.lead is not None and r.partner_id is not None}
     )
 
-    deliveries: list[WebhookDelivery] = []
-    if event_type in WEBHOOK_EVENTS and partner_id is not None:
-        from exchange.services.webhooks import queue_deliveries, subscribed_endpoints
+    publications: list[Publication] = []
+    for r in resolved:
+        partner = organisations.get(r.partner_id) if r.partner_id is not None else None
+        manufacturer = organisations.get(r.manufacturer_id) if r.manufacturer_id is not None else None
+        reveal = r.lead is not None and (r.lead.id, r.partner_id) in holding
+        notifications = _notify(r, _recipients(r, audience), partner=partner, partner_reveal=reveal, now=now)
+        subscribed = [e for e in endpoints.get(r.partner_id, []) if r.event.event_type in (e.events or [])]
+        deliveries = []
+        if subscribed:
+            body = webhook_body(
+                r.event.event_type, r.partner_id, manufacturer, r.lead, r.offer, r.extra, now, reveal=reveal
+            )
+            deliveries = [new_delivery(endpoint, r.event.event_type, body, now) for endpoint in subscribed]
+        db.session.add_all(notifications)
+        db.session.add_all(deliveries)
+        publications.append(Publication(notifications, deliveries))
+    db.session.flush()
+    enqueue_first_attempts([d for publication in publications for d in publication.deliveries])
+    return publications
 
-        endpoints = subscribed_endpoints(partner_id, event_type)
-        if endpoints:
-            body = webhook_body(event_type, partner_id, manufacturer_id, lead, offer, extra, now)
-            deliveries = queue_deliveries(endpoints, event_type, body)
-    return Publication(notifications, deliveries)
+
+def _chunks(values: Iterable[Any], size: int = 1000) -> Iterator[list[Any]]:
+    """Databases bound the number of parameters in one statement."""
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _by_id(model: type, ids: set[int]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for chunk in _chunks(ids):
+        found.update({row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(chunk)))})
+    return found
+
+
+def _active_users_of(org_ids: set[int | None]) -> dict[int, list[User]]:
+    """The active users of these (active) organisations, by organisation."""
+    users: dict[int, list[User]] = {}
+    for chunk in _chunks(org_ids - {None}):
+        rows = db.session.scalars(
+            sa.select(User)
+            .join(User.organisation)
+            .options(contains_eager(User.organisation))
+            .where(
+                User.organisation_id.in_(chunk),
+                User.is_active_user.is_(True),
+                Organisation.is_active.is_(True),
+            )
+            .order_by(User.id)
+        )
+        for user in rows:
+            users.setdefault(user.organisation_id, []).append(user)
+    return users
 
 
 def webhook_body(
     event_type: str,
     partner_id: int,
-    manufacturer_id: int | None,
+    manufacturer: Organisation | None,
     lead: Lead | None,
     offer: Offer | None,
     extra: Mapping[str, Any],
     occurred_at: datetime,
+    *,
+    reveal: bool,
 ) -> dict[str, Any]:
-    """The JSON a partner's endpoint receives. The lead goes through ``lead_for_partner``: contact
-    details only if this partner holds the claim."""
+    """The JSON a partner's endpoint receives. ``reveal`` is whether this partner holds the claim on
+    the lead (:func:`partners_holding_claims`): the contact details are included only then."""
     body: dict[str, Any] = {
         "event": event_type,
         "occurred_at": occurred_at.astimezone(UTC).isoformat(),
         "partner_id": partner_id,
     }
-    if manufacturer_id is not None:
-        manufacturer = db.session.get(Organisation, manufacturer_id)
-        body["manufacturer"] = {"id": manufacturer_id, "name": manufacturer.name if manufacturer else None}
+    if manufacturer is not None:
+        body["manufacturer"] = {"id": manufacturer.id, "name": manufacturer.name}
     if offer is not None:
         body["offer"] = offer_for_partner(offer)
     if lead is not None:
-        body["lead"] = lead_for_partner(lead, partner_id)
+        body["lead"] = lead_payload(lead, reveal=reveal)
     body["data"] = _plain(extra)
     return body
 
@@ -276,86 +397,68 @@ def _plain(value: Any) -> Any:
 # --- who hears about it -------------------------------------------------------------------------------
 
 
-def _recipients(
-    kind: NotificationKind,
-    partner_id: int | None,
-    manufacturer_id: int | None,
-    notify_manufacturer: bool,
-    users: Sequence[User] | None,
-) -> list[User]:
-    if users is not None:
-        allowed = {partner_id, manufacturer_id} - {None}
-        for user in users:
+def _recipients(r: _Resolved, audience: dict[int, list[User]]) -> list[User]:
+    event = r.event
+    if event.users is not None:
+        allowed = {r.partner_id, r.manufacturer_id} - {None}
+        for user in event.users:
             if user.organisation_id not in allowed:
                 raise ValueError(f"user {user.id} belongs to neither organisation of this event")
-        return [user for user in users if user.is_active]
-    audiences = []
-    if partner_id is not None and kind.partner_roles:
-        audiences.append(sa.and_(User.organisation_id == partner_id, User.role.in_(kind.partner_roles)))
-    if manufacturer_id is not None and notify_manufacturer and kind.manufacturer_roles:
-        audiences.append(
-            sa.and_(User.organisation_id == manufacturer_id, User.role.in_(kind.manufacturer_roles))
-        )
-    if not audiences:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(User.organisation)
-            .options(contains_eager(User.organisation))
-            .where(sa.or_(*audiences), User.is_active_user.is_(True), Organisation.is_active.is_(True))
-            .order_by(User.id)
-        ).all()
-    )
+        recipients = [user for user in event.users if user.is_active]
+    else:
+        recipients = [user for user in audience.get(r.partner_id, []) if user.role in r.kind.partner_roles]
+        if event.notify_manufacturer:
+            recipients += [
+                user for user in audience.get(r.manufacturer_id, []) if user.role in r.kind.manufacturer_roles
+            ]
+    if event.actor is not None:
+        recipients = [user for user in recipients if user.id != event.actor.id]
+    return recipients
 
 
 def _notify(
-    event_type: str,
-    kind: NotificationKind,
+    r: _Resolved,
     recipients: Sequence[User],
-    partner_id: int | None,
-    lead: Lead | None,
-    offer: Offer | None,
-    extra: Mapping[str, Any],
     *,
-    hot: bool,
+    partner: Organisation | None,
+    partner_reveal: bool,
     now: datetime,
-    link: str | None,
 ) -> list[Notification]:
+    """One notification per recipient (not added to the session: the caller adds and flushes)."""
     notifications = []
-    partner_name: str | None = None
-    if partner_id is not None:
-        partner = db.session.get(Organisation, partner_id)
-        partner_name = partner.name if partner else None
-    # Whether the partner may see who the buyer is decides the summary its users read.
-    partner_reveal = bool(recipients) and lead is not None and partner_may_see_contact(lead, partner_id)
+    lead, offer = r.lead, r.offer
     for user in recipients:
-        is_partner_user = user.organisation_id == partner_id
+        is_partner_user = r.partner_id is not None and user.organisation_id == r.partner_id
+        # Partner users read the buyer's name only after their claim; the lead's maker always may.
         reveal = (
             partner_reveal
             if is_partner_user
             else user.organisation_id == getattr(lead, "manufacturer_id", None)
         )
         title, body = render_texts(
-            kind, user, lead=lead, offer=offer, extra=extra, reveal=reveal, partner_name=partner_name
+            r.kind,
+            user,
+            lead=lead,
+            offer=offer,
+            extra=r.extra,
+            reveal=reveal,
+            partner_name=partner.name if partner is not None else None,
         )
-        due = email_due_at(user, hot=hot, service_notice=kind.service_notice, now=now)
-        notification = Notification(
-            user_id=user.id,
-            kind=event_type,
-            title=title[:300],
-            body=body,
-            link=link or _default_link(is_partner_user, lead, offer),
-            lead_id=lead.id if lead is not None else None,
-            created_at=now,
-            email_due_at=due,
+        due = email_due_at(user, hot=r.hot, service_notice=r.kind.service_notice, now=now)
+        notifications.append(
+            Notification(
+                user_id=user.id,
+                kind=r.event.event_type,
+                title=title[:300],
+                body=body,
+                link=r.event.link or _default_link(is_partner_user, lead, offer),
+                lead_id=lead.id if lead is not None else None,
+                created_at=now,
+                email_due_at=due,
+            )
         )
-        db.session.add(notification)
-        notifications.append(notification)
         if due is not None and due <= now:
             _kick_email_job()
-    if notifications:
-        db.session.flush()
     return notifications
 
 

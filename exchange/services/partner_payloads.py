@@ -96,27 +96,43 @@ def partner_may_see_contact(lead: Lead, partner_id: int | None) -> bool:
     """True while ``partner_id`` holds the claim on ``lead`` (or held it until won or lost)."""
     if partner_id is None:
         return False
-    claim_id = db.session.scalar(
-        sa.select(Claim.id)
-        .where(
-            Claim.lead_id == lead.id,
-            Claim.partner_id == partner_id,
-            Claim.status.in_(REVEALING_CLAIM_STATUSES),
+    return (lead.id, partner_id) in partners_holding_claims({(lead.id, partner_id)})
+
+
+def partners_holding_claims(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of these (lead id, partner id) pairs, those where the partner holds the claim on the lead (or
+    held it until won or lost): the pairs that may receive the contact details."""
+    found: set[tuple[int, int]] = set()
+    leads = sorted({lead_id for lead_id, _ in pairs})
+    for start in range(0, len(leads), 1000):
+        rows = db.session.execute(
+            sa.select(Claim.lead_id, Claim.partner_id).where(
+                Claim.lead_id.in_(leads[start : start + 1000]), Claim.status.in_(REVEALING_CLAIM_STATUSES)
+            )
         )
-        .limit(1)
-    )
-    return claim_id is not None
+        found.update((lead_id, partner_id) for lead_id, partner_id in rows if (lead_id, partner_id) in pairs)
+    return found
 
 
 def lead_for_partner(lead: Lead, partner_id: int) -> dict[str, Any]:
     """The lead as ``partner_id`` may receive it: with contact details only after its claim."""
-    if partner_may_see_contact(lead, partner_id):
-        return PartnerClaimedLeadSchema().dump(lead)
-    return PartnerLeadTeaserSchema().dump(lead)
+    return lead_payload(lead, reveal=partner_may_see_contact(lead, partner_id))
+
+
+def lead_payload(lead: Lead, *, reveal: bool) -> dict[str, Any]:
+    """The claimed view when ``reveal`` (which must come from :func:`partner_may_see_contact` for the
+    receiving partner), the teaser otherwise."""
+    return (_CLAIMED if reveal else _TEASER).dump(lead)
 
 
 def offer_for_partner(offer: Offer) -> dict[str, Any]:
-    return PartnerOfferPayloadSchema().dump(offer)
+    return _OFFER.dump(offer)
+
+
+# Schemas hold no per-dump state: one instance each (building one per dump is most of the cost).
+_TEASER = PartnerLeadTeaserSchema()
+_CLAIMED = PartnerClaimedLeadSchema()
+_OFFER = PartnerOfferPayloadSchema()
 
 
 def refuse_contact_details(value: Any, path: str = "payload") -> None:

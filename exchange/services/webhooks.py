@@ -20,7 +20,7 @@ import json
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -250,39 +250,42 @@ def _audit(type_: str, actor: User | None, endpoint: WebhookEndpoint, data: dict
 # --- deliveries -----------------------------------------------------------------------------------
 
 
-def subscribed_endpoints(partner_id: int, event_type: str) -> list[WebhookEndpoint]:
-    """The partner's active endpoints that subscribed to ``event_type``."""
-    endpoints = db.session.scalars(
-        sa.select(WebhookEndpoint)
-        .where(WebhookEndpoint.organisation_id == partner_id, WebhookEndpoint.is_active.is_(True))
-        .order_by(WebhookEndpoint.id)
-    ).all()
-    return [endpoint for endpoint in endpoints if event_type in (endpoint.events or [])]
-
-
-def queue_deliveries(
-    endpoints: list[WebhookEndpoint], event_type: str, body: dict[str, Any]
-) -> list[WebhookDelivery]:
-    """One delivery row and one ``webhooks.deliver`` job per endpoint, in the caller's transaction."""
-    if not endpoints:
-        return []
-    now = clock.now()
-    deliveries = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_type=event_type,
-            payload=body,
-            status=DeliveryStatus.PENDING,
-            created_at=now,
-            next_attempt_at=now,
+def active_endpoints(partner_ids: set[int | None]) -> dict[int, list[WebhookEndpoint]]:
+    """The active endpoints of these partners, by partner (each knows the events it subscribed to)."""
+    found: dict[int, list[WebhookEndpoint]] = {}
+    ids = sorted(partner_ids - {None})
+    for start in range(0, len(ids), 1000):
+        rows = db.session.scalars(
+            sa.select(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.organisation_id.in_(ids[start : start + 1000]),
+                WebhookEndpoint.is_active.is_(True),
+            )
+            .order_by(WebhookEndpoint.id)
         )
-        for endpoint in endpoints
-    ]
-    db.session.add_all(deliveries)
-    db.session.flush()
+        for endpoint in rows:
+            found.setdefault(endpoint.organisation_id, []).append(endpoint)
+    return found
+
+
+def new_delivery(
+    endpoint: WebhookEndpoint, event_type: str, body: dict[str, Any], now: datetime
+) -> WebhookDelivery:
+    """A pending delivery (the caller adds it, flushes, then calls :func:`enqueue_first_attempts`)."""
+    return WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event_type=event_type,
+        payload=body,
+        status=DeliveryStatus.PENDING,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def enqueue_first_attempts(deliveries: list[WebhookDelivery]) -> None:
+    """One ``webhooks.deliver`` job per (flushed) delivery, in the caller's transaction."""
     for delivery in deliveries:
         _enqueue_attempt(delivery, automatic=True)
-    return deliveries
 
 
 def _enqueue_attempt(delivery: WebhookDelivery, *, automatic: bool, delay: timedelta | None = None) -> None:
