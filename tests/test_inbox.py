@@ -158,3 +158,18 @@ def test_api_with_tokens(client, world):
     done = client.post("/api/v1/notifications/read-all", headers={"Authorization": f"Bearer {write}"})
     assert done.get_json() == {"marked": 3}
     assert client.get("/api/v1/notifications").status_code == 401
+
+
+def test_a_failing_count_does_not_break_the_page(client, world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from exchange.services import notifications
+
+    def broken(user):
+        raise OperationalError("SELECT count(*)", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(notifications, "unread_count", broken)
+    f.login(client, world.rep)
+    response = client.get("/account")
+    assert response.status_code == 200
+    assert _bell(response.get_data(as_text=True)) is None

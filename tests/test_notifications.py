@@ -440,3 +440,14 @@ def test_a_batch_is_checked_before_anything_is_added(world):
         )
     db.session.flush()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+def test_titles_are_one_line_even_when_the_lead_data_is_not(world, smtp_server, run_jobs):
+    world.lead.industry = "Food\r\nBcc: everyone@example.com"
+    world.lead.temperature = Temperature.HOT
+    publication = publish_event("offer.created", offer=world.offer)
+    db.session.commit()
+    run_jobs()
+    assert all("\n" not in n.title and "\r" not in n.title for n in publication.notifications)
+    assert sorted(_bodies(smtp_server)) == ["admin@bavaria.test", "rep@bavaria.test"]
+    assert all(m.recipients in (["admin@bavaria.test"], ["rep@bavaria.test"]) for m in smtp_server.messages)

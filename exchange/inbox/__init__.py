@@ -6,8 +6,9 @@ What creates notifications is ``exchange.services.notifications.publish_event``.
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from exchange.auth import require_roles
 from exchange.models import Role
@@ -35,7 +36,12 @@ def unread_notification_count() -> int:
     if "unread_notifications" not in g:
         from exchange.services.notifications import unread_count
 
-        g.unread_notifications = unread_count(current_user)
+        try:
+            g.unread_notifications = unread_count(current_user)
+        except SQLAlchemyError:
+            # An error page rendered after a failed statement must still render: no count then.
+            current_app.logger.warning("bell: could not count unread notifications", exc_info=True)
+            g.unread_notifications = 0
     return g.unread_notifications
 
 

@@ -550,7 +550,8 @@ def render_texts(
         if "reason" in extra and extra["reason"] is not None:
             values["reason"] = str(extra["reason"])
         try:
-            title = str(kind.title) % values
+            # One line: it is also an e-mail subject, where a line break would be refused.
+            title = " ".join((str(kind.title) % values).split())
         except KeyError as missing:
             raise ValueError(f"the title of this event needs {missing} (pass it in the payload)") from None
         body = None
