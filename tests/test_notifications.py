@@ -438,8 +438,23 @@ def test_a_batch_is_checked_before_anything_is_added(world):
                 BusinessEvent("offer.created", offer=world.offer, payload={"contact_email": "x@y.example"}),
             ]
         )
+    with pytest.raises(ValueError, match="needs 'url'"):
+        publish_events(
+            [
+                BusinessEvent("offer.created", offer=world.offer),
+                BusinessEvent("webhook.disabled", partner_id=world.partner.id),  # its title needs the URL
+            ]
+        )
+    with pytest.raises(ValueError, match="neither organisation"):
+        publish_events(
+            [
+                BusinessEvent("offer.created", offer=world.offer),
+                BusinessEvent("lead.assigned", offer=world.offer, users=[world.stranger]),
+            ]
+        )
     db.session.flush()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxJob)) == 0
 
 
 def test_titles_are_one_line_even_when_the_lead_data_is_not(world, smtp_server, run_jobs):

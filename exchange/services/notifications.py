@@ -305,9 +305,15 @@ def publish_events(events: Sequence[BusinessEvent]) -> list[Publication]:
                 r.event.event_type, r.partner_id, manufacturer, r.lead, r.offer, r.extra, now, reveal=reveal
             )
             deliveries = [new_delivery(endpoint, r.event.event_type, body, now) for endpoint in subscribed]
-        db.session.add_all(notifications)
-        db.session.add_all(deliveries)
         publications.append(Publication(notifications, deliveries))
+    # Added only once every event was built: an error in one leaves the session as it was.
+    for publication in publications:
+        db.session.add_all(publication.notifications)
+        db.session.add_all(publication.deliveries)
+    if any(
+        n.email_due_at is not None and n.email_due_at <= now for p in publications for n in p.notifications
+    ):
+        _kick_email_job()
     db.session.flush()
     enqueue_first_attempts([d for publication in publications for d in publication.deliveries])
     return publications
@@ -457,8 +463,6 @@ def _notify(
                 email_due_at=due,
             )
         )
-        if due is not None and due <= now:
-            _kick_email_job()
     return notifications
 
 
