@@ -23,6 +23,7 @@ NAV = [
     NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
     NavItem("portal.team", _l("Team"), ADMIN_ONLY),
     NavItem("portal.tokens", _l("API tokens"), ADMIN_ONLY),
+    NavItem("portal.webhooks", _l("Webhooks"), ADMIN_ONLY),
 ]
 
 
@@ -31,4 +32,4 @@ def _partner_roles_only() -> None:
     require_roles(PARTNER_ROLES)
 
 
-from portal import profile, team, tokens, views  # noqa: E402,F401  (registers the routes)
+from portal import profile, team, tokens, views, webhooks  # noqa: E402,F401  (registers the routes)

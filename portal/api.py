@@ -10,6 +10,7 @@ from exchange.models.enums import PARTNER_ROLES
 from exchange.schemas import PageArgsSchema, paginate
 from exchange.tenancy import current_org, scoped
 from portal.schemas import OfferPageSchema
+from portal.webhooks_api import API_BLUEPRINTS as WEBHOOK_API_BLUEPRINTS
 
 offers_blp = api_blueprint(
     "api_partner_offers", __name__, "/api/v1/partner/offers", "A partner's offers", roles=PARTNER_ROLES
@@ -32,4 +33,4 @@ class Offers(MethodView):
 
 from portal.profile_api import profile_blp  # noqa: E402
 
-API_BLUEPRINTS = [offers_blp, profile_blp]
+API_BLUEPRINTS = [offers_blp, profile_blp, *WEBHOOK_API_BLUEPRINTS]

@@ -24,6 +24,9 @@ TASKS: dict[str, str] = {
     "mail.send": "exchange.mail:send_mail",
     "accounts.send_password_link": "exchange.auth.password_links:send_password_link",
     "partners.rematch": "exchange.services.matchmaking:rematch_partner",
+    "notifications.send_due": "exchange.delivery_jobs:send_due_notification_emails",
+    "webhooks.deliver": "exchange.delivery_jobs:deliver_webhook",
+    "webhooks.prune": "exchange.delivery_jobs:prune_webhook_deliveries",
 }
 
 
@@ -43,6 +46,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Hand over jobs that waited in the outbox (queue down at commit time, retries that are due).
     PeriodicJob("jobs.relay", interval=30),
     PeriodicJob("jobs.prune", cron="17 3 * * *"),
+    # Notification e-mails that are due: hourly and daily digests, and any immediate one left over.
+    PeriodicJob("notifications.send_due", interval=60, queue=QUEUE_NOTIFY),
+    PeriodicJob("webhooks.prune", cron="37 3 * * *"),
 ]
 
 
