@@ -15,6 +15,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # (module, default arguments) run by `make bench`, in order.
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench.matching", ["--leads", "10000", "--partners", "5000"]),
+    ("bench.notify", []),
 ]
 
 

@@ -32,11 +32,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     labels.init_app(app)
 
     # Blueprints, listed explicitly: partner portal, manufacturer back office, REST API.
+    from exchange.inbox import bp as inbox_bp
     from manufacturer_admin import bp as manage_bp
     from portal import bp as portal_bp
 
     app.register_blueprint(portal_bp, url_prefix="/portal")
     app.register_blueprint(manage_bp, url_prefix="/manage")
+    app.register_blueprint(inbox_bp, url_prefix="/notifications")
     init_api(app)
 
     cli.init_app(app)

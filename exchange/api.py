@@ -63,10 +63,11 @@ def require_api_roles(*roles: Role, write_roles: frozenset[Role] = frozenset()) 
 def init_api(app: Flask) -> None:
     api.init_app(app)
     from exchange.api_common import blp as common_blp
+    from exchange.inbox.api import blp as notifications_blp
     from manufacturer_admin.api import API_BLUEPRINTS as MANAGE_API
     from portal.api import API_BLUEPRINTS as PORTAL_API
 
-    for blp in (common_blp, *MANAGE_API, *PORTAL_API):
+    for blp in (common_blp, notifications_blp, *MANAGE_API, *PORTAL_API):
         api.register_blueprint(blp)
         # Token or session auth with an explicit CSRF header check (require_api_roles), not form CSRF.
         csrf.exempt(blp)

@@ -59,6 +59,21 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "Lead Exchange <no-reply@localhost>"
+    # Links in e-mails point here (the address users reach the portal at).
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    # Daily digests go out at this hour in each user's time zone.
+    NOTIFICATION_DIGEST_HOUR = 8
+
+    # Webhooks
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    # Seconds between automatic attempts after a failure: 1 min, 5 min, 30 min, 2 h, 12 h.
+    WEBHOOK_RETRY_SCHEDULE = [60, 300, 1800, 7200, 43200]
+    # An endpoint is disabled after this many deliveries in a row failed for good.
+    WEBHOOK_DISABLE_AFTER_FAILURES = 10
+    # Allow http:// and loopback endpoints (localhost, 127.0.0.1) for local development.
+    WEBHOOK_ALLOW_HTTP_LOCALHOST = False
+    WEBHOOK_MAX_ENDPOINTS = 10
+    WEBHOOK_LOG_RETENTION_DAYS = 30
 
     # REST API / OpenAPI
     API_TITLE = "Lead Exchange API"

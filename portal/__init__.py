@@ -24,6 +24,7 @@ NAV = [
     NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
     NavItem("portal.team", _l("Team"), ADMIN_ONLY),
     NavItem("portal.tokens", _l("API tokens"), ADMIN_ONLY),
+    NavItem("portal.webhooks", _l("Webhooks"), ADMIN_ONLY),
 ]
 
 
@@ -32,4 +33,4 @@ def _partner_roles_only() -> None:
     require_roles(PARTNER_ROLES)
 
 
-from portal import leads, offers, profile, team, tokens  # noqa: E402,F401  (registers the routes)
+from portal import leads, offers, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)

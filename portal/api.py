@@ -28,6 +28,7 @@ from portal.schemas import (
     ReturnSchema,
     StatusSchema,
 )
+from portal.webhooks_api import API_BLUEPRINTS as WEBHOOK_API_BLUEPRINTS
 
 offers_blp = api_blueprint(
     "api_partner_offers",
@@ -197,4 +198,4 @@ class Return(MethodView):
 
 from portal.profile_api import profile_blp  # noqa: E402
 
-API_BLUEPRINTS = [offers_blp, leads_blp, profile_blp]
+API_BLUEPRINTS = [offers_blp, leads_blp, profile_blp, *WEBHOOK_API_BLUEPRINTS]

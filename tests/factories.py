@@ -11,6 +11,9 @@ from flask_login.utils import _create_identifier
 
 from exchange.extensions import db
 from exchange.models import (
+    WEBHOOK_EVENTS,
+    Claim,
+    ClaimStatus,
     Lead,
     LeadStatus,
     Offer,
@@ -20,6 +23,7 @@ from exchange.models import (
     Temperature,
     Tier,
     User,
+    WebhookEndpoint,
 )
 from exchange.services import accounts, organisations
 
@@ -107,6 +111,46 @@ def offer(lead_obj: Lead, partner_org: Organisation, **overrides: Any) -> Offer:
     }
     values.update(overrides)
     obj = Offer(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def claim(offer_obj: Offer, *, status: ClaimStatus = ClaimStatus.ACTIVE, **overrides: Any) -> Claim:
+    """A claim on the offer's lead by the offer's partner (rows only; no lifecycle rules applied)."""
+    lead_obj = offer_obj.lead
+    values: dict[str, Any] = {
+        "lead_id": lead_obj.id,
+        "offer_id": offer_obj.id,
+        "partner_id": offer_obj.partner_id,
+        "manufacturer_id": lead_obj.manufacturer_id,
+        "status": status,
+    }
+    values.update(overrides)
+    obj = Claim(**values)
+    db.session.add(obj)
+    if status == ClaimStatus.ACTIVE:
+        offer_obj.state = OfferState.CLAIMED
+        lead_obj.status = LeadStatus.CLAIMED
+        lead_obj.claimed_partner_id = offer_obj.partner_id
+    db.session.flush()
+    return obj
+
+
+def webhook_endpoint(
+    partner_org: Organisation,
+    url: str = "https://crm.partner.example/hooks/exchange",
+    events: list[str] | None = None,
+    **overrides: Any,
+) -> WebhookEndpoint:
+    values: dict[str, Any] = {
+        "organisation_id": partner_org.id,
+        "url": url,
+        "secret": "whsec_test-secret",
+        "events": list(events if events is not None else WEBHOOK_EVENTS),
+    }
+    values.update(overrides)
+    obj = WebhookEndpoint(**values)
     db.session.add(obj)
     db.session.flush()
     return obj

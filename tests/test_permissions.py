@@ -39,6 +39,8 @@ def world(app):
     tokens = {role: issue_token(user, "matrix", TokenScope.READ_WRITE) for role, user in users.items()}
     other_partner_token = issue_token(other_partner_user, "theirs", TokenScope.READ)
     other_maker_token = issue_token(other_maker_user, "theirs", TokenScope.READ)
+    webhook = f.webhook_endpoint(partner)
+    other_webhook = f.webhook_endpoint(other_partner)
     db.session.commit()
     return {
         "bearer": {role: issued.plaintext for role, issued in tokens.items()},
@@ -55,6 +57,8 @@ def world(app):
         "other_offer": other_offer.id,
         "other_partner_user": other_partner_user,
         "other_maker_user": other_maker_user,
+        "webhook": webhook.id,
+        "other_webhook": other_webhook.id,
     }
 
 
@@ -82,6 +86,17 @@ MATRIX = [
     ("/api/v1/partner/profile", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/healthz", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/openapi.json", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/notifications/", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/notifications/settings", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/notifications", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
+    ("/portal/webhooks", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/portal/webhooks/{webhook}", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/api/v1/partner/webhooks", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    ("/api/v1/partner/webhooks/{webhook}", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
+    (
+        "/api/v1/partner/webhooks/{webhook}/deliveries",
+        {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403},
+    ),
 ]
 
 CASES = [(path, role, status) for path, expected in MATRIX for role, status in expected.items()]
@@ -91,7 +106,7 @@ CASES = [(path, role, status) for path, expected in MATRIX for role, status in e
 def test_permission_matrix(client, world, path, role, status):
     if role != ANON:
         f.login(client, world["users"][role])
-    response = client.get(path.format(lead=world["lead"], offer=world["offer"]))
+    response = client.get(path.format(lead=world["lead"], offer=world["offer"], webhook=world["webhook"]))
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     if status == 302:
         assert "/login" in response.headers["Location"]
@@ -208,6 +223,9 @@ GUESSES = [
     ("/portal/offers/{other_offer}", P_ADMIN),
     ("/portal/offers/{other_offer}", P_REP),
     ("/manage/leads/999999", M_ADMIN),
+    ("/portal/webhooks/{other_webhook}", P_ADMIN),
+    ("/api/v1/partner/webhooks/{other_webhook}", P_ADMIN),
+    ("/api/v1/partner/webhooks/{other_webhook}/deliveries", P_ADMIN),
 ]
 
 
@@ -229,7 +247,13 @@ def test_changing_objects_of_another_organisation_gives_404(client, world, path,
 @pytest.mark.parametrize(("path", "role"), GUESSES)
 def test_guessing_ids_of_another_organisation_gives_404(client, world, path, role):
     f.login(client, world["users"][role])
-    response = client.get(path.format(other_lead=world["other_lead"], other_offer=world["other_offer"]))
+    response = client.get(
+        path.format(
+            other_lead=world["other_lead"],
+            other_offer=world["other_offer"],
+            other_webhook=world["other_webhook"],
+        )
+    )
     assert response.status_code == 404
 
 
@@ -241,6 +265,8 @@ def test_the_other_tenant_sees_its_own_objects(client, world):
     f.login(client, world["other_partner_user"])
     assert client.get(f"/portal/offers/{world['other_offer']}").status_code == 200
     assert client.get(f"/portal/offers/{world['offer']}").status_code == 404
+    assert client.get(f"/portal/webhooks/{world['other_webhook']}").status_code == 200
+    assert client.get(f"/portal/webhooks/{world['webhook']}").status_code == 404
 
 
 def test_lists_only_show_own_objects(client, world):

@@ -29,6 +29,9 @@ TASKS: dict[str, str] = {
     "offers.rerank_unshown": "exchange.services.matchmaking:rerank_unshown",
     "accounts.send_password_link": "exchange.auth.password_links:send_password_link",
     "partners.rematch": "exchange.services.matchmaking:rematch_partner",
+    "notifications.send_due": "exchange.delivery_jobs:send_due_notification_emails",
+    "webhooks.deliver": "exchange.delivery_jobs:deliver_webhook",
+    "webhooks.prune": "exchange.delivery_jobs:prune_webhook_deliveries",
 }
 
 
@@ -52,6 +55,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("jobs.prune", cron="17 3 * * *"),
     # Nightly: every partner's responsiveness figures, then a re-rank of offers nobody has seen yet.
     PeriodicJob("partners.responsiveness_all", cron="40 2 * * *"),
+    # Notification e-mails that are due: hourly and daily digests, and any immediate one left over.
+    PeriodicJob("notifications.send_due", interval=60, queue=QUEUE_NOTIFY),
+    PeriodicJob("webhooks.prune", cron="37 3 * * *"),
 ]
 
 

@@ -1,0 +1,181 @@
+"""Webhook endpoints over the API: ``/api/v1/partner/webhooks``, partner admins with a read_write
+token (or a signed-in session with the CSRF header for writes)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import abort
+
+from exchange.api import api_blueprint
+from exchange.extensions import db
+from exchange.models import WEBHOOK_EVENTS, Role, TokenScope, WebhookDelivery, WebhookEndpoint
+from exchange.schemas import PageArgsSchema, page_schema, paginate
+from exchange.services import DomainError
+from exchange.services import webhooks as service
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+
+webhooks_blp = api_blueprint(
+    "api_partner_webhooks",
+    __name__,
+    "/api/v1/partner/webhooks",
+    "A partner's webhook endpoints and their delivery log",
+    roles=frozenset({Role.PARTNER_ADMIN}),
+)
+
+
+@webhooks_blp.before_request
+def _read_write_tokens_only() -> None:
+    # Where lead events are sent is an admin's setting: a read-only token may not even list it.
+    token = getattr(g, "api_token", None)
+    if token is not None and token.scope != TokenScope.READ_WRITE:
+        abort(403, message="Webhooks need a read_write token.")
+
+
+class WebhookEndpointSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    url = ma.fields.String(required=True, metadata={"description": "https:// URL that accepts POST"})
+    events = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(WEBHOOK_EVENTS)),
+        required=True,
+        validate=ma.validate.Length(min=1),
+        metadata={"description": f"any of {', '.join(WEBHOOK_EVENTS)}"},
+    )
+    is_active = ma.fields.Boolean(dump_only=True)
+    consecutive_failures = ma.fields.Integer(dump_only=True)
+    disabled_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    disabled_reason = ma.fields.String(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class WebhookEndpointWithSecretSchema(WebhookEndpointSchema):
+    secret = ma.fields.String(
+        dump_only=True, metadata={"description": "the signing secret; returned only by create and rotate"}
+    )
+
+
+class WebhookDeliverySchema(ma.Schema):
+    id = ma.fields.Integer()
+    event_type = ma.fields.String()
+    status = ma.fields.String()
+    attempts = ma.fields.Integer()
+    response_status = ma.fields.Integer(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    next_attempt_at = ma.fields.DateTime(allow_none=True)
+    delivered_at = ma.fields.DateTime(allow_none=True)
+    payload = ma.fields.Dict()
+
+
+WebhookEndpointPageSchema = page_schema(WebhookEndpointSchema, "WebhookEndpointPageSchema")
+WebhookDeliveryPageSchema = page_schema(WebhookDeliverySchema, "WebhookDeliveryPageSchema")
+
+
+def _abort_for(error: DomainError) -> None:
+    abort(
+        error.status,
+        message=error.message,
+        errors={"json": {error.field: [error.message]}} if error.field else None,
+    )
+
+
+@webhooks_blp.route("")
+class WebhookEndpoints(MethodView):
+    @webhooks_blp.arguments(PageArgsSchema, location="query")
+    @webhooks_blp.response(200, WebhookEndpointPageSchema)
+    @webhooks_blp.doc(summary="List your webhook endpoints (without their secrets)")
+    def get(self, args):
+        query = scoped(WebhookEndpoint, current_org()).order_by(WebhookEndpoint.id)
+        return paginate(query, args["page"], args["per_page"])
+
+    @webhooks_blp.arguments(WebhookEndpointSchema)
+    @webhooks_blp.response(201, WebhookEndpointWithSecretSchema)
+    @webhooks_blp.doc(summary="Register an endpoint; the signing secret is in this answer only")
+    def post(self, data):
+        try:
+            created = service.create_endpoint(current_user, data["url"], data["events"])
+        except DomainError as error:
+            db.session.rollback()
+            _abort_for(error)
+        db.session.commit()
+        return created.endpoint  # dumped with its secret, this once
+
+
+@webhooks_blp.route("/<int:endpoint_id>")
+class WebhookEndpointResource(MethodView):
+    @webhooks_blp.response(200, WebhookEndpointSchema)
+    @webhooks_blp.doc(summary="Read one endpoint")
+    def get(self, endpoint_id: int):
+        return get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
+
+    @webhooks_blp.response(204)
+    @webhooks_blp.doc(summary="Delete an endpoint and its delivery log")
+    def delete(self, endpoint_id: int):
+        endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
+        service.delete_endpoint(current_user, endpoint)
+        db.session.commit()
+
+
+@webhooks_blp.route("/<int:endpoint_id>/rotate-secret")
+class WebhookSecretRotation(MethodView):
+    @webhooks_blp.response(200, WebhookEndpointWithSecretSchema)
+    @webhooks_blp.doc(summary="Replace the signing secret; the new one is in this answer only")
+    def post(self, endpoint_id: int):
+        endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
+        service.rotate_secret(current_user, endpoint)
+        db.session.commit()
+        return endpoint  # dumped with its new secret, this once
+
+
+@webhooks_blp.route("/<int:endpoint_id>/enable")
+class WebhookEnable(MethodView):
+    @webhooks_blp.response(200, WebhookEndpointSchema)
+    @webhooks_blp.doc(summary="Enable a disabled endpoint (the failure count starts over)")
+    def post(self, endpoint_id: int):
+        endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
+        service.enable_endpoint(current_user, endpoint)
+        db.session.commit()
+        return endpoint
+
+
+@webhooks_blp.route("/<int:endpoint_id>/deliveries")
+class WebhookDeliveries(MethodView):
+    @webhooks_blp.arguments(PageArgsSchema, location="query")
+    @webhooks_blp.response(200, WebhookDeliveryPageSchema)
+    @webhooks_blp.doc(summary="The endpoint's delivery log, newest first")
+    def get(self, args, endpoint_id: int):
+        endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
+        query = (
+            sa.select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.id.desc())
+        )
+        return paginate(query, args["page"], args["per_page"])
+
+
+@webhooks_blp.route("/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver")
+class WebhookRedelivery(MethodView):
+    @webhooks_blp.response(202, WebhookDeliverySchema)
+    @webhooks_blp.doc(summary="Send a finished delivery again (same delivery id)")
+    def post(self, endpoint_id: int, delivery_id: int):
+        endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
+        delivery = db.session.scalar(
+            sa.select(WebhookDelivery).where(
+                WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id
+            )
+        )
+        if delivery is None:
+            abort(404, message="No such delivery.")
+        try:
+            service.redeliver(current_user, delivery)
+        except DomainError as error:
+            db.session.rollback()
+            _abort_for(error)
+        db.session.commit()
+        return delivery
+
+
+API_BLUEPRINTS = [webhooks_blp]
