@@ -26,6 +26,7 @@ TASKS: dict[str, str] = {
     "partners.responsiveness": "exchange.services.responsiveness:recompute",
     "partners.responsiveness_all": "exchange.services.responsiveness:recompute_all",
     "leads.match": "exchange.services.matchmaking:match_leads",
+    "notifications.publish": "exchange.services.announce:publish_queued",
     "offers.rerank_unshown": "exchange.services.matchmaking:rerank_unshown",
     "accounts.send_password_link": "exchange.auth.password_links:send_password_link",
     "partners.rematch": "exchange.services.matchmaking:rematch_partner",

@@ -164,7 +164,7 @@ def claim_offer(actor: User, offer: Offer) -> Claim:
             else None,
         },
     )
-    announce.lead_claimed(lead, claim)
+    announce.lead_claimed(lead, claim, actor)
     _recompute_responsiveness(offer.partner_id, lead.manufacturer_id)
     return claim
 
@@ -378,6 +378,8 @@ def assign(actor: User, claim: Claim, assignee: User) -> None:
     previous = claim.assigned_to_id
     claim.assigned_to_id = assignee.id
     _event("lead.assigned", actor, claim, assignee_id=assignee.id, previous_assignee_id=previous)
+    if assignee.id != actor.id:
+        announce.lead_assigned(claim.lead, claim, assignee, actor)
 
 
 def return_lead(actor: User, claim: Claim, reason: str) -> None:

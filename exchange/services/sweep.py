@@ -217,7 +217,7 @@ def _breach(claim: Claim, clock_name: str, now: datetime, rank: waves.Ranker) ->
         claim_id=claim.id,
         data={"clock": clock_name, "from": lead.status.value},
     )
-    announce.lead_recycled(lead, claim)
+    announce.lead_recycled(lead, claim, clock_name)
     db.session.flush()
     waves.advance(lead, rank, now, reason="recycled")
     from exchange import jobs

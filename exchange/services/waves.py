@@ -170,7 +170,6 @@ def return_unclaimed(lead: Lead, now: datetime | None = None) -> None:
     now = now or clock.now()
     _close(lead, [OfferState.OPEN, OfferState.PENDING], OfferState.EXPIRED, now)
     transition(lead, LeadStatus.UNCLAIMED, None, "lead.unclaimed", waves=lead.current_wave)
-    announce.lead_unclaimed(lead)
 
 
 def _close(lead: Lead, states: list[OfferState], to_state: OfferState, now: datetime) -> int:
