@@ -22,7 +22,8 @@ Scoring, one contract in two implementations:
 - :func:`rank_partners` - one lead, many partners -> :class:`Ranking` (eligible ranked, ineligible
   with reasons); :func:`gap_cause` says why a lead has no eligible partner.
 - :func:`batch_top_k` - many leads x many partners with numpy -> :class:`TopK` (ids, scores,
-  components of each lead's best ``k``), chunked so memory stays bounded.
+  components of each lead's best ``k``), chunked so memory stays bounded. Partners may be given
+  ready-made by :func:`prepare_partners` when the same programme scores many batches or single leads.
 
 Ties are broken by partner id (lower first) everywhere. Reason codes live in :mod:`matching.codes`.
 """
@@ -30,7 +31,7 @@ Ties are broken by partner id (lower first) everywhere. Reason codes live in :mo
 from __future__ import annotations
 
 from matching import codes
-from matching.batch import DEFAULT_CHUNK_PAIRS, Choice, TopK, batch_top_k
+from matching.batch import DEFAULT_CHUNK_PAIRS, Choice, PreparedPartners, TopK, batch_top_k, prepare_partners
 from matching.components import Reason
 from matching.facts import (
     DEFAULT_DEAL_SIZE_CEILINGS,
@@ -67,6 +68,7 @@ __all__ = [
     "InvalidWeights",
     "LeadFacts",
     "NotEligible",
+    "PreparedPartners",
     "PartnerFacts",
     "ProgramSettings",
     "Ranking",
@@ -75,6 +77,7 @@ __all__ = [
     "ScoredPartner",
     "TopK",
     "batch_top_k",
+    "prepare_partners",
     "codes",
     "gap_cause",
     "ineligibility_reasons",

@@ -100,9 +100,17 @@ class TopK:
         return {int(lead_id): self.choices(row) for row, lead_id in enumerate(self.lead_ids)}
 
 
+def prepare_partners(partners: Sequence[PartnerFacts], program: ProgramSettings) -> PreparedPartners:
+    """Turn partners into the arrays the batch scorer works on, once, for many calls of
+    :func:`batch_top_k` with the same ``program`` (scoring one lead at a time stays cheap)."""
+    partners = sorted(partners, key=lambda partner: partner.id)
+    _refuse_duplicates("partner", [partner.id for partner in partners])
+    return PreparedPartners(partners, program)
+
+
 def batch_top_k(
     leads: Sequence[LeadFacts],
-    partners: Sequence[PartnerFacts],
+    partners: Sequence[PartnerFacts] | PreparedPartners,
     program: ProgramSettings,
     k: int = 3,
     *,
@@ -120,8 +128,14 @@ def batch_top_k(
         raise ValueError(f"chunk_pairs must be a whole number >= 1, got {chunk_pairs!r}")
     leads = list(leads)
     _refuse_duplicates("lead", [lead.id for lead in leads])
-    partners = sorted(partners, key=lambda partner: partner.id)
-    _refuse_duplicates("partner", [partner.id for partner in partners])
+    if isinstance(partners, PreparedPartners):
+        if partners.program is not program:
+            raise ValueError("the partners were prepared for other programme settings")
+        table = partners
+        partners = table.partners
+    else:
+        table = prepare_partners(partners, program)
+        partners = table.partners
 
     n = len(leads)
     result = TopK(
@@ -133,7 +147,6 @@ def batch_top_k(
     )
     if n == 0 or not partners:
         return result
-    table = _PartnerTable(partners, program)
     encoded = _LeadTable(leads, table, program)
     for country, rows in encoded.groups().items():
         _score_group(country, rows, encoded, table, program, k, chunk_pairs, result)
@@ -146,11 +159,13 @@ def _refuse_duplicates(kind: str, ids: list[int]) -> None:
         raise ValueError(f"{kind} ids appear more than once: {twice[:10]}")
 
 
-class _PartnerTable:
-    """Per-partner arrays, partners in id order (so a lower column is a lower id)."""
+class PreparedPartners:
+    """Per-partner arrays, partners in id order (so a lower column is a lower id); made by
+    :func:`prepare_partners` for one programme's settings."""
 
     def __init__(self, partners: list[PartnerFacts], program: ProgramSettings) -> None:
         self.partners = partners
+        self.program = program
         count = len(partners)
         self.ids = np.array([p.id for p in partners], dtype=np.int64)
         self.index_of = {p.id: i for i, p in enumerate(partners)}
@@ -191,6 +206,21 @@ class _PartnerTable:
         self.prefix_lengths = {c: sorted(set(lengths)) for c, lengths in self.prefix_lengths.items()}
         self.radius_partners = np.flatnonzero(self.has_radius)
         self.count = count
+        # Which partners serve each product line, industry and certification (column indexes).
+        self.by_line = _columns_by(partners, lambda p: p.product_line_ids)
+        self.by_industry = _columns_by(partners, lambda p: p.industries)
+        self.by_certification = _columns_by(partners, lambda p: p.certifications)
+
+
+_NONE = np.array([], dtype=np.intp)
+
+
+def _columns_by(partners: list[PartnerFacts], values) -> dict:
+    columns: dict = defaultdict(list)
+    for column, partner in enumerate(partners):
+        for value in values(partner):
+            columns[value].append(column)
+    return {value: np.array(found, dtype=np.intp) for value, found in columns.items()}
 
 
 def _size_class(partner: PartnerFacts) -> int:
@@ -233,7 +263,7 @@ class _Points:
 class _LeadTable:
     """Per-lead arrays and the per-combination tables derived from the partners."""
 
-    def __init__(self, leads: list[LeadFacts], table: _PartnerTable, program: ProgramSettings) -> None:
+    def __init__(self, leads: list[LeadFacts], table: PreparedPartners, program: ProgramSettings) -> None:
         self.leads = leads
         n = len(leads)
         self.large = np.array([program.is_large_deal(lead) for lead in leads])
@@ -247,10 +277,8 @@ class _LeadTable:
         line_row = {line: i for i, line in enumerate(lines)}
         self.served = np.zeros((len(lines) + 1, table.count), dtype=bool)
         self.served[len(lines)] = True
-        for column, partner in enumerate(table.partners):
-            for line in partner.product_line_ids:
-                if line in line_row:
-                    self.served[line_row[line], column] = True
+        for line, row in line_row.items():
+            self.served[row, table.by_line.get(line, _NONE)] = True
         self.line_row = np.array(
             [
                 len(lines) if lead.product_line_id is None else line_row[lead.product_line_id]
@@ -274,13 +302,10 @@ class _LeadTable:
         certifications = sorted({c for _, _, certs in self.combos for c in certs})
         self.certification_index = {c: i for i, c in enumerate(certifications)}
         self.holds = np.zeros((len(certifications), table.count), dtype=np.int64)
-        for column, partner in enumerate(table.partners):
-            for industry in partner.industries:
-                if industry in self.industry_index:
-                    self.serves_industry[self.industry_index[industry], column] = True
-            for certification in partner.certifications:
-                if certification in self.certification_index:
-                    self.holds[self.certification_index[certification], column] = 1
+        for industry, row in self.industry_index.items():
+            self.serves_industry[row, table.by_industry.get(industry, _NONE)] = True
+        for certification, row in self.certification_index.items():
+            self.holds[row, table.by_certification.get(certification, _NONE)] = 1
         self.no_industries = table.no_industries
 
         # Size depends on the lead through its segment and deal value.
@@ -381,7 +406,7 @@ def _score_group(
     country: str | None,
     rows: np.ndarray,
     leads: _LeadTable,
-    table: _PartnerTable,
+    table: PreparedPartners,
     program: ProgramSettings,
     k: int,
     chunk_pairs: int,
@@ -520,7 +545,7 @@ def _top_k(score: np.ndarray, eligible: np.ndarray, k: int):
 
 
 def _candidate_partners(
-    country: str | None, rows: np.ndarray, leads: _LeadTable, table: _PartnerTable
+    country: str | None, rows: np.ndarray, leads: _LeadTable, table: PreparedPartners
 ) -> np.ndarray:
     """Partners with an area in the country, and radius partners that may reach one of the leads.
 

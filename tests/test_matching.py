@@ -512,3 +512,28 @@ def test_matching_imports_only_the_standard_library_and_numpy():
                 imported.add(node.module.split(".")[0])
     assert imported - allowed == set()
     assert set(matching.__all__) <= set(dir(matching))
+
+
+def test_prepared_partners_score_exactly_like_plain_ones():
+    """``prepare_partners`` is an optimisation only: same choices, same scores, and it refuses
+    settings other than the ones it was prepared for."""
+    import random
+
+    import numpy as np
+
+    import bench.matching as generated
+
+    rng = random.Random(7)
+    geo = generated.Geography(rng)
+    partners = generated.make_partners(rng, geo, 300)
+    leads = generated.make_leads(rng, geo, 60, partners)
+    program = generated.make_program()
+    prepared = matching.prepare_partners(partners, program)
+    plain = matching.batch_top_k(leads, partners, program, k=5)
+    together = matching.batch_top_k(leads, prepared, program, k=5)
+    one_by_one = [matching.batch_top_k([lead], prepared, program, k=5) for lead in leads]
+    assert np.array_equal(plain.partner_ids, together.partner_ids)
+    assert np.array_equal(plain.partner_ids, np.vstack([top.partner_ids for top in one_by_one]))
+    assert np.allclose(plain.scores, together.scores, equal_nan=True, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="other programme settings"):
+        matching.batch_top_k(leads, prepared, generated.make_program(), k=5)

