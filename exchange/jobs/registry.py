@@ -22,6 +22,9 @@ TASKS: dict[str, str] = {
     "jobs.relay": "exchange.jobs.outbox:relay_outbox",
     "jobs.prune": "exchange.jobs.outbox:prune_finished",
     "mail.send": "exchange.mail:send_mail",
+    "leads.import": "exchange.services.lead_import:run_import_job",
+    "leads.match": "exchange.services.matchmaking:match_leads",
+    "leads.cool": "exchange.services.qualification:cool_unworked_leads",
 }
 
 
@@ -41,6 +44,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Hand over jobs that waited in the outbox (queue down at commit time, retries that are due).
     PeriodicJob("jobs.relay", interval=30),
     PeriodicJob("jobs.prune", cron="17 3 * * *"),
+    # Leads nobody works cool down (hot -> warm -> cold) by the manufacturer's days per step.
+    PeriodicJob("leads.cool", cron="41 * * * *"),
 ]
 
 
