@@ -81,3 +81,41 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
             ensure_ascii=False,
         )
     )
+
+
+@leads_cli.command("publish")
+@click.option("--manufacturer", "slug", required=True, help="The manufacturer's short name (slug).")
+@click.option("--all-drafts", is_flag=True, help="Publish every draft lead of the manufacturer.")
+@click.option("--lead", "lead_ids", type=int, multiple=True, help="A lead id to publish (repeatable).")
+def publish_command(slug: str, all_drafts: bool, lead_ids: tuple[int, ...]) -> None:
+    """Publish draft leads (each batch of 1,000 commits and queues one matching job); prints JSON."""
+    from exchange.models import Lead, LeadStatus
+    from exchange.services.leads import publish_leads
+    from exchange.tenancy import scoped
+
+    if not all_drafts and not lead_ids:
+        raise click.ClickException("name leads with --lead ID or use --all-drafts")
+    maker = _manufacturer(slug)
+    query = scoped(Lead, maker).order_by(Lead.id)
+    if lead_ids:
+        found = set(
+            db.session.scalars(
+                sa.select(Lead.id).where(Lead.manufacturer_id == maker.id, Lead.id.in_(lead_ids))
+            )
+        )
+        missing = sorted(set(lead_ids) - found)
+        if missing:
+            raise click.ClickException(f"no lead {', '.join(map(str, missing))} at {slug}")
+        query = query.where(Lead.id.in_(lead_ids))
+    published = skipped = 0
+    last_id = 0
+    while True:
+        batch = db.session.scalars(query.where(Lead.id > last_id).limit(1000)).all()
+        if not batch:
+            break
+        last_id = batch[-1].id
+        done = publish_leads(None, [lead for lead in batch if lead.status == LeadStatus.DRAFT], kind="cli")
+        published += len(done)
+        skipped += len(batch) - len(done) if lead_ids else 0
+        db.session.commit()
+    click.echo(json.dumps({"published": published, "skipped_not_draft": skipped}))

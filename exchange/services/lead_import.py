@@ -115,6 +115,7 @@ class LeadWriter:
         """Validate and write one batch. Flushes; the caller commits."""
         results: list[RowResult] = []
         pending: list[tuple[RowResult, dict[str, Any], dict[str, Any]]] = []
+        later: list[tuple[RowResult, str | None, str | None]] = []
         for row, raw in records:
             result = RowResult(row=row, status="rejected")
             results.append(result)
@@ -142,8 +143,7 @@ class LeadWriter:
             key = dedupe_key(data.get("contact_email"), data.get("company_name"), data.get("contact_phone"))
             if (source_id and source_id in self.seen_source_ids) or (key and key in self.seen_keys):
                 result.status = "duplicate"
-                result.lead_id = self.seen_source_ids.get(source_id) if source_id else None
-                result.lead_id = result.lead_id or (self.seen_keys.get(key) if key else None)
+                later.append((result, source_id, key))  # the earlier row's lead may be written below
                 continue
             if source_id:
                 self.seen_source_ids[source_id] = None
@@ -153,6 +153,10 @@ class LeadWriter:
             pending.append((result, data, history))
         if pending:
             self._write_valid(pending)
+        for result, source_id, key in later:
+            result.lead_id = (self.seen_source_ids.get(source_id) if source_id else None) or (
+                self.seen_keys.get(key) if key else None
+            )
         return results
 
     def _existing(self, pending: list[tuple[RowResult, dict[str, Any], dict[str, Any]]]) -> tuple[dict, dict]:
@@ -294,6 +298,8 @@ class LeadWriter:
             value = data[name]
             if name == "currency" and value is None:
                 continue
+            if name == "contact_email" and value and (existing[name] or "").lower() == value.lower():
+                continue  # the same address in other letters: not worth an update
             if existing[name] != value:
                 change[name] = value
         if not change:
