@@ -21,6 +21,8 @@ ADMIN_ONLY = frozenset({Role.MANUFACTURER_ADMIN})
 NAV = [
     NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
     NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
+    NavItem("manage.campaigns", _l("Campaigns"), MANUFACTURER_ROLES),
+    NavItem("manage.imports", _l("Imports"), ADMIN_ONLY),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
     NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
 ]
@@ -31,4 +33,5 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import views  # noqa: E402,F401  (registers the routes)
+# Registers the routes of each view module.
+from manufacturer_admin import campaign_views, import_views, lead_views, views  # noqa: E402,F401
