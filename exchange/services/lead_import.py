@@ -32,7 +32,7 @@ from exchange.intake.values import detect_number_format
 from exchange.jobs import enqueue
 from exchange.models import Event, ImportStatus, Lead, LeadImport, LeadStatus, Organisation, User
 from exchange.services import Conflict, DomainError
-from exchange.services.leads import HISTORY_ONLY, LeadReferences, dedupe_key, publish_leads
+from exchange.services.leads import HISTORY_ONLY, LeadReferences, dedupe_key, normalise_company, publish_leads
 from exchange.services.qualification import qualify, rules_for
 from exchange.spreadsheet import safe_cell
 
@@ -300,6 +300,8 @@ class LeadWriter:
                 continue
             if name == "contact_email" and value and (existing[name] or "").lower() == value.lower():
                 continue  # the same address in other letters: not worth an update
+            if name == "company_name" and normalise_company(existing[name] or "") == normalise_company(value):
+                continue
             if existing[name] != value:
                 change[name] = value
         if not change:
