@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
+from wtforms import SelectChoice
 
 from exchange.auth import roles_required
 from exchange.extensions import db
@@ -31,9 +32,9 @@ from manufacturer_admin import bp
 from manufacturer_admin.lead_forms import ImportSettingsForm, ImportUploadForm
 
 
-def _campaign_choices() -> list[tuple[str, str]]:
+def _campaign_choices() -> list[SelectChoice]:
     campaigns = db.session.scalars(scoped(Campaign, current_org()).order_by(Campaign.name))
-    return [("", _("None"))] + [(str(c.id), c.name) for c in campaigns]
+    return [SelectChoice("", _("None"))] + [SelectChoice(str(c.id), c.name) for c in campaigns]
 
 
 def _campaign_id(value: str | None) -> int | None:

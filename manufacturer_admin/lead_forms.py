@@ -11,6 +11,7 @@ from wtforms import (
     DateField,
     DecimalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,8 +21,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-CRITERION_CHOICES = [("", _l("Unknown")), ("yes", _l("Met")), ("no", _l("Not met"))]
-RATING_CHOICES = [("", _l("No rating")), ("hot", _l("Hot")), ("warm", _l("Warm")), ("cold", _l("Cold"))]
+CRITERION_CHOICES = [
+    SelectChoice("", _l("Unknown")),
+    SelectChoice("yes", _l("Met")),
+    SelectChoice("no", _l("Not met")),
+]
+RATING_CHOICES = [
+    SelectChoice(v, label)
+    for v, label in (("", _l("No rating")), ("hot", _l("Hot")), ("warm", _l("Warm")), ("cold", _l("Cold")))
+]
 
 
 class LeadForm(FlaskForm):
@@ -40,21 +48,21 @@ class LeadForm(FlaskForm):
     employees = StringField(_l("Employees"))
     annual_revenue = StringField(_l("Annual revenue"))
     website = StringField(_l("Website"))
-    product_line = SelectField(_l("Product line"), choices=[])
+    product_line = SelectField(_l("Product line"), choices=[], default="")
     product_interest = StringField(_l("Product interest"))
     estimated_value = StringField(_l("Estimated deal value"))
     currency = StringField(_l("Currency"))
-    campaign_id = SelectField(_l("Campaign"), choices=[])
+    campaign_id = SelectField(_l("Campaign"), choices=[], default="")
     source_id = StringField(_l("Source id (CRM record id)"))
     lead_source = StringField(_l("Lead source"))
     description = TextAreaField(_l("Description / notes"))
-    need = SelectField(_l("Need"), choices=CRITERION_CHOICES)
-    fit = SelectField(_l("Fit"), choices=CRITERION_CHOICES)
-    budget = SelectField(_l("Budget"), choices=CRITERION_CHOICES)
-    authority = SelectField(_l("Authority"), choices=CRITERION_CHOICES)
-    timeframe = SelectField(_l("Timeframe"), choices=CRITERION_CHOICES)
+    need = SelectField(_l("Need"), choices=CRITERION_CHOICES, default="")
+    fit = SelectField(_l("Fit"), choices=CRITERION_CHOICES, default="")
+    budget = SelectField(_l("Budget"), choices=CRITERION_CHOICES, default="")
+    authority = SelectField(_l("Authority"), choices=CRITERION_CHOICES, default="")
+    timeframe = SelectField(_l("Timeframe"), choices=CRITERION_CHOICES, default="")
     rating = SelectField(
-        _l("Rating"), choices=RATING_CHOICES, description=_l("Used when no criterion is known.")
+        _l("Rating"), choices=RATING_CHOICES, default="", description=_l("Used when no criterion is known.")
     )
     submit = SubmitField(_l("Save lead"))
 
@@ -68,19 +76,27 @@ class ImportUploadForm(FlaskForm):
         ],
         description=_l("Exports from Salesforce, HubSpot, Excel (also German) are recognised."),
     )
-    campaign_id = SelectField(_l("Campaign for rows without one"), choices=[])
+    campaign_id = SelectField(_l("Campaign for rows without one"), choices=[], default="")
     publish = BooleanField(_l("Publish the created leads when the import is done"))
     submit = SubmitField(_l("Upload and preview"))
 
 
 ENCODING_CHOICES = [
-    ("utf-8-sig", "UTF-8"),
-    ("cp1252", "Windows-1252"),
-    ("utf-16", "UTF-16"),
-    ("latin-1", "ISO-8859-1"),
+    SelectChoice("utf-8-sig", "UTF-8"),
+    SelectChoice("cp1252", "Windows-1252"),
+    SelectChoice("utf-16", "UTF-16"),
+    SelectChoice("latin-1", "ISO-8859-1"),
 ]
-DELIMITER_CHOICES = [(",", _l("Comma")), (";", _l("Semicolon")), ("\t", _l("Tab")), ("|", _l("Pipe"))]
-NUMBER_FORMAT_CHOICES = [("de", _l("German: 1.234,56")), ("en", _l("English: 1,234.56"))]
+DELIMITER_CHOICES = [
+    SelectChoice(",", _l("Comma")),
+    SelectChoice(";", _l("Semicolon")),
+    SelectChoice("\t", _l("Tab")),
+    SelectChoice("|", _l("Pipe")),
+]
+NUMBER_FORMAT_CHOICES = [
+    SelectChoice("de", _l("German: 1.234,56")),
+    SelectChoice("en", _l("English: 1,234.56")),
+]
 
 
 class ImportSettingsForm(FlaskForm):
@@ -89,7 +105,7 @@ class ImportSettingsForm(FlaskForm):
     encoding = SelectField(_l("Encoding"), choices=ENCODING_CHOICES)
     delimiter = SelectField(_l("Delimiter"), choices=DELIMITER_CHOICES)
     number_format = SelectField(_l("Numbers"), choices=NUMBER_FORMAT_CHOICES)
-    campaign_id = SelectField(_l("Campaign for rows without one"), choices=[])
+    campaign_id = SelectField(_l("Campaign for rows without one"), choices=[], default="")
     publish = BooleanField(_l("Publish the created leads when the import is done"))
 
 
@@ -115,11 +131,11 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 CRITERIA_LABELS = [
-    ("need", _l("Need")),
-    ("fit", _l("Fit")),
-    ("budget", _l("Budget")),
-    ("authority", _l("Authority")),
-    ("timeframe", _l("Timeframe")),
+    SelectChoice("need", _l("Need")),
+    SelectChoice("fit", _l("Fit")),
+    SelectChoice("budget", _l("Budget")),
+    SelectChoice("authority", _l("Authority")),
+    SelectChoice("timeframe", _l("Timeframe")),
 ]
 
 

@@ -107,7 +107,8 @@ def test_salesforce_export_with_dirty_rows(app, maker, tmp_path):
         {"row": 3, "column": "Email", "message": "Not a valid e-mail address: ben@cole"},
         {"row": 4, "column": "Company", "message": "Missing: every lead needs this."},
         {"row": 5, "column": "NumberOfEmployees", "message": "Not a whole number: about 40"},
-        {"row": 6, "column": "Country", "message": "Unknown country: Atlantis (use an ISO code such as DE or a name)"},
+        {"row": 6, "column": "Country",
+         "message": "Unknown country: Atlantis (use an ISO code such as DE or a name)"},
         {"row": 8, "column": "Rating", "message": "Unknown rating: lukewarm (use hot, warm or cold)"},
     ]  # fmt: skip
     leads = leads_by_source(maker.id)
@@ -143,9 +144,10 @@ def test_a_row_wider_than_the_header_is_rejected(app, maker, tmp_path):
 def test_hubspot_export(app, maker, tmp_path):
     rows = [
         ["Record ID", "First Name", "Last Name", "Company Name", "Email", "Phone Number", "Country/Region",
-         "State/Region", "Postal Code", "Number of Employees", "Annual Revenue", "Lead Status", "Lifecycle Stage",
-         "Create Date"],
-        ["501", "Ida", "Jung", "Jung KG", "IDA@Jung.example ", "", "Germany", "North Rhine-Westphalia", "50667",
+         "State/Region", "Postal Code", "Number of Employees", "Annual Revenue", "Lead Status",
+         "Lifecycle Stage", "Create Date"],
+        ["501", "Ida", "Jung", "Jung KG", "IDA@Jung.example ", "", "Germany", "North Rhine-Westphalia",
+         "50667",
          "1,200", "25,000,000.00", "New", "marketingqualifiedlead", "2026-01-02 10:00"],
         ["502", "Jon", "Kim", "Kim Corp", "jon@kim.example", "", "United States", "California", "94105", "75",
          "", "Open", "lead", "2026-01-03 10:00"],
@@ -400,7 +402,8 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
     assert (record.status, record.rows_done, record.attempts) == (ImportStatus.QUEUED, 6, 1)
     summary = lead_import.run_import(record.id)
     assert summary == {
-        "import_id": record.id, "status": "done", "rows": 10, "created": 8, "updated": 0, "duplicates": 0, "rejected": 2,
+        "import_id": record.id, "status": "done", "rows": 10, "created": 8, "updated": 0, "duplicates": 0,
+        "rejected": 2,
     }  # fmt: skip
     with open(record.rejected_path, encoding="utf-8-sig") as handle:
         rejected = list(csv.reader(handle))

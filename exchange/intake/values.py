@@ -318,9 +318,11 @@ def detect_number_format(values: list[str], delimiter: str | None = None) -> str
         text = _NOISE.sub("", value)
         if not text:
             continue
-        if _DE_EVIDENCE.match(text) and not re.fullmatch(r"-?\d{1,3}\.\d{3}", text):
+        if re.fullmatch(r"-?\d{1,3}[.,]\d{3}", text):
+            continue  # '1.200' / '1,200' could be either
+        if _DE_EVIDENCE.match(text):
             german += 1
-        elif _EN_EVIDENCE.match(text) and not re.fullmatch(r"-?\d{1,3},\d{3}", text):
+        elif _EN_EVIDENCE.match(text):
             english += 1
     if german != english:
         return "de" if german > english else "en"
