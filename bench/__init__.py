@@ -13,7 +13,9 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # (module, default arguments) run by `make bench`, in order.
-BENCHMARKS: list[tuple[str, list[str]]] = []
+BENCHMARKS: list[tuple[str, list[str]]] = [
+    ("bench.lead_import", ["--rows", "100000"]),
+]
 
 
 def peak_rss_mb() -> float:

@@ -24,7 +24,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-class Text(ma.fields.Field):
+class LeanField(ma.fields.Field):
+    """A field whose checks live in ``_deserialize``: skips marshmallow building an empty ``And``
+    validator for every value (a tenth of the time of a 100,000-row import)."""
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:
+            super()._validate(value)
+
+
+class Text(LeanField):
     """Stripped text; '' is None. Spreadsheet numbers (a phone, a postal code) become their digits."""
 
     def __init__(self, max_length: int, *, not_empty: bool = False, **kwargs: Any) -> None:
@@ -75,7 +84,7 @@ class Website(Text):
         return text if text.startswith(("http://", "https://")) else f"https://{text}"
 
 
-class Number(ma.fields.Field):
+class Number(LeanField):
     """A non-negative decimal (or whole number) from JSON numbers or text in the German or English
     convention (``number_format`` of the schema decides the ambiguous '1.234')."""
 
@@ -118,7 +127,7 @@ class Number(ma.fields.Field):
         return ma.ValidationError(_("Not a number: %(value)s", value=str(value)[:40]))
 
 
-class Country(ma.fields.Field):
+class Country(LeanField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
 
@@ -134,7 +143,7 @@ class Country(ma.fields.Field):
         return code
 
 
-class Criterion(ma.fields.Field):
+class Criterion(LeanField):
     """One of the five qualification criteria: met (true), not met (false) or unknown (null / '')."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -156,7 +165,7 @@ class Criterion(ma.fields.Field):
             ) from None
 
 
-class Rating(ma.fields.Field):
+class Rating(LeanField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
 
