@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from exchange import clock
 from exchange.extensions import db
 from exchange.intake import files
-from exchange.intake.headers import FIELDS_BY_NAME, IMPORT_FIELDS, NUMERIC_FIELDS, detect_mapping
+from exchange.intake.headers import CRITERIA, FIELDS_BY_NAME, IMPORT_FIELDS, NUMERIC_FIELDS, detect_mapping
 from exchange.intake.schema import LEAD_COLUMNS, LeadInputSchema
 from exchange.intake.values import detect_number_format
 from exchange.jobs import enqueue
@@ -90,6 +90,7 @@ class LeadWriter:
             only = sorted(set(fields) | {"company_name"})
         self.schema = LeadInputSchema(number_format=number_format, only=only)
         self.fields = frozenset(self.schema.fields)
+        self.compared = self._compared_columns(fields, default_campaign_id is not None)
         self.manufacturer = manufacturer
         self.actor = actor
         self.kind = kind or ("system" if actor is None else None)
@@ -104,6 +105,26 @@ class LeadWriter:
         self.seen_source_ids: dict[str, int | None] = {}
         self.seen_keys: dict[str, int | None] = {}
         self.seen_leads: set[int] = set()
+
+    @staticmethod
+    def _compared_columns(fields: Sequence[str] | None, default_campaign: bool) -> tuple[str, ...]:
+        """The lead columns a row can change, plus what re-qualifying and the dedupe key need; a
+        file with 8 columns does not fetch 30 per existing lead."""
+        if fields is None:
+            return UPDATABLE
+        wanted = set(fields) | {
+            "source_id",
+            "contact_email",
+            "company_name",
+            "contact_phone",
+            "imported_rating",
+            *CRITERIA,
+        }
+        if "campaign" in wanted or default_campaign:
+            wanted.add("campaign_id")
+        if {"product_interest", "product_line"} & wanted:
+            wanted.add("product_line_id")
+        return tuple(c for c in UPDATABLE if c in wanted)
 
     def _actor_kind(self) -> str:
         if self.kind:
@@ -171,13 +192,8 @@ class LeadWriter:
         keys = {data["dedupe_key"] for _r, data, _h in pending if data.get("dedupe_key")}
         by_source: dict[str, dict[str, Any]] = {}
         by_key: dict[str, dict[str, Any]] = {}
-        columns = [
-            Lead.id,
-            Lead.status,
-            Lead.temperature,
-            Lead.dedupe_key,
-            *(getattr(Lead, c) for c in UPDATABLE),
-        ]
+        columns = [Lead.id, Lead.status, Lead.temperature, Lead.dedupe_key]
+        columns += [getattr(Lead, c) for c in self.compared]
         mine = Lead.manufacturer_id == self.manufacturer.id
         # One statement, two index lookups (an OR of the two would scan all the manufacturer's leads).
         selects = []
@@ -297,7 +313,7 @@ class LeadWriter:
     def _changes(self, existing: dict[str, Any], data: dict[str, Any], now) -> dict[str, Any] | None:
         """The columns to set on an existing draft, or None when the row says nothing new."""
         change = {}
-        for name in UPDATABLE:
+        for name in self.compared:
             if name not in data:
                 continue
             value = data[name]
