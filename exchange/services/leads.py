@@ -151,17 +151,16 @@ class LeadReferences:
                 data["campaign_id"] = None
         if data.get("campaign_id") is not None and data["campaign_id"] not in self.campaign_ids:
             raise DomainError(_("No such campaign: %(id)s", id=data["campaign_id"]), field="campaign_id")
-        if "product_line" in data:
-            code = data.pop("product_line")
-            if code:
-                line_id = self.lines_by_code.get(code.casefold())
-                if line_id is None:
-                    raise DomainError(_("No such product line: %(code)s", code=code), field="product_line")
-                data["product_line_id"] = line_id
-            else:
-                data["product_line_id"] = None
-        if "product_interest" in data and "product_line_id" not in data:
-            interest = (data["product_interest"] or "").casefold()
+        line_given = "product_line" in data
+        code = data.pop("product_line", None)
+        if code:
+            line_id = self.lines_by_code.get(code.casefold())
+            if line_id is None:
+                raise DomainError(_("No such product line: %(code)s", code=code), field="product_line")
+            data["product_line_id"] = line_id
+        elif line_given or "product_interest" in data:
+            # No line named: the interest text may name one by code or name.
+            interest = (data.get("product_interest") or "").casefold()
             data["product_line_id"] = self.lines_by_code.get(interest) or self.lines_by_name.get(interest)
         return data
 
