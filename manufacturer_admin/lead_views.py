@@ -34,7 +34,7 @@ from exchange.models import (
 )
 from exchange.services import DomainError
 from exchange.services import leads as lead_service
-from exchange.services.qualification import rules_for
+from exchange.services.qualification import CRITERIA, rules_for
 from exchange.spreadsheet import safe_cell
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
@@ -197,19 +197,12 @@ def _lead_form(org: Organisation, lead: Lead | None = None) -> LeadForm:
     ]
     if lead is not None and request.method == "GET":
         for name in FORM_FIELDS:
-            if name in ("product_line", "campaign_id", "rating") or name in (
-                "need",
-                "fit",
-                "budget",
-                "authority",
-                "timeframe",
-            ):
-                continue
-            value = getattr(lead, name)
-            form[name].data = "" if value is None else str(value)
-        for name in ("need", "fit", "budget", "authority", "timeframe"):
-            value = getattr(lead, name)
-            form[name].data = "" if value is None else ("yes" if value else "no")
+            if name in CRITERIA:
+                value = getattr(lead, name)
+                form[name].data = "" if value is None else ("yes" if value else "no")
+            elif name not in ("product_line", "campaign_id", "rating"):
+                value = getattr(lead, name)
+                form[name].data = "" if value is None else str(value)
         form.product_line.data = lead.product_line.code if lead.product_line else ""
         form.campaign_id.data = str(lead.campaign_id or "")
         form.rating.data = lead.imported_rating or ""

@@ -348,6 +348,10 @@ def _insert_leads(rows: list[dict[str, Any]]) -> list[int]:
     more to parse than the database needs to run it). SQLite: INSERT ... RETURNING.
     """
     table = Lead.__table__
+    # Columns empty in every row of the batch are left to the database (NULL): less to bind.
+    empty = [key for key in rows[0] if all(row[key] is None for row in rows)]
+    if empty:
+        rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
     if db.session.get_bind().dialect.name == "postgresql":
         ids = list(
             db.session.execute(
