@@ -65,14 +65,18 @@ def generate(path: Path, rows: int, seed: int = 20261123) -> None:
             if r.random() < 0.01:
                 email = email.replace("@", " at ")
             employees = str(int(r.lognormvariate(4, 1.3)) + 1) if r.random() > 0.005 else "approx. 50"
+            phone = f"+49 89 {r.randint(100000, 999999)}"
+            title = r.choice(["CTO", "Head of Operations", "Purchasing"])
+            street = f"Hauptstr. {r.randint(1, 200)}"
+            revenue = f"{r.randint(1, 900) * 100_000:,}"
+            source = r.choice(["Web", "Trade Show", "Partner Referral"])
+            rating = r.choice(["Hot", "Warm", "Cold", ""])
+            status = r.choice(["Open - Not Contacted", "Working - Contacted"])
+            description = "Interested in pumps\nfor a new plant" if r.random() < 0.2 else ""
             writer.writerow(
                 [
-                    f"00Q{n:09d}", first, last, company, email, f"+49 89 {r.randint(100000, 999999)}",
-                    r.choice(["CTO", "Head of Operations", "Purchasing"]), f"Hauptstr. {r.randint(1, 200)}", city,
-                    region, postal, country, r.choice(INDUSTRIES), f"{r.randint(1, 900) * 100_000:,}", employees,
-                    r.choice(["Web", "Trade Show", "Partner Referral"]), r.choice(["Hot", "Warm", "Cold", ""]),
-                    r.choice(["Open - Not Contacted", "Working - Contacted"]),
-                    "Interested in pumps\nfor a new plant" if r.random() < 0.2 else "",
+                    f"00Q{n:09d}", first, last, company, email, phone, title, street, city, region, postal,
+                    country, r.choice(INDUSTRIES), revenue, employees, source, rating, status, description,
                 ]
             )  # fmt: skip
 

@@ -409,3 +409,35 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
         rejected = list(csv.reader(handle))
     assert [r[0] for r in rejected] == ["row", "5", "9"]
     assert rejected[1][1] == "Email: Not a valid e-mail address: bad"
+
+
+def test_publish_command(app, maker):
+    drafts = [f.lead(maker) for _ in range(3)]
+    claimed = f.lead(maker, status=LeadStatus.CLAIMED)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["leads", "publish", "--manufacturer", "acme", "--all-drafts"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"published": 3, "skipped_not_draft": 0}
+    db.session.expire_all()
+    assert {db.session.get(Lead, d.id).status for d in drafts} == {LeadStatus.PUBLISHED}
+    assert db.session.get(Lead, claimed.id).status == LeadStatus.CLAIMED
+    events = db.session.scalars(sa.select(Event).where(Event.type == "lead.published")).all()
+    assert {(e.actor_kind, e.data["from"], e.data["to"]) for e in events} == {("cli", "draft", "published")}
+    result = runner.invoke(args=["leads", "publish", "--manufacturer", "acme", "--lead", str(claimed.id)])
+    assert json.loads(result.output) == {"published": 0, "skipped_not_draft": 1}
+    result = runner.invoke(args=["leads", "publish", "--manufacturer", "acme", "--lead", "999999"])
+    assert result.exit_code == 1 and "no lead 999999" in result.output
+    assert runner.invoke(args=["leads", "publish", "--manufacturer", "acme"]).exit_code == 1
+
+
+def test_transition_refuses_a_status_it_does_not_come_from(app, maker):
+    from exchange.services import Conflict
+    from exchange.services.leads import transition
+
+    lead = f.lead(maker, status=LeadStatus.WON)
+    with pytest.raises(Conflict):
+        transition(lead, LeadStatus.PUBLISHED, None, "lead.published", allowed_from=[LeadStatus.DRAFT])
+    event = transition(lead, LeadStatus.LOST, None, "lead.lost", partner_id=None, reason="budget cut")
+    assert lead.status == LeadStatus.LOST
+    assert (event.type, event.data) == ("lead.lost", {"from": "won", "to": "lost", "reason": "budget cut"})
