@@ -421,3 +421,25 @@ def test_other_manufacturers_imports_are_404(client, admin, maker):
     db.session.commit()
     for path in ("", "/progress", "/rejected.csv"):
         assert client.get(f"/manage/imports/{record.id}{path}").status_code == 404
+
+
+def test_pages_render_in_every_state(client, admin, maker, tmp_path):
+    campaign = Campaign(manufacturer_id=maker.id, name="Fair", cost=1000)
+    db.session.add(campaign)
+    partner = f.partner(maker, "Bavaria Systems")
+    lead = f.lead(maker, campaign_id=campaign.id, description="Line one\nline two", imported_rating="hot")
+    f.offer(lead, partner)
+    queued = LeadImport(
+        manufacturer_id=maker.id, file_name="q.csv", stored_path=str(tmp_path / "q.csv"), file_format="csv",
+        settings={"format": "csv"}, status=ImportStatus.QUEUED, total_rows=10, rows_done=4,
+    )  # fmt: skip
+    db.session.add(queued)
+    db.session.commit()
+    assert "Bavaria Systems" in client.get(f"/manage/leads/{lead.id}").get_data(as_text=True)
+    assert 'value="Fair"' in client.get(f"/manage/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert "Criteria met for hot" in client.get("/manage/qualification").get_data(as_text=True)
+    page = client.get(f"/manage/imports/{queued.id}").get_data(as_text=True)
+    assert 'aria-valuenow="40"' in page and "import-done" not in page
+    assert "q.csv" in client.get("/manage/imports").get_data(as_text=True)
+    assert client.get("/manage/leads/new").status_code == 200
+    assert client.get("/manage/leads?sort=-estimated_value&page=3").status_code == 200
