@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -91,6 +92,7 @@ def test_import_in_the_browser(client, admin, maker, run_jobs):
     page = client.get(f"/manage/imports/{record.id}").get_data(as_text=True)
     assert "Not a valid e-mail address: not-an-email" in page
     assert "Not a whole number: viele" in page
+    assert not Path(record.stored_path).exists()  # the upload is removed once imported
     alpha = db.session.scalar(sa.select(Lead).where(Lead.company_name == "Alpha GmbH"))
     assert (alpha.employees, alpha.description) == (1200, None)
 

@@ -717,6 +717,8 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
     record.finished_at = clock.now()
     record.total_rows = record.rows_done
     db.session.commit()
+    if path.parent == upload_folder():
+        path.unlink(missing_ok=True)  # an upload is done with; the rejected rows have their own file
 
 
 def _write_batch(
