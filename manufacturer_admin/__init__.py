@@ -21,6 +21,8 @@ ADMIN_ONLY = frozenset({Role.MANUFACTURER_ADMIN})
 NAV = [
     NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
     NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
+    NavItem("manage.campaigns", _l("Campaigns"), MANUFACTURER_ROLES),
+    NavItem("manage.imports", _l("Imports"), ADMIN_ONLY),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
     NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES),
     NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
@@ -33,4 +35,12 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import sla_views, tokens, views  # noqa: E402,F401  (registers the routes)
+# Registers the routes of each view module.
+from manufacturer_admin import (  # noqa: E402,F401
+    campaign_views,
+    import_views,
+    lead_views,
+    sla_views,
+    tokens,
+    views,
+)
