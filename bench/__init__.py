@@ -16,6 +16,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench.matching", ["--leads", "10000", "--partners", "5000"]),
     ("bench.notify", []),
+    ("bench.lead_import", ["--rows", "100000"]),
 ]
 
 

@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     for group in (jobs_cli, users_cli, tokens_cli, sla_cli):
         app.cli.add_command(group)
+    from exchange.leads_cli import leads_cli
+
+    app.cli.add_command(leads_cli)
 
 
 def _echo_json(payload: object) -> None:

@@ -92,6 +92,11 @@ class Defaults:
     }
     PAGE_SIZE = 25
 
+    # Lead imports: uploads go to UPLOAD_FOLDER (default: instance/uploads); rows per committed batch.
+    UPLOAD_FOLDER: str | None = None
+    LEAD_IMPORT_BATCH_SIZE = 1000
+    LEAD_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+
 
 # Environment variables read by the factory, with the config key they set.
 ENVIRONMENT_VARIABLES = {

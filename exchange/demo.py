@@ -28,6 +28,7 @@ from exchange.models import (
     User,
 )
 from exchange.services import accounts, organisations
+from exchange.services.leads import dedupe_key
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo login
 
@@ -392,6 +393,7 @@ def _lead_row(
     employees = int(rng.lognormvariate(4.2, 1.4)) + 1
     first, last = rng.choice(FIRST), rng.choice(LAST)
     company = f"{rng.choice(LAST)} {rng.choice(COMPANY)}"
+    email = f"{first}.{last}.{source_id}@example.com".lower().replace(" ", "")
     created_at = clock.now() - timedelta(days=rng.randint(0, 90), minutes=rng.randint(0, 1440))
     segment = (
         Segment.SMALL if employees < 50 else Segment.MID_MARKET if employees < 1000 else Segment.ENTERPRISE
@@ -405,13 +407,13 @@ def _lead_row(
         "product_interest": line.name if line else "General enquiry",
         "source_id": source_id,
         "lead_source": "Demo",
-        "dedupe_key": f"{first}.{last}@example.com|{company}".lower(),
+        "dedupe_key": dedupe_key(email, company),
         "contact_first_name": first,
         "contact_last_name": last,
         "contact_title": rng.choice(
             ["Head of Operations", "CTO", "Purchasing Manager", "Plant Manager", "CEO"]
         ),
-        "contact_email": f"{first}.{last}.{source_id}@example.com".lower().replace(" ", ""),
+        "contact_email": email,
         "contact_phone": f"+{rng.randint(1, 49)} {rng.randint(100, 999)} {rng.randint(100000, 999999)}",
         "street": f"{rng.choice(['Haupt', 'Bahnhof', 'Main', 'Market', 'Park'])}str. {rng.randint(1, 120)}",
         "company_name": company,

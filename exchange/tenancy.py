@@ -17,6 +17,7 @@ from exchange.models import (
     Enrollment,
     Event,
     Lead,
+    LeadImport,
     Notification,
     Offer,
     Organisation,
@@ -37,6 +38,7 @@ class NotATenantModel(LookupError):
 # Which column ties a row to the organisation that may see it, by the kind of organisation asking.
 TENANT_COLUMNS: dict[type, dict[OrgKind, Any]] = {
     Lead: {OrgKind.MANUFACTURER: Lead.manufacturer_id},
+    LeadImport: {OrgKind.MANUFACTURER: LeadImport.manufacturer_id},
     Campaign: {OrgKind.MANUFACTURER: Campaign.manufacturer_id},
     ProductLine: {OrgKind.MANUFACTURER: ProductLine.manufacturer_id},
     SlaPolicy: {OrgKind.MANUFACTURER: SlaPolicy.manufacturer_id},

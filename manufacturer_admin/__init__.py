@@ -21,6 +21,8 @@ ADMIN_ONLY = frozenset({Role.MANUFACTURER_ADMIN})
 NAV = [
     NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
     NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
+    NavItem("manage.campaigns", _l("Campaigns"), MANUFACTURER_ROLES),
+    NavItem("manage.imports", _l("Imports"), ADMIN_ONLY),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
     NavItem("manage.coverage_gaps", _l("Coverage gaps"), MANUFACTURER_ROLES),
     NavItem("manage.matching_weights", _l("Matching"), MANUFACTURER_ROLES),
@@ -35,4 +37,13 @@ def _manufacturer_roles_only() -> None:
     require_roles(MANUFACTURER_ROLES)
 
 
-from manufacturer_admin import matching_views, sla_views, tokens, views  # noqa: E402,F401  (registers the routes)
+# Registers the routes of each view module.
+from manufacturer_admin import (  # noqa: E402,F401
+    campaign_views,
+    import_views,
+    lead_views,
+    matching_views,
+    sla_views,
+    tokens,
+    views,
+)

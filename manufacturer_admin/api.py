@@ -1,30 +1,122 @@
-"""The manufacturer side of the REST API."""
+"""The manufacturer side of the REST API: leads (one, a batch, list, read, update, publish,
+withdraw) and campaigns. Reading is open to both manufacturer roles; writing to the admin."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import abort
 
-from exchange.api import api_blueprint
-from exchange.models import Lead
+from exchange.api import SAFE_METHODS, api_blueprint
+from exchange.extensions import db
+from exchange.intake.schema import LeadInputSchema
+from exchange.models import Campaign, Lead, Role
 from exchange.models.enums import MANUFACTURER_ROLES
 from exchange.schemas import PageArgsSchema, paginate
+from exchange.services import DomainError
+from exchange.services import campaigns as campaign_service
+from exchange.services import leads as lead_service
+from exchange.services.lead_import import LeadWriter
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
-from manufacturer_admin.schemas import LeadPageSchema, ManufacturerLeadSchema
+from manufacturer_admin.lead_filters import LeadListArgsSchema, filtered_leads
+from manufacturer_admin.schemas import (
+    BulkResultSchema,
+    CampaignPageSchema,
+    CampaignSchema,
+    CampaignUpdateSchema,
+    LeadBatchResultSchema,
+    LeadBatchSchema,
+    LeadIdsSchema,
+    LeadPageSchema,
+    LeadUpdateSchema,
+    ManufacturerLeadSchema,
+    WithdrawSchema,
+)
 from manufacturer_admin.sla_api import sla_blp
 
 leads_blp = api_blueprint(
     "api_leads", __name__, "/api/v1/leads", "A manufacturer's leads", roles=MANUFACTURER_ROLES
 )
+campaigns_blp = api_blueprint(
+    "api_campaigns", __name__, "/api/v1/campaigns", "A manufacturer's campaigns", roles=MANUFACTURER_ROLES
+)
+
+
+def _admin_for_writes() -> None:
+    """Channel managers read; only the manufacturer admin changes leads and campaigns."""
+    if request.method not in SAFE_METHODS and current_user.role != Role.MANUFACTURER_ADMIN:
+        abort(403, message="Only a manufacturer admin may change leads and campaigns.")
+
+
+for _blp in (leads_blp, campaigns_blp):
+    _blp.before_request(_admin_for_writes)
+
+
+def _refuse(error: DomainError):
+    errors = {error.field: [error.message]} if error.field else None
+    abort(error.status, message=error.message, errors=errors)
+
+
+def _leads_by_ids(ids: list[int]) -> list[Lead]:
+    leads = db.session.scalars(scoped(Lead, current_org()).where(Lead.id.in_(ids)).order_by(Lead.id)).all()
+    missing = sorted(set(ids) - {lead.id for lead in leads})
+    if missing:
+        abort(404, message=f"No such lead: {', '.join(map(str, missing))}")
+    return list(leads)
 
 
 @leads_blp.route("")
 class Leads(MethodView):
-    @leads_blp.arguments(PageArgsSchema, location="query")
+    @leads_blp.arguments(LeadListArgsSchema, location="query")
     @leads_blp.response(200, LeadPageSchema)
-    @leads_blp.doc(summary="List the manufacturer's leads, newest first")
+    @leads_blp.doc(summary="List leads: filters, search, sort (e.g. -created_at, temperature), pages")
     def get(self, args):
-        query = scoped(Lead, current_org()).order_by(Lead.created_at.desc(), Lead.id.desc())
-        return paginate(query, args["page"], args["per_page"])
+        page, per_page = args.pop("page"), args.pop("per_page")
+        return paginate(filtered_leads(current_org(), args), page, per_page)
+
+    @leads_blp.arguments(LeadInputSchema)
+    @leads_blp.response(201, ManufacturerLeadSchema)
+    @leads_blp.alt_response(409, description="The lead exists already (same source id, or e-mail + company)")
+    @leads_blp.doc(summary="Create one draft lead")
+    def post(self, data):
+        try:
+            lead = lead_service.create_lead(current_user, current_org(), data)
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        return lead
+
+
+@leads_blp.route("/batch")
+class LeadBatch(MethodView):
+    @leads_blp.arguments(LeadBatchSchema)
+    @leads_blp.response(200, LeadBatchResultSchema)
+    @leads_blp.doc(
+        summary="Create up to 1,000 leads; each item is validated on its own",
+        description="Items are LeadInput objects. Each gets a result: created, updated (an existing "
+        "draft with new values), duplicate (exists, unchanged or no longer a draft) or rejected "
+        "(with errors per field). The valid items are written even when others are rejected.",
+    )
+    def post(self, body):
+        writer = LeadWriter(current_org(), actor=current_user, event_type="lead.created")
+        try:
+            results = writer.write(list(enumerate(body["items"])))
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        counts = {"created": 0, "updated": 0, "duplicate": 0, "rejected": 0}
+        for result in results:
+            counts[result.status] += 1
+        return {
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"],
+            "results": [
+                {"index": r.row, "status": r.status, "id": r.lead_id, "errors": r.errors} for r in results
+            ],
+        }
 
 
 @leads_blp.route("/<int:lead_id>")
@@ -34,5 +126,136 @@ class LeadResource(MethodView):
     def get(self, lead_id: int):
         return get_scoped_or_404(Lead, lead_id, current_org())
 
+    @leads_blp.arguments(LeadUpdateSchema(partial=True))
+    @leads_blp.response(200, ManufacturerLeadSchema)
+    @leads_blp.alt_response(409, description="Not a draft, or the change makes it a duplicate")
+    @leads_blp.doc(summary="Change a draft lead (any subset of its fields); re-qualifies it")
+    def patch(self, data, lead_id: int):
+        lead = get_scoped_or_404(Lead, lead_id, current_org())
+        try:
+            lead_service.update_lead(current_user, lead, data)
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        return lead
 
-API_BLUEPRINTS = [leads_blp, sla_blp]
+
+@leads_blp.route("/<int:lead_id>/publish")
+class LeadPublish(MethodView):
+    @leads_blp.response(200, ManufacturerLeadSchema)
+    @leads_blp.alt_response(409, description="Not a draft")
+    @leads_blp.doc(summary="Publish a draft lead (matching starts)")
+    def post(self, lead_id: int):
+        lead = get_scoped_or_404(Lead, lead_id, current_org())
+        try:
+            lead_service.publish_lead(current_user, lead)
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        return lead
+
+
+@leads_blp.route("/<int:lead_id>/withdraw")
+class LeadWithdraw(MethodView):
+    @leads_blp.arguments(WithdrawSchema(), required=False)
+    @leads_blp.response(200, ManufacturerLeadSchema)
+    @leads_blp.alt_response(409, description="A partner works the lead, or it is closed")
+    @leads_blp.doc(summary="Withdraw a lead; its pending and open offers close")
+    def post(self, body, lead_id: int):
+        lead = get_scoped_or_404(Lead, lead_id, current_org())
+        try:
+            lead_service.withdraw_lead(current_user, lead, reason=(body or {}).get("reason"))
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        return lead
+
+
+@leads_blp.route("/publish")
+class LeadsPublish(MethodView):
+    @leads_blp.arguments(LeadIdsSchema)
+    @leads_blp.response(200, BulkResultSchema)
+    @leads_blp.doc(summary="Publish several leads; those that are not drafts are skipped")
+    def post(self, body):
+        leads = _leads_by_ids(body["ids"])
+        done = lead_service.publish_leads(current_user, leads)
+        db.session.commit()
+        done_ids = {lead.id for lead in done}
+        return {"done": sorted(done_ids), "skipped": [lead.id for lead in leads if lead.id not in done_ids]}
+
+
+@leads_blp.route("/withdraw")
+class LeadsWithdraw(MethodView):
+    @leads_blp.arguments(LeadIdsSchema)
+    @leads_blp.response(200, BulkResultSchema)
+    @leads_blp.doc(summary="Withdraw several leads; those a partner works or that are closed are skipped")
+    def post(self, body):
+        leads = _leads_by_ids(body["ids"])
+        done = lead_service.withdraw_leads(current_user, leads, reason=body.get("reason"))
+        db.session.commit()
+        done_ids = {lead.id for lead in done}
+        return {"done": sorted(done_ids), "skipped": [lead.id for lead in leads if lead.id not in done_ids]}
+
+
+def _with_count(campaign: Campaign) -> Campaign:
+    campaign.lead_count = campaign_service.lead_count(campaign)  # type: ignore[attr-defined]
+    return campaign
+
+
+@campaigns_blp.route("")
+class Campaigns(MethodView):
+    @campaigns_blp.arguments(PageArgsSchema, location="query")
+    @campaigns_blp.response(200, CampaignPageSchema)
+    @campaigns_blp.doc(summary="List campaigns, newest start first")
+    def get(self, args):
+        query = scoped(Campaign, current_org()).order_by(
+            Campaign.starts_on.desc().nulls_last(), Campaign.id.desc()
+        )
+        page = paginate(query, args["page"], args["per_page"])
+        page["items"] = [_with_count(c) for c in page["items"]]
+        return page
+
+    @campaigns_blp.arguments(CampaignSchema)
+    @campaigns_blp.response(201, CampaignSchema)
+    @campaigns_blp.doc(summary="Create a campaign")
+    def post(self, data):
+        try:
+            campaign = campaign_service.create_campaign(current_org(), data)
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        return _with_count(campaign)
+
+
+@campaigns_blp.route("/<int:campaign_id>")
+class CampaignResource(MethodView):
+    @campaigns_blp.response(200, CampaignSchema)
+    @campaigns_blp.doc(summary="Read a campaign")
+    def get(self, campaign_id: int):
+        return _with_count(get_scoped_or_404(Campaign, campaign_id, current_org()))
+
+    @campaigns_blp.arguments(CampaignUpdateSchema(partial=True))
+    @campaigns_blp.response(200, CampaignSchema)
+    @campaigns_blp.doc(summary="Change a campaign")
+    def patch(self, data, campaign_id: int):
+        campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
+        try:
+            campaign_service.update_campaign(campaign, data)
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+        return _with_count(campaign)
+
+    @campaigns_blp.response(204)
+    @campaigns_blp.alt_response(409, description="Leads belong to it")
+    @campaigns_blp.doc(summary="Delete a campaign without leads")
+    def delete(self, campaign_id: int):
+        campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
+        try:
+            campaign_service.delete_campaign(campaign)
+        except DomainError as error:
+            _refuse(error)
+        db.session.commit()
+
+
+API_BLUEPRINTS = [leads_blp, campaigns_blp, sla_blp]

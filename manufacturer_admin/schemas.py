@@ -1,19 +1,25 @@
-"""What a manufacturer sees of its leads (everything: they are its own)."""
+"""What a manufacturer sees of its leads (everything: they are its own), and what it sends."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
+from exchange.intake.schema import LeadInputSchema
 from exchange.schemas import page_schema
+
+BATCH_LIMIT = 1000
 
 
 class ManufacturerLeadSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     source_id = ma.fields.String(allow_none=True)
+    lead_source = ma.fields.String(allow_none=True)
     campaign_id = ma.fields.Integer(allow_none=True)
+    product_line_id = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
     temperature = ma.fields.String()
     temperature_reason = ma.fields.String(allow_none=True)
+    imported_rating = ma.fields.String(allow_none=True)
     contact_first_name = ma.fields.String(allow_none=True)
     contact_last_name = ma.fields.String(allow_none=True)
     contact_title = ma.fields.String(allow_none=True)
@@ -32,13 +38,88 @@ class ManufacturerLeadSchema(ma.Schema):
     product_interest = ma.fields.String(allow_none=True)
     estimated_value = ma.fields.Decimal(as_string=True, allow_none=True)
     currency = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
     need = ma.fields.Boolean(allow_none=True)
     fit = ma.fields.Boolean(allow_none=True)
     budget = ma.fields.Boolean(allow_none=True)
     authority = ma.fields.Boolean(allow_none=True)
     timeframe = ma.fields.Boolean(allow_none=True)
     created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
     published_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
 
 
 LeadPageSchema = page_schema(ManufacturerLeadSchema, "LeadPageSchema")
+
+
+class LeadUpdateSchema(LeadInputSchema):
+    """The fields to change (any subset of a lead's input)."""
+
+
+class LeadBatchSchema(ma.Schema):
+    items = ma.fields.List(
+        ma.fields.Dict(),
+        required=True,
+        validate=ma.validate.Length(min=1, max=BATCH_LIMIT),
+        metadata={"description": f"1 to {BATCH_LIMIT} leads, each as LeadInput; validated one by one."},
+    )
+
+
+class BatchItemResultSchema(ma.Schema):
+    index = ma.fields.Integer(metadata={"description": "Position of the item in the request (0-based)"})
+    status = ma.fields.String(metadata={"description": "created, updated, duplicate or rejected"})
+    id = ma.fields.Integer(allow_none=True, metadata={"description": "The lead (new or existing)"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Field -> messages (rejected items)"},
+    )
+
+
+class LeadBatchResultSchema(ma.Schema):
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    duplicates = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(BatchItemResultSchema))
+
+
+class LeadIdsSchema(ma.Schema):
+    ids = ma.fields.List(
+        ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=BATCH_LIMIT)
+    )
+    reason = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "Withdraw only"})
+
+
+class WithdrawSchema(ma.Schema):
+    reason = ma.fields.String(validate=ma.validate.Length(max=500))
+
+
+class BulkResultSchema(ma.Schema):
+    done = ma.fields.List(ma.fields.Integer(), metadata={"description": "Leads published / withdrawn"})
+    skipped = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "Leads whose status does not allow it (left alone)"}
+    )
+
+
+class CampaignSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    channel = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
+    starts_on = ma.fields.Date(allow_none=True)
+    ends_on = ma.fields.Date(allow_none=True)
+    cost = ma.fields.Decimal(as_string=True, places=2, validate=ma.validate.Range(min=0))
+    currency = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[A-Z]{3}$", error="Three capital letters, e.g. EUR.")
+    )
+    description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=10_000))
+    lead_count = ma.fields.Integer(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class CampaignUpdateSchema(CampaignSchema):
+    """The campaign fields to change."""
+
+
+CampaignPageSchema = page_schema(CampaignSchema, "CampaignPageSchema")

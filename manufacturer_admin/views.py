@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 
 from exchange.auth import roles_required
 from exchange.extensions import db
-from exchange.models import Campaign, Enrollment, Event, Lead, Offer, Organisation, Role, Tier
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.models import Campaign, Enrollment, Lead, Organisation, Role, Tier
+from exchange.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
 
@@ -41,25 +41,6 @@ def dashboard():
         partners=partners,
         campaigns=campaigns,
     )
-
-
-@bp.route("/leads")
-def leads():
-    org = current_org()
-    query = scoped(Lead, org).order_by(Lead.created_at.desc(), Lead.id.desc())
-    page = db.paginate(query, per_page=50, error_out=False)
-    return render_template("manage/leads.html", page=page)
-
-
-@bp.route("/leads/<int:lead_id>")
-def lead_detail(lead_id: int):
-    org = current_org()
-    lead = get_scoped_or_404(Lead, lead_id, org)
-    events = db.session.scalars(scoped(Event, org).where(Event.lead_id == lead.id).order_by(Event.id)).all()
-    offers = db.session.scalars(
-        scoped(Offer, org).where(Offer.lead_id == lead.id).order_by(Offer.wave, Offer.rank)
-    ).all()
-    return render_template("manage/lead_detail.html", lead=lead, events=events, offers=offers)
 
 
 @bp.route("/partners")

@@ -54,6 +54,7 @@ def _base_config(tmp_path: Path) -> dict:
         "JOBS_RETRY_BASE_SECONDS": 0,
         "SERVER_NAME": None,
         "MAIL_SERVER": None,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         # Cheap hashes keep the suite fast; production uses argon2-cffi's defaults.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }

@@ -91,6 +91,12 @@ def lead(maker: Organisation, **overrides: Any) -> Lead:
         "status": LeadStatus.DRAFT,
     }
     values.update(overrides)
+    if "dedupe_key" not in overrides:
+        from exchange.services.leads import dedupe_key
+
+        values["dedupe_key"] = dedupe_key(
+            values.get("contact_email"), values.get("company_name"), values.get("contact_phone")
+        )
     obj = Lead(**values)
     db.session.add(obj)
     db.session.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from exchange.extensions import db
 from exchange.jobs import registry
@@ -53,7 +54,7 @@ def test_partner_admin_edits_the_profile_and_creates_a_token(page, live_server, 
     page.get_by_label("Region of row 3").fill("W")
     page.get_by_role("button", name="Save profile").click()
     page.wait_for_url(f"{live_server}/portal/profile")
-    assert page.get_by_text("Profile saved.").is_visible()
+    expect(page.get_by_text("Profile saved.")).to_be_visible()
     assert page.get_by_label("Country of row 2").input_value() == "AT"
     assert page.get_by_label("Region of row 2").input_value() == "W"
     assert page.get_by_role("spinbutton", name="Capacity").input_value() == "25"
@@ -71,7 +72,7 @@ def test_partner_admin_edits_the_profile_and_creates_a_token(page, live_server, 
     token = shown.input_value()
     assert token.startswith("lx_")
     page.get_by_role("button", name="Copy").click()
-    assert page.get_by_role("button", name="Copied").is_visible()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
     prefix = db.session.scalar(sa.select(ApiToken.prefix))
     assert token.startswith(f"lx_{prefix}_")
 

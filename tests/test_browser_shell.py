@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from exchange.extensions import db
 from exchange.models import Role
@@ -36,15 +37,15 @@ def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, pe
     _sign_in(page, live_server, "boss@acme.test")
     page.wait_for_url(f"{live_server}/manage/")
     assert page.get_by_test_id("lead-count").inner_text() == "1"
-    assert page.get_by_role("link", name="Programme settings").is_visible()
+    expect(page.get_by_role("link", name="Programme settings")).to_be_visible()
     page.get_by_role("link", name="Leads", exact=True).click()
-    assert page.get_by_role("link", name="Visible Lead Co").is_visible()
+    expect(page.get_by_role("link", name="Visible Lead Co")).to_be_visible()
     response = page.goto(f"{live_server}/portal/")
     assert response.status == 403
     page.goto(f"{live_server}/manage/")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_server}/login")
-    assert page.get_by_text("You are signed out").is_visible()
+    expect(page.get_by_text("You are signed out")).to_be_visible()
 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
@@ -62,4 +63,4 @@ def test_wrong_password_shows_an_error(page, live_server, people):
     page.get_by_label("E-mail").fill("boss@acme.test")
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("E-mail or password is not correct").is_visible()
+    expect(page.get_by_text("E-mail or password is not correct")).to_be_visible()

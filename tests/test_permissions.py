@@ -68,6 +68,13 @@ MATRIX = [
     ("/manage/leads", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/manage/leads/{lead}", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/manage/partners", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/leads/new", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/leads/{lead}/edit", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/leads/export.csv", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/imports", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/campaigns", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/campaigns/new", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/qualification", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
     ("/manage/settings", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
     ("/portal/", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/portal/offers/{offer}", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
@@ -82,6 +89,7 @@ MATRIX = [
     ("/api/v1/me", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/leads", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/leads/{lead}", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/api/v1/campaigns", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/partner/offers", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/partner/profile", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/healthz", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
@@ -107,6 +115,7 @@ def test_permission_matrix(client, world, path, role, status):
     if role != ANON:
         f.login(client, world["users"][role])
     response = client.get(path.format(lead=world["lead"], offer=world["offer"], webhook=world["webhook"]))
+    response.close()  # the CSV export is a file
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     if status == 302:
         assert "/login" in response.headers["Location"]
@@ -219,6 +228,7 @@ GUESSES = [
     # (path, role of the prober) - each names an object of *another* organisation
     ("/manage/leads/{other_lead}", M_ADMIN),
     ("/manage/leads/{other_lead}", C_MGR),
+    ("/manage/leads/{other_lead}/edit", M_ADMIN),
     ("/api/v1/leads/{other_lead}", M_ADMIN),
     ("/portal/offers/{other_offer}", P_ADMIN),
     ("/portal/offers/{other_offer}", P_REP),

@@ -33,6 +33,8 @@ TASKS: dict[str, str] = {
     "notifications.send_due": "exchange.delivery_jobs:send_due_notification_emails",
     "webhooks.deliver": "exchange.delivery_jobs:deliver_webhook",
     "webhooks.prune": "exchange.delivery_jobs:prune_webhook_deliveries",
+    "leads.import": "exchange.services.lead_import:run_import_job",
+    "leads.cool": "exchange.services.qualification:cool_unworked_leads",
 }
 
 
@@ -59,6 +61,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Notification e-mails that are due: hourly and daily digests, and any immediate one left over.
     PeriodicJob("notifications.send_due", interval=60, queue=QUEUE_NOTIFY),
     PeriodicJob("webhooks.prune", cron="37 3 * * *"),
+    # Leads nobody works cool down (hot -> warm -> cold) by the manufacturer's days per step.
+    PeriodicJob("leads.cool", cron="41 * * * *"),
 ]
 
 

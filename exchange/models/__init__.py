@@ -31,6 +31,7 @@ from exchange.models.event import Event
 from exchange.models.integration import WEBHOOK_EVENTS, Notification, WebhookDelivery, WebhookEndpoint
 from exchange.models.job import OutboxJob
 from exchange.models.lead import Campaign, Lead
+from exchange.models.lead_import import ImportStatus, LeadImport
 from exchange.models.offer import Claim, Offer
 from exchange.models.organisation import (
     CoverageArea,
@@ -78,8 +79,10 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "Event",
+    "ImportStatus",
     "JobStatus",
     "Lead",
+    "LeadImport",
     "LeadStatus",
     "ManufacturerProgram",
     "Notification",

@@ -30,7 +30,7 @@ from exchange.models import (
     User,
 )
 from exchange.services import Conflict, DomainError, NotAllowed, announce, clocks, events, waves
-from exchange.services.lead_status import transition
+from exchange.services.leads import transition
 
 # Where a claimed lead may go next (forward through the pipeline; won or lost from anywhere open).
 PIPELINE = [

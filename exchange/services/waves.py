@@ -19,7 +19,7 @@ from exchange import clock
 from exchange.extensions import db
 from exchange.models import Lead, LeadStatus, Offer, OfferState, PartnerProfile
 from exchange.services import announce, clocks
-from exchange.services.lead_status import transition
+from exchange.services.leads import transition
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """SLA reminder instants on offers and claims, offer reasons, the last matching summary on leads
 
 Revision ID: e7c64104a6cd
-Revises: 97f70d061457
+Revises: d5f4e3d83e9f
 Create Date: 2026-11-23 14:53:26.622550
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7c64104a6cd'
-down_revision = '97f70d061457'
+down_revision = 'd5f4e3d83e9f'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,138 @@
+"""Campaigns (name, channel, dates, cost) and the qualification rules of the programme."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from exchange.auth import roles_required
+from exchange.extensions import db
+from exchange.models import Campaign, Lead, Role
+from exchange.services import DomainError
+from exchange.services import campaigns as campaign_service
+from exchange.services.qualification import rules_for, update_rules
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from manufacturer_admin import bp
+from manufacturer_admin.lead_forms import CampaignForm, QualificationRulesForm
+
+
+@bp.route("/campaigns")
+def campaigns():
+    org = current_org()
+    counts = (
+        sa.select(Lead.campaign_id, sa.func.count().label("leads"))
+        .where(Lead.manufacturer_id == org.id)
+        .group_by(Lead.campaign_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        scoped(Campaign, org)
+        .outerjoin(counts, counts.c.campaign_id == Campaign.id)
+        .add_columns(sa.func.coalesce(counts.c.leads, 0))
+        .order_by(Campaign.starts_on.desc().nulls_last(), Campaign.name)
+    ).all()
+    return render_template(
+        "manage/campaigns.html", rows=rows, can_edit=current_user.role == Role.MANUFACTURER_ADMIN
+    )
+
+
+def _campaign_data(form: CampaignForm) -> dict:
+    return {
+        "name": form.name.data,
+        "channel": (form.channel.data or "").strip() or None,
+        "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data,
+        "cost": form.cost.data,
+        "currency": (form.currency.data or "").strip() or None,
+        "description": (form.description.data or "").strip() or None,
+    }
+
+
+def _show_error(form: CampaignForm, error: DomainError) -> None:
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def new_campaign():
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            campaign_service.create_campaign(current_org(), _campaign_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Campaign created."), "success")
+            return redirect(url_for("manage.campaigns"))
+    return render_template("manage/campaign_form.html", form=form, campaign=None)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def edit_campaign(campaign_id: int):
+    campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
+    form = CampaignForm(obj=campaign)
+    if form.validate_on_submit():
+        try:
+            campaign_service.update_campaign(campaign, _campaign_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Campaign saved."), "success")
+            return redirect(url_for("manage.campaigns"))
+    return render_template(
+        "manage/campaign_form.html",
+        form=form,
+        campaign=campaign,
+        lead_count=campaign_service.lead_count(campaign),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/delete", methods=["POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def delete_campaign(campaign_id: int):
+    campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
+    try:
+        campaign_service.delete_campaign(campaign)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("manage.edit_campaign", campaign_id=campaign_id))
+    db.session.commit()
+    flash(_("Campaign deleted."), "success")
+    return redirect(url_for("manage.campaigns"))
+
+
+@bp.route("/qualification", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def qualification():
+    org = current_org()
+    rules = rules_for(org.program)
+    form = QualificationRulesForm(data=rules.as_dict() | {"requalify": True})
+    if form.validate_on_submit():
+        data = {
+            "hot_min": form.hot_min.data,
+            "warm_min": form.warm_min.data or 0,
+            "hot_requires": form.hot_requires.data,
+            "warm_requires": form.warm_requires.data,
+        }
+        try:
+            changed = update_rules(current_user, org, data, requalify_drafts=form.requalify.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Qualification rules saved; %(n)d draft leads changed temperature.", n=changed), "success"
+            )
+            return redirect(url_for("manage.qualification"))
+    return render_template("manage/qualification.html", form=form, rules=rules)

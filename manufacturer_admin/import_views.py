@@ -1,0 +1,175 @@
+"""Bulk import in the browser: upload -> preview with the detected mapping (editable per column) ->
+background job with a live progress bar -> result with counts and the rejected rows as a CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+from wtforms import SelectChoice
+
+from exchange.auth import roles_required
+from exchange.extensions import db
+from exchange.intake.headers import IMPORT_FIELDS
+from exchange.models import Campaign, ImportStatus, LeadImport, Role
+from exchange.services import DomainError
+from exchange.services import lead_import as import_service
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from manufacturer_admin import bp
+from manufacturer_admin.lead_forms import ImportSettingsForm, ImportUploadForm
+
+
+def _campaign_choices() -> list[SelectChoice]:
+    campaigns = db.session.scalars(scoped(Campaign, current_org()).order_by(Campaign.name))
+    return [SelectChoice("", _("None"))] + [SelectChoice(str(c.id), c.name) for c in campaigns]
+
+
+def _campaign_id(value: str | None) -> int | None:
+    if not value:
+        return None
+    campaign = db.session.scalar(scoped(Campaign, current_org()).where(Campaign.id == int(value)))
+    return campaign.id if campaign else None
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def imports():
+    # Werkzeug streams large uploads to a temporary file; the limit applies to this form only.
+    request.max_content_length = current_app.config["LEAD_IMPORT_MAX_BYTES"]
+    try:
+        form = ImportUploadForm()
+        form.campaign_id.choices = _campaign_choices()
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        limit = current_app.config["LEAD_IMPORT_MAX_BYTES"] // (1024 * 1024)
+        flash(_("The file is larger than %(n)d MB; split it into several files.", n=limit), "error")
+        return redirect(url_for("manage.imports"))
+    if submitted:
+        upload = form.file.data
+        file_name = secure_filename(upload.filename or "") or "upload.csv"
+        path = import_service.new_upload_path(upload.filename or file_name)
+        upload.save(path)
+        try:
+            record = import_service.create_import(
+                current_user,
+                current_org(),
+                path,
+                file_name=upload.filename or file_name,
+                campaign_id=_campaign_id(form.campaign_id.data),
+                publish=form.publish.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            path.unlink(missing_ok=True)
+            form.file.errors = [*form.file.errors, error.message]
+        else:
+            db.session.commit()
+            return redirect(url_for("manage.lead_import", import_id=record.id))
+    history = db.session.scalars(
+        scoped(LeadImport, current_org())
+        .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
+        .limit(50)
+    ).all()
+    return render_template("manage/imports.html", form=form, history=history)
+
+
+@bp.route("/imports/<int:import_id>", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def lead_import(import_id: int):
+    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    if record.status != ImportStatus.UPLOADED:
+        return render_template("manage/import_progress.html", record=record)
+    form = ImportSettingsForm(
+        data={
+            "encoding": record.settings.get("encoding"),
+            "delimiter": record.settings.get("delimiter"),
+            "number_format": record.settings.get("number_format"),
+            "campaign_id": str(record.campaign_id or ""),
+            "publish": record.publish,
+        }
+    )
+    form.campaign_id.choices = _campaign_choices()
+    mapping_error = None
+    if form.validate_on_submit():
+        mapping = [request.form.get(f"map_{i}") or None for i in range(len(record.headers))]
+        try:
+            import_service.configure_import(
+                record,
+                mapping=mapping,
+                encoding=form.encoding.data,
+                delimiter=form.delimiter.data,
+                number_format=form.number_format.data,
+                campaign_id=_campaign_id(form.campaign_id.data) or 0,
+                publish=form.publish.data,
+            )
+            if request.form.get("action") == "start":
+                import_service.start_import(record)
+        except DomainError as error:
+            db.session.rollback()
+            mapping_error = error.message
+        else:
+            db.session.commit()
+            return redirect(url_for("manage.lead_import", import_id=record.id))
+    try:
+        sample = import_service.preview_rows(record)
+    except DomainError as error:
+        sample, mapping_error = [], error.message
+    return render_template(
+        "manage/import_preview.html",
+        record=record,
+        form=form,
+        sample=sample,
+        fields=IMPORT_FIELDS,
+        mapping_error=mapping_error,
+    )
+
+
+@bp.route("/imports/<int:import_id>/progress")
+@roles_required(Role.MANUFACTURER_ADMIN)
+def lead_import_progress(import_id: int):
+    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    response = jsonify(
+        {
+            "status": record.status.value,
+            "rows_done": record.rows_done,
+            "total_rows": record.total_rows,
+            "percent": record.percent,
+            "created": record.created_count,
+            "updated": record.updated_count,
+            "duplicates": record.duplicate_count,
+            "rejected": record.rejected_count,
+            "finished": record.is_finished,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/imports/<int:import_id>/rejected.csv")
+@roles_required(Role.MANUFACTURER_ADMIN)
+def lead_import_rejected(import_id: int):
+    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    if not record.rejected_path or not Path(record.rejected_path).exists():
+        flash(_("This import rejected no rows."), "info")
+        return redirect(url_for("manage.lead_import", import_id=import_id))
+    stem = Path(secure_filename(record.file_name) or "import").stem
+    return send_file(
+        record.rejected_path,
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{stem}-rejected-rows.csv",
+        max_age=0,
+    )

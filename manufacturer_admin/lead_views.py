@@ -1,0 +1,306 @@
+"""The manufacturer's lead list (filters, search, sort, pages, bulk publish / withdraw, CSV export),
+the lead page with its history, and the single-lead form."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from exchange import clock
+from exchange.auth import roles_required
+from exchange.extensions import db
+from exchange.intake.schema import LeadInputSchema
+from exchange.models import (
+    Campaign,
+    Event,
+    Lead,
+    LeadStatus,
+    Offer,
+    Organisation,
+    ProductLine,
+    Role,
+    Temperature,
+    User,
+)
+from exchange.services import DomainError
+from exchange.services import leads as lead_service
+from exchange.services.qualification import CRITERIA, rules_for
+from exchange.spreadsheet import safe_cell
+from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from manufacturer_admin import bp
+from manufacturer_admin.lead_filters import SORTS, filtered_leads, parse_filters
+from manufacturer_admin.lead_forms import LeadForm
+
+PER_PAGE = 50
+FORM_FIELDS = (
+    "company_name", "contact_first_name", "contact_last_name", "contact_title", "contact_email",
+    "contact_phone", "street", "postal_code", "city", "region", "country", "industry", "employees",
+    "annual_revenue", "website", "product_line", "product_interest", "estimated_value", "currency",
+    "campaign_id", "source_id", "lead_source", "description", "need", "fit", "budget", "authority",
+    "timeframe", "rating",
+)  # fmt: skip
+
+
+def _campaigns(org: Organisation) -> list[Campaign]:
+    return list(db.session.scalars(scoped(Campaign, org).order_by(Campaign.name)))
+
+
+def _product_lines(org: Organisation) -> list[ProductLine]:
+    return list(db.session.scalars(scoped(ProductLine, org).order_by(ProductLine.name)))
+
+
+@bp.route("/leads")
+def leads():
+    org = current_org()
+    filters, errors = parse_filters(request.args)
+    for field, messages in errors.items():
+        flash(_("Filter %(field)s ignored: %(message)s", field=field, message=" ".join(messages)), "warning")
+    page_number = request.args.get("page", 1, type=int) or 1
+    page = db.paginate(
+        filtered_leads(org, filters), page=max(page_number, 1), per_page=PER_PAGE, error_out=False
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "manage/leads.html",
+        page=page,
+        filters=filters,
+        args=args,
+        campaigns=_campaigns(org),
+        product_lines=_product_lines(org),
+        statuses=list(LeadStatus),
+        temperatures=list(Temperature),
+        sortable=list(SORTS),
+        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
+    )
+
+
+EXPORT_COLUMNS = (
+    "id", "source_id", "status", "temperature", "temperature_reason", "company_name", "contact_first_name",
+    "contact_last_name", "contact_title", "contact_email", "contact_phone", "street", "postal_code", "city",
+    "region", "country", "industry", "employees", "annual_revenue", "website", "product_interest",
+    "estimated_value", "currency", "lead_source", "need", "fit", "budget", "authority", "timeframe",
+    "description", "created_at", "published_at", "closed_at",
+)  # fmt: skip
+
+
+@bp.route("/leads/export.csv")
+def export_leads():
+    """The filtered list as CSV (every lead, not one page); formula-like cells escaped. Written to a
+    spooled temporary file, so a large export spills to disk instead of filling memory."""
+    org = current_org()
+    filters, _errors = parse_filters(request.args)
+    query = filtered_leads(org, filters).options(
+        sa.orm.joinedload(Lead.campaign), sa.orm.joinedload(Lead.product_line)
+    )
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")  # noqa: SIM115 - send_file closes it
+    text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow([*EXPORT_COLUMNS, "campaign", "product_line"])
+    for lead in db.session.scalars(query.execution_options(yield_per=500)):
+        values = [getattr(lead, name) for name in EXPORT_COLUMNS]
+        values.append(lead.campaign.name if lead.campaign else None)
+        values.append(lead.product_line.code if lead.product_line else None)
+        writer.writerow([safe_cell(v) for v in values])
+    text.detach()
+    spool.seek(0)
+    stamp = clock.now().strftime("%Y%m%d-%H%M")
+    return send_file(
+        spool, mimetype="text/csv", as_attachment=True, download_name=f"leads-{stamp}.csv", max_age=0
+    )
+
+
+@bp.route("/leads/bulk", methods=["POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def bulk_leads():
+    org = current_org()
+    ids = [int(v) for v in request.form.getlist("lead_ids") if v.isdigit()]
+    back = request.form.get("next") or url_for("manage.leads")
+    if not back.startswith("/"):
+        back = url_for("manage.leads")
+    if not ids:
+        flash(_("Select at least one lead."), "warning")
+        return redirect(back)
+    selected = list(db.session.scalars(scoped(Lead, org).where(Lead.id.in_(ids))))
+    action = request.form.get("action")
+    if action == "publish":
+        done = lead_service.publish_leads(current_user, selected)
+        db.session.commit()
+        flash(_("%(n)d leads published.", n=len(done)), "success")
+    elif action == "withdraw":
+        done = lead_service.withdraw_leads(current_user, selected, reason=request.form.get("reason") or None)
+        db.session.commit()
+        flash(_("%(n)d leads withdrawn.", n=len(done)), "success")
+    else:
+        abort(400)
+    skipped = len(selected) - len(done)
+    if skipped:
+        flash(
+            _("%(n)d selected leads were left alone: their status does not allow it.", n=skipped), "warning"
+        )
+    return redirect(back)
+
+
+@bp.route("/leads/<int:lead_id>")
+def lead_detail(lead_id: int):
+    org = current_org()
+    lead = get_scoped_or_404(Lead, lead_id, org)
+    events = db.session.scalars(scoped(Event, org).where(Event.lead_id == lead.id).order_by(Event.id)).all()
+    offers = db.session.scalars(
+        scoped(Offer, org).where(Offer.lead_id == lead.id).order_by(Offer.wave, Offer.rank)
+    ).all()
+    actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
+    actors = (
+        dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(actor_ids))).all())
+        if actor_ids
+        else {}
+    )
+    partner_ids = {e.partner_id for e in events if e.partner_id}
+    partners = (
+        dict(
+            db.session.execute(
+                sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(partner_ids))
+            ).all()
+        )
+        if partner_ids
+        else {}
+    )
+    return render_template(
+        "manage/lead_detail.html",
+        lead=lead,
+        events=events,
+        offers=offers,
+        actors=actors,
+        partners=partners,
+        rules=rules_for(org.program),
+        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
+        withdrawable=lead.status in lead_service.WITHDRAWABLE,
+    )
+
+
+def _lead_form(org: Organisation, lead: Lead | None = None) -> LeadForm:
+    form = LeadForm()
+    form.campaign_id.choices = [SelectChoice("", _("No campaign"))] + [
+        SelectChoice(str(c.id), c.name) for c in _campaigns(org)
+    ]
+    form.product_line.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(p.code, p.name) for p in _product_lines(org)
+    ]
+    if lead is not None and request.method == "GET":
+        for name in FORM_FIELDS:
+            if name in CRITERIA:
+                value = getattr(lead, name)
+                form[name].data = "" if value is None else ("yes" if value else "no")
+            elif name not in ("product_line", "campaign_id", "rating"):
+                value = getattr(lead, name)
+                form[name].data = "" if value is None else str(value)
+        form.product_line.data = lead.product_line.code if lead.product_line else ""
+        form.campaign_id.data = str(lead.campaign_id or "")
+        form.rating.data = lead.imported_rating or ""
+    return form
+
+
+def _load_form(form: LeadForm, *, partial: bool) -> dict[str, Any] | None:
+    """The form's values through LeadInputSchema; errors are put on the form's fields."""
+    raw = {name: (form[name].data or "") for name in FORM_FIELDS}
+    raw["campaign_id"] = raw["campaign_id"] or None
+    number_format = "de" if str(get_locale() or "en").startswith("de") else "en"
+    try:
+        return LeadInputSchema(number_format=number_format).load(raw, partial=partial)
+    except ma.ValidationError as error:
+        for name, messages in error.messages.items():
+            target = form._fields.get(name, form.company_name)
+            target.errors = [*target.errors, *messages] if isinstance(target.errors, list) else list(messages)
+        return None
+
+
+@bp.route("/leads/new", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def new_lead():
+    org = current_org()
+    form = _lead_form(org)
+    if form.validate_on_submit():
+        data = _load_form(form, partial=False)
+        if data is not None:
+            try:
+                lead = lead_service.create_lead(current_user, org, data)
+            except DomainError as error:
+                db.session.rollback()
+                _form_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Lead created as a draft."), "success")
+                return redirect(url_for("manage.lead_detail", lead_id=lead.id))
+    return render_template("manage/lead_form.html", form=form, lead=None)
+
+
+@bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def edit_lead(lead_id: int):
+    org = current_org()
+    lead = get_scoped_or_404(Lead, lead_id, org)
+    if lead.status not in lead_service.EDITABLE_STATUSES:
+        flash(
+            _("Only draft leads can be edited; this one is %(status)s.", status=lead.status.value), "warning"
+        )
+        return redirect(url_for("manage.lead_detail", lead_id=lead.id))
+    form = _lead_form(org, lead)
+    if form.validate_on_submit():
+        data = _load_form(form, partial=False)
+        if data is not None:
+            try:
+                changed = lead_service.update_lead(current_user, lead, data)
+            except DomainError as error:
+                db.session.rollback()
+                _form_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Lead saved.") if changed else _("Nothing changed."), "success")
+                return redirect(url_for("manage.lead_detail", lead_id=lead.id))
+    return render_template("manage/lead_form.html", form=form, lead=lead)
+
+
+def _form_error(form: LeadForm, error: DomainError) -> None:
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/leads/<int:lead_id>/publish", methods=["POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def publish_lead(lead_id: int):
+    lead = get_scoped_or_404(Lead, lead_id, current_org())
+    try:
+        lead_service.publish_lead(current_user, lead)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Lead published: matching partners are being found."), "success")
+    return redirect(url_for("manage.lead_detail", lead_id=lead_id))
+
+
+@bp.route("/leads/<int:lead_id>/withdraw", methods=["POST"])
+@roles_required(Role.MANUFACTURER_ADMIN)
+def withdraw_lead(lead_id: int):
+    lead = get_scoped_or_404(Lead, lead_id, current_org())
+    try:
+        lead_service.withdraw_lead(
+            current_user, lead, reason=(request.form.get("reason") or "").strip() or None
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Lead withdrawn; its open offers are closed."), "success")
+    return redirect(url_for("manage.lead_detail", lead_id=lead_id))

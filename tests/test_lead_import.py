@@ -1,0 +1,443 @@
+"""Bulk import from the files users bring: Salesforce, HubSpot, German Excel, snake_case .xlsx.
+Each file has dirty rows; every count and message is checked, and nothing is dropped silently."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from exchange.extensions import db
+from exchange.models import (
+    Campaign,
+    Event,
+    ImportStatus,
+    Lead,
+    LeadImport,
+    LeadStatus,
+    OutboxJob,
+    Temperature,
+)
+from exchange.services import lead_import
+from tests import factories as f
+
+
+@pytest.fixture
+def maker(app):
+    org = f.manufacturer("Acme Pumps", slug="acme")
+    db.session.commit()
+    return org
+
+
+def write_csv(
+    path: Path, rows: list[list[str]], *, delimiter=",", encoding="utf-8", bom=False, sep_line=False
+):
+    buffer = io.StringIO()
+    if sep_line:
+        buffer.write(f"sep={delimiter}\r\n")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    data = buffer.getvalue().encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def run_cli(app, *args):
+    result = app.test_cli_runner().invoke(args=["leads", "import", *map(str, args)])
+    return result
+
+
+def cli_json(app, *args):
+    result = run_cli(app, *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def leads_by_source(maker_id):
+    return {
+        lead.source_id: lead
+        for lead in db.session.scalars(sa.select(Lead).where(Lead.manufacturer_id == maker_id)).all()
+    }
+
+
+SALESFORCE_HEADER = [
+    "Id", "FirstName", "LastName", "Company", "Email", "Phone", "Title", "Street", "City", "State",
+    "PostalCode", "Country", "Industry", "AnnualRevenue", "NumberOfEmployees", "LeadSource", "Rating",
+    "Status", "Description",
+]  # fmt: skip
+
+
+def salesforce_rows():
+    return [
+        SALESFORCE_HEADER,
+        ["00Q1", "Anna", "Berg", "Berg Werke GmbH", "anna@berg.example", "+49 89 1", "CTO", "Hauptstr. 1",
+         "München", "Bavaria", "80331", "Germany", "Manufacturing", "1,500,000", "250", "Web", "Hot",
+         "Open - Not Contacted", "Needs pumps\nfor two plants, \"urgent\""],
+        ["00Q2", "Ben", "Cole", "Cole Ltd", "ben@cole", "", "", "", "London", "England", "", "United Kingdom",
+         "", "", "", "", "Warm", "", ""],
+        ["00Q3", "Cara", "Dunn", "", "cara@dunn.example", "", "", "", "", "", "", "USA", "", "", "", "",
+         "Cold", "", ""],
+        ["00Q4", "Dan", "Eck", "Eck Inc", "dan@eck.example", "", "", "", "Austin", "Texas", "73301",
+         "United States", "", "", "about 40", "", "Cold", "", ""],
+        ["00Q5", "Eva", "Fox", "Fox SA", "eva@fox.example", "", "", "", "", "", "", "Atlantis", "", "", "",
+         "", "Warm", "", ""],
+        ["00Q1", "Anna", "Berg", "Berg Werke GmbH", "anna@berg.example", "", "", "", "", "", "", "Germany",
+         "", "", "", "", "Hot", "", ""],
+        ["00Q6", "Finn", "Gray", "Gray AG", "finn@gray.example", "", "", "", "", "", "", "Schweiz", "", "",
+         "", "", "lukewarm", "", ""],
+        ["00Q7", "Gus", "Hill", "Hill GmbH", "", "+43 1 234", "", "", "Wien", "Wien", "1010", "Austria", "",
+         "", "12", "", "", "Working - Contacted", ""],
+        ["00Q8", "Hanna", "Iver", "Iver Oy", "", "+358 9 1", "", "", "", "", "", "Finland", "", "", "9", "",
+         "", "", ""],
+    ]  # fmt: skip
+
+
+def test_salesforce_export_with_dirty_rows(app, maker, tmp_path):
+    path = write_csv(tmp_path / "salesforce.csv", salesforce_rows(), bom=True)
+    result = cli_json(app, path, "--manufacturer", "acme")
+    assert {k: result[k] for k in ("rows", "created", "updated", "duplicates", "rejected")} == {
+        "rows": 9, "created": 3, "updated": 0, "duplicates": 1, "rejected": 5,
+    }  # fmt: skip
+    assert result["rows"] == result["created"] + result["updated"] + result["duplicates"] + result["rejected"]
+    assert result["errors"] == [
+        {"row": 3, "column": "Email", "message": "Not a valid e-mail address: ben@cole"},
+        {"row": 4, "column": "Company", "message": "Missing: every lead needs this."},
+        {"row": 5, "column": "NumberOfEmployees", "message": "Not a whole number: about 40"},
+        {"row": 6, "column": "Country",
+         "message": "Unknown country: Atlantis (use an ISO code such as DE or a name)"},
+        {"row": 8, "column": "Rating", "message": "Unknown rating: lukewarm (use hot, warm or cold)"},
+    ]  # fmt: skip
+    leads = leads_by_source(maker.id)
+    assert set(leads) == {"00Q1", "00Q7", "00Q8"}
+    anna = leads["00Q1"]
+    assert (anna.country, anna.region, anna.employees, anna.annual_revenue) == (
+        "DE",
+        "BY",
+        250,
+        Decimal("1500000"),
+    )
+    assert anna.description == 'Needs pumps\nfor two plants, "urgent"'
+    assert (anna.temperature, anna.imported_rating) == (Temperature.HOT, "hot")
+    assert anna.temperature_reason == "No criterion recorded; imported rating: hot"
+    gus = leads["00Q7"]  # phone only
+    assert (gus.country, gus.region, gus.postal_code, gus.contact_email) == ("AT", "W", "1010", None)
+    assert leads["00Q8"].temperature == Temperature.COLD
+    events = db.session.scalars(sa.select(Event).where(Event.lead_id == anna.id)).all()
+    assert [(e.type, e.actor_kind, e.data["row"], e.data["crm_status"]) for e in events] == [
+        ("lead.imported", "cli", 2, "Open - Not Contacted")
+    ]
+
+
+def test_a_row_wider_than_the_header_is_rejected(app, maker, tmp_path):
+    rows = [["Company", "Email"], ["A GmbH", "a@a.example"], ["B GmbH", "b@b.example", "stray, value"]]
+    result = cli_json(app, write_csv(tmp_path / "wide.csv", rows), "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (1, 1)
+    assert result["errors"] == [
+        {"row": 3, "column": "", "message": "The row has 3 cells but the header names 2 columns"}
+    ]
+
+
+def test_hubspot_export(app, maker, tmp_path):
+    rows = [
+        ["Record ID", "First Name", "Last Name", "Company Name", "Email", "Phone Number", "Country/Region",
+         "State/Region", "Postal Code", "Number of Employees", "Annual Revenue", "Lead Status",
+         "Lifecycle Stage", "Create Date"],
+        ["501", "Ida", "Jung", "Jung KG", "IDA@Jung.example ", "", "Germany", "North Rhine-Westphalia",
+         "50667",
+         "1,200", "25,000,000.00", "New", "marketingqualifiedlead", "2026-01-02 10:00"],
+        ["502", "Jon", "Kim", "Kim Corp", "jon@kim.example", "", "United States", "California", "94105", "75",
+         "", "Open", "lead", "2026-01-03 10:00"],
+        ["503", "", "", "Lee Ltd", "", "", "UK", "", "", "", "", "", "", ""],
+        ["504", "Ida", "Jung", "jung  kg", "ida@jung.example", "", "Germany", "", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    result = cli_json(app, write_csv(tmp_path / "hubspot.csv", rows), "--manufacturer", "acme")
+    assert (result["rows"], result["created"], result["duplicates"], result["rejected"]) == (4, 2, 1, 1)
+    assert result["errors"] == [
+        {"row": 4, "column": "Email", "message": "A lead needs an e-mail address or a phone number."}
+    ]
+    leads = leads_by_source(maker.id)
+    ida = leads["501"]
+    assert (ida.region, ida.employees, ida.annual_revenue) == ("NW", 1200, Decimal("25000000.00"))
+    assert ida.dedupe_key == "ida@jung.example|jung kg"
+    assert leads["502"].region == "CA"
+    event = db.session.scalar(sa.select(Event).where(Event.lead_id == ida.id))
+    assert (event.data["crm_status"], event.data["lifecycle_stage"]) == ("New", "marketingqualifiedlead")
+
+
+def test_german_excel_csv(app, maker, tmp_path):
+    rows = [
+        ["Vorname", "Nachname", "Firma", "E-Mail", "Telefon", "Straße", "PLZ", "Ort", "Land", "Branche",
+         "Mitarbeiter", "Jahresumsatz", "Bewertung"],
+        ["Jörg", "Müller", "Müller Maschinenbau GmbH", "joerg@mueller.example", "089 123", "Königsallee 5",
+         "1067", "Dresden", "Deutschland", "Maschinenbau", "1.200", "1.234.567,89", "heiß"],
+        ["Lena", "Groß", "Groß & Söhne", "lena@gross.example", "", "", "8010", "Graz", "Österreich", "",
+         "45", "750.000,50", "kalt"],
+        ["Uwe", "Öz", "Öz Bau", "uwe@oez", "", "", "", "", "Deutschland", "", "viele", "", "warm"],
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "leads_de.csv", rows, delimiter=";", encoding="cp1252", sep_line=True)
+    result = cli_json(app, path, "--manufacturer", "acme", "--campaign", "Hannover Messe")
+    assert (result["rows"], result["created"], result["rejected"]) == (3, 2, 1)
+    assert result["errors"] == [
+        {"row": 4, "column": "E-Mail", "message": "Not a valid e-mail address: uwe@oez"},
+        {"row": 4, "column": "Mitarbeiter", "message": "Not a whole number: viele"},
+    ]
+    record = db.session.get(LeadImport, result["import_id"])
+    assert record.settings["encoding"] == "cp1252"
+    assert (record.settings["delimiter"], record.settings["number_format"]) == (";", "de")
+    leads = {lead.company_name: lead for lead in db.session.scalars(sa.select(Lead))}
+    joerg = leads["Müller Maschinenbau GmbH"]
+    assert (joerg.street, joerg.postal_code, joerg.country) == ("Königsallee 5", "01067", "DE")
+    assert (joerg.employees, joerg.annual_revenue, joerg.temperature) == (
+        1200,
+        Decimal("1234567.89"),
+        Temperature.HOT,
+    )
+    lena = leads["Groß & Söhne"]
+    assert (lena.country, lena.annual_revenue, lena.temperature) == (
+        "AT",
+        Decimal("750000.50"),
+        Temperature.COLD,
+    )
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.name == "Hannover Messe"))
+    assert joerg.campaign_id == lena.campaign_id == campaign.id
+
+
+def test_snake_case_xlsx_with_criteria(app, maker, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(
+        [
+            "source_id",
+            "company_name",
+            "contact_email",
+            "country",
+            "postal_code",
+            "employees",
+            "estimated_value",
+            "need",
+            "fit",
+            "budget",
+            "authority",
+            "timeframe",
+            "campaign",
+            "product_line",
+        ]
+    )
+    sheet.append(
+        [
+            "X-1",
+            "Hot Co",
+            "a@hot.example",
+            "DE",
+            1067,
+            300,
+            45000.5,
+            "yes",
+            "yes",
+            "yes",
+            "yes",
+            "yes",
+            "Webinar",
+            "Pumps",
+        ]
+    )
+    sheet.append(
+        [
+            "X-2",
+            "Warm Co",
+            "b@warm.example",
+            "de",
+            "80331",
+            "20",
+            "12.000",
+            "ja",
+            "ja",
+            "nein",
+            "ja",
+            "",
+            "",
+            "",
+        ]
+    )
+    sheet.append(
+        ["X-3", "Cold Co", "c@cold.example", "FR", None, None, None, "no", "", "", "", "", "Webinar", ""]
+    )
+    sheet.append([None] * 14)  # a blank row Excel leaves behind is not a lead
+    sheet.append(["X-4", "Bad Co", "d@bad.example", "DE", None, None, None, "maybe", "", "", "", "", "", ""])
+    workbook.save(tmp_path / "leads.xlsx")
+    result = cli_json(app, tmp_path / "leads.xlsx", "--manufacturer", "acme")
+    assert (result["rows"], result["created"], result["rejected"]) == (4, 3, 1)
+    assert result["errors"] == [
+        {"row": 6, "column": "need", "message": "Not yes or no: maybe (use yes/no, true/false, 1/0, ja/nein)"}
+    ]
+    leads = leads_by_source(maker.id)
+    hot, warm, cold = leads["X-1"], leads["X-2"], leads["X-3"]
+    assert (hot.temperature, hot.postal_code, hot.estimated_value) == (
+        Temperature.HOT,
+        "01067",
+        Decimal("45000.50"),
+    )
+    assert hot.product_line is not None and hot.product_line.code == "pumps"
+    assert warm.temperature == Temperature.WARM
+    # No German evidence in this file, so the ambiguous '12.000' reads the English way.
+    assert warm.estimated_value == Decimal("12.00")
+    assert (
+        warm.temperature_reason
+        == "3 of 5 criteria met (need, fit, authority); unknown: timeframe; warm needs 3"
+    )
+    assert cold.temperature == Temperature.COLD
+    assert hot.campaign_id == cold.campaign_id is not None
+
+
+def test_reimport_creates_nothing_and_updates_changed_drafts(app, maker, tmp_path):
+    path = write_csv(tmp_path / "salesforce.csv", salesforce_rows())
+    first = cli_json(app, path, "--manufacturer", "acme")
+    assert first["created"] == 3
+    again = cli_json(app, path, "--manufacturer", "acme")
+    assert (again["created"], again["updated"], again["duplicates"], again["rejected"]) == (0, 0, 4, 5)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Lead)) == 3
+
+    rows = salesforce_rows()
+    rows[1][8] = "Augsburg"  # Anna moved: her draft is updated
+    rows[9][14] = "11"  # Hanna's head count changed, but her lead is published: left alone
+    hanna = leads_by_source(maker.id)["00Q8"]
+    hanna.status = LeadStatus.PUBLISHED
+    db.session.commit()
+    changed = cli_json(app, write_csv(tmp_path / "changed.csv", rows), "--manufacturer", "acme")
+    assert (changed["created"], changed["updated"], changed["duplicates"], changed["rejected"]) == (
+        0,
+        1,
+        3,
+        5,
+    )
+    db.session.expire_all()
+    leads = leads_by_source(maker.id)
+    assert leads["00Q1"].city == "Augsburg"
+    assert leads["00Q8"].employees == 9
+    update = db.session.scalars(
+        sa.select(Event).where(Event.lead_id == leads["00Q1"].id, Event.type == "lead.updated")
+    ).one()
+    assert update.data["fields"] == ["city"]
+
+
+def test_same_person_without_source_id_is_a_duplicate(app, maker, tmp_path):
+    f.lead(maker, contact_email="Known@Lead.example", company_name="Known  GmbH", source_id=None)
+    db.session.commit()
+    rows = [["Company", "Email"], ["known gmbh", " known@lead.example"], ["Known GmbH", "other@lead.example"]]
+    result = cli_json(app, write_csv(tmp_path / "plain.csv", rows), "--manufacturer", "acme")
+    assert (result["created"], result["duplicates"]) == (1, 1)
+
+
+def test_publish_option_publishes_the_created_leads(app, maker, tmp_path):
+    rows = [["Company", "Email"], ["A GmbH", "a@a.example"], ["B GmbH", "b@b.example"]]
+    result = cli_json(app, write_csv(tmp_path / "p.csv", rows), "--manufacturer", "acme", "--publish")
+    assert result["created"] == 2
+    leads = db.session.scalars(sa.select(Lead).order_by(Lead.id)).all()
+    assert {lead.status for lead in leads} == {LeadStatus.PUBLISHED}
+    assert all(lead.sla_terms["temperature"] == "cold" for lead in leads)
+    job = db.session.scalar(sa.select(OutboxJob).where(OutboxJob.task == "leads.match"))
+    assert job.args == [[lead.id for lead in leads]]
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.csv", "The file is empty."),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100,
+            "old.xls",
+            "Old Excel files (.xls) cannot be read",
+        ),
+        (b"just one line of text\n", "notes.txt", "The first row must name the columns"),
+        (b"PK\x03\x04broken", "broken.xlsx", "damaged"),
+    ],
+)
+def test_unreadable_files_exit_non_zero_with_a_message(app, maker, tmp_path, content, name, message):
+    (tmp_path / name).write_bytes(content)
+    result = run_cli(app, tmp_path / name, "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Lead)) == 0
+
+
+def test_a_file_without_a_company_column_is_refused(app, maker, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [["Name", "Email"], ["A", "a@a.example"]])
+    result = run_cli(app, path, "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "Map a column to Company" in result.output
+    result = run_cli(app, path, "--manufacturer", "nobody")
+    assert result.exit_code == 1 and "no manufacturer" in result.output
+
+
+@pytest.mark.app_config(LEAD_IMPORT_BATCH_SIZE=3)
+def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, monkeypatch):
+    rows = [["Id", "Company", "Email"]] + [
+        [f"R{n}", f"Co {n}", "bad" if n % 4 == 0 else f"x{n}@co.example"] for n in range(1, 11)
+    ]
+    record = lead_import.create_import(
+        None, maker, write_csv(tmp_path / "r.csv", rows), file_name="r.csv", kind="cli"
+    )
+    lead_import.start_import(record, run_in_background=False)
+    db.session.commit()
+    original = lead_import.LeadWriter.write
+    calls = {"n": 0}
+
+    def fail_on_third_batch(self, records):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("database went away")
+        return original(self, records)
+
+    monkeypatch.setattr(lead_import.LeadWriter, "write", fail_on_third_batch)
+    with pytest.raises(RuntimeError):
+        lead_import.run_import(record.id)
+    db.session.expire_all()
+    record = db.session.get(LeadImport, record.id)
+    assert (record.status, record.rows_done, record.attempts) == (ImportStatus.QUEUED, 6, 1)
+    summary = lead_import.run_import(record.id)
+    assert summary == {
+        "import_id": record.id, "status": "done", "rows": 10, "created": 8, "updated": 0, "duplicates": 0,
+        "rejected": 2,
+    }  # fmt: skip
+    with open(record.rejected_path, encoding="utf-8-sig") as handle:
+        rejected = list(csv.reader(handle))
+    assert [r[0] for r in rejected] == ["row", "5", "9"]
+    assert rejected[1][1] == "Email: Not a valid e-mail address: bad"
+
+
+def test_publish_command(app, maker):
+    drafts = [f.lead(maker) for _ in range(3)]
+    claimed = f.lead(maker, status=LeadStatus.CLAIMED)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["leads", "publish", "--manufacturer", "acme", "--all-drafts"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"published": 3, "skipped_not_draft": 0}
+    db.session.expire_all()
+    assert {db.session.get(Lead, d.id).status for d in drafts} == {LeadStatus.PUBLISHED}
+    assert db.session.get(Lead, claimed.id).status == LeadStatus.CLAIMED
+    events = db.session.scalars(sa.select(Event).where(Event.type == "lead.published")).all()
+    assert {(e.actor_kind, e.data["from"], e.data["to"]) for e in events} == {("cli", "draft", "published")}
+    result = runner.invoke(args=["leads", "publish", "--manufacturer", "acme", "--lead", str(claimed.id)])
+    assert json.loads(result.output) == {"published": 0, "skipped_not_draft": 1}
+    result = runner.invoke(args=["leads", "publish", "--manufacturer", "acme", "--lead", "999999"])
+    assert result.exit_code == 1 and "no lead 999999" in result.output
+    assert runner.invoke(args=["leads", "publish", "--manufacturer", "acme"]).exit_code == 1
+
+
+def test_transition_refuses_a_status_it_does_not_come_from(app, maker):
+    from exchange.services import Conflict
+    from exchange.services.leads import transition
+
+    lead = f.lead(maker, status=LeadStatus.WON)
+    with pytest.raises(Conflict):
+        transition(lead, LeadStatus.PUBLISHED, None, "lead.published", allowed_from=[LeadStatus.DRAFT])
+    event = transition(lead, LeadStatus.LOST, None, "lead.lost", partner_id=None, reason="budget cut")
+    assert lead.status == LeadStatus.LOST
+    assert (event.type, event.data) == ("lead.lost", {"from": "won", "to": "lost", "reason": "budget cut"})
