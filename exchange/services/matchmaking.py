@@ -222,6 +222,25 @@ class ProgramMatcher:
             result[fact.id] = (chosen, int(top.eligible_counts[row]))
         return result
 
+    def rank_many(
+        self, leads: Sequence[Lead], skips: dict[int, set[int]], limit: int
+    ) -> dict[int, list[Candidate]]:
+        """For each lead its ``limit`` best eligible partners outside ``skips[lead.id]`` (one batch)."""
+        if not leads or not self.partners:
+            return {lead.id: [] for lead in leads}
+        excluded = excluded_partners([lead.id for lead in leads])
+        facts = [lead_facts(lead, excluded.get(lead.id, frozenset())) for lead in leads]
+        widest = max((len(skips.get(lead.id, ())) for lead in leads), default=0)
+        top = matching.batch_top_k(
+            facts, self.prepared, self.settings, k=max(1, min(len(self.partners), limit + widest))
+        )
+        result: dict[int, list[Candidate]] = {}
+        for row, fact in enumerate(facts):
+            skip = skips.get(fact.id, set())
+            chosen = [c.partner_id for c in top.choices(row) if c.partner_id not in skip][:limit]
+            result[fact.id] = [self._candidate(fact, partner_id) for partner_id in chosen]
+        return result
+
     def rank(self, lead: Lead, skip: Iterable[int] = (), limit: int | None = None) -> list[Candidate]:
         """The lead's eligible partners best first, leaving out ``skip``, at most ``limit``."""
         skip = set(skip)
@@ -256,6 +275,17 @@ class Matchers:
     def __call__(self, lead: Lead, skip: Iterable[int] = (), limit: int | None = None) -> list[Candidate]:
         return self.for_manufacturer(lead.manufacturer_id).rank(lead, skip, limit)
 
+    def rank_many(
+        self, leads: Sequence[Lead], skips: dict[int, set[int]], limit: int
+    ) -> dict[int, list[Candidate]]:
+        by_maker: dict[int, list[Lead]] = defaultdict(list)
+        for lead in leads:
+            by_maker[lead.manufacturer_id].append(lead)
+        result: dict[int, list[Candidate]] = {}
+        for manufacturer_id, group in by_maker.items():
+            result.update(self.for_manufacturer(manufacturer_id).rank_many(group, skips, limit))
+        return result
+
 
 def rank_lead(lead: Lead, skip: Iterable[int] = (), limit: int | None = None) -> list[Candidate]:
     """Rank one lead (loads the manufacturer's partners; use ``Matchers`` for many leads)."""
@@ -286,22 +316,25 @@ def match_leads(lead_ids: list[int]) -> dict[str, int]:
             matcher = matchers.for_manufacturer(manufacturer_id)
             k = waves.wave_size(group[0])
             best = matcher.best(group, k)
+            now = clock.now()
+            offered = []
             for lead in group:
                 chosen, eligible = best[lead.id]
-                _offer_or_record_gap(lead, chosen, eligible, matcher)
+                lead.matched_at = now
+                if chosen:
+                    lead.match_summary = {"eligible": eligible}
+                    offered.append((lead, chosen))
+                else:
+                    _record_gap(lead, matcher)
                 summary["offered" if chosen else "unmatched"] += 1
+            waves.start_waves_many(offered, now)
         summary["leads"] += len(leads)
         db.session.commit()
     return dict(summary)
 
 
-def _offer_or_record_gap(lead: Lead, chosen: list[Candidate], eligible: int, matcher: ProgramMatcher) -> None:
-    now = clock.now()
-    lead.matched_at = now
-    if chosen:
-        lead.match_summary = {"eligible": eligible}
-        waves.start_waves(lead, chosen, now)
-        return
+def _record_gap(lead: Lead, matcher: ProgramMatcher) -> None:
+    """No partner can take the lead: remember why (the coverage-gaps page groups by it)."""
     ranking = matcher.ranking(lead)
     reasons = Counter(reason for partner in ranking.ineligible for reason in partner.reasons)
     cause = matching.gap_cause(ranking)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from exchange import clock
 from exchange.extensions import db
@@ -83,7 +84,10 @@ def _remind_offers(now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
     ):
-        for offer in db.session.scalars(sa.select(Offer).where(Offer.id.in_([r.id for r in rows]))):
+        offers = db.session.scalars(
+            sa.select(Offer).options(selectinload(Offer.lead)).where(Offer.id.in_([r.id for r in rows]))
+        )
+        for offer in offers:
             events.record(
                 "sla.reminded",
                 manufacturer_id=offer.manufacturer_id,
@@ -127,7 +131,10 @@ def _remind_claims(now: datetime, clock_name: str) -> int:
             .execution_options(synchronize_session=False)
         )
     ):
-        for claim in db.session.scalars(sa.select(Claim).where(Claim.id.in_([r.id for r in rows]))):
+        claims = db.session.scalars(
+            sa.select(Claim).options(selectinload(Claim.lead)).where(Claim.id.in_([r.id for r in rows]))
+        )
+        for claim in claims:
             events.record(
                 "sla.reminded",
                 manufacturer_id=claim.manufacturer_id,
@@ -166,64 +173,81 @@ def _breaches(now: datetime, rank: waves.Ranker) -> Counter[str]:
                 .execution_options(synchronize_session=False)
             )
         ):
-            for claim in db.session.scalars(sa.select(Claim).where(Claim.id.in_([r.id for r in rows]))):
-                result["breached"] += 1
-                if _breach(claim, clock_name, now, rank):
-                    result["recycled"] += 1
+            result["breached"] += len(rows)
+            result["recycled"] += _breach_batch([r.id for r in rows], clock_name, now, rank)
     return result
 
 
-def _breach(claim: Claim, clock_name: str, now: datetime, rank: waves.Ranker) -> bool:
-    """Record the breach; recycle the lead when its terms say so. Returns whether it was recycled."""
-    lead = claim.lead
-    terms = clocks.lead_terms(lead)
-    recycle = terms.get("breach_action", "recycle") == "recycle"
-    events.record(
-        "sla.breached",
-        manufacturer_id=claim.manufacturer_id,
-        partner_id=claim.partner_id,
-        lead_id=lead.id,
-        claim_id=claim.id,
-        offer_id=claim.offer_id,
-        data={
-            "clock": clock_name,
-            "action": "recycle" if recycle else "remind",
-            "deadline": (
-                claim.first_contact_deadline if clock_name == "first_contact" else claim.next_update_deadline
-            ).isoformat(),
-        },
+def _breach_batch(claim_ids: list[int], clock_name: str, now: datetime, rank: waves.Ranker) -> int:
+    """Record each breach; recycle the leads whose terms say so. Returns how many were recycled."""
+    claims = list(
+        db.session.scalars(
+            sa.select(Claim)
+            .options(selectinload(Claim.lead), selectinload(Claim.offer))
+            .where(Claim.id.in_(claim_ids))
+            .order_by(Claim.id)
+        )
     )
-    announce.sla_breached(lead, claim, clock_name, recycled=recycle)
-    if not recycle:
-        return False
-    revoked = db.session.execute(
-        sa.update(Claim)
-        .where(Claim.id == claim.id, Claim.status == ClaimStatus.ACTIVE)
-        .values(status=ClaimStatus.REVOKED, ended_at=now, end_reason=f"SLA breach: {clock_name}")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if revoked != 1:
-        return False
-    db.session.refresh(claim)
-    if claim.offer is not None:
-        claim.offer.state = OfferState.RECYCLED
-        claim.offer.closed_at = now
-    lead.claimed_partner_id = None
-    events.record(
-        "lead.recycled",
-        manufacturer_id=lead.manufacturer_id,
-        partner_id=claim.partner_id,
-        lead_id=lead.id,
-        claim_id=claim.id,
-        data={"clock": clock_name, "from": lead.status.value},
+    to_recycle = []
+    for claim in claims:
+        lead = claim.lead
+        recycle = clocks.lead_terms(lead).get("breach_action", "recycle") == "recycle"
+        deadline = (
+            claim.first_contact_deadline if clock_name == "first_contact" else claim.next_update_deadline
+        )
+        events.record(
+            "sla.breached",
+            manufacturer_id=claim.manufacturer_id,
+            partner_id=claim.partner_id,
+            lead_id=lead.id,
+            claim_id=claim.id,
+            offer_id=claim.offer_id,
+            data={
+                "clock": clock_name,
+                "action": "recycle" if recycle else "remind",
+                "deadline": deadline.isoformat(),
+            },
+        )
+        announce.sla_breached(lead, claim, clock_name, recycled=recycle)
+        if recycle:
+            to_recycle.append(claim.id)
+    if not to_recycle:
+        return 0
+    # Revoke only claims still active (a concurrent sweep, or the partner returning the lead, wins).
+    revoked_ids = set(
+        db.session.scalars(
+            sa.update(Claim)
+            .where(Claim.id.in_(to_recycle), Claim.status == ClaimStatus.ACTIVE)
+            .values(status=ClaimStatus.REVOKED, ended_at=now, end_reason=f"SLA breach: {clock_name}")
+            .returning(Claim.id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    announce.lead_recycled(lead, claim, clock_name)
+    recycled = [claim for claim in claims if claim.id in revoked_ids]
+    leads = []
+    for claim in recycled:
+        lead = claim.lead
+        if claim.offer is not None:
+            claim.offer.state = OfferState.RECYCLED
+            claim.offer.closed_at = now
+        lead.claimed_partner_id = None
+        events.record(
+            "lead.recycled",
+            manufacturer_id=lead.manufacturer_id,
+            partner_id=claim.partner_id,
+            lead_id=lead.id,
+            claim_id=claim.id,
+            data={"clock": clock_name, "from": lead.status.value},
+        )
+        announce.lead_recycled(lead, claim, clock_name)
+        leads.append(lead)
     db.session.flush()
-    waves.advance(lead, rank, now, reason="recycled")
+    waves.advance_many(leads, rank, now, reason="recycled")
     from exchange import jobs
 
-    jobs.enqueue("partners.responsiveness", claim.partner_id, claim.manufacturer_id)
-    return True
+    for partner_id, manufacturer_id in sorted({(c.partner_id, c.manufacturer_id) for c in recycled}):
+        jobs.enqueue("partners.responsiveness", partner_id, manufacturer_id)
+    return len(recycled)
 
 
 # --- lapsed claim windows ---------------------------------------------------------------------------
@@ -241,30 +265,27 @@ def _lapsed_offers(now: datetime, rank: waves.Ranker) -> Counter[str]:
             .execution_options(synchronize_session=False)
         )
     ):
-        for lead_id in sorted({row.lead_id for row in rows}):
-            outcome = advance_if_lapsed(lead_id, now, rank)
-            if outcome in ("wave", "pool"):
-                result["waves_advanced"] += 1
-            elif outcome == "returned":
-                result["returned"] += 1
+        for outcome in advance_lapsed(sorted({row.lead_id for row in rows}), now, rank).values():
+            result["returned" if outcome == "returned" else "waves_advanced"] += 1
     return result
 
 
-def advance_if_lapsed(lead_id: int, now: datetime, rank: waves.Ranker) -> str | None:
-    """Advance the lead if it is still offered and its wave has no open offer left - exactly once."""
-    lead = db.session.get(Lead, lead_id)
-    if lead is None or lead.status != LeadStatus.OFFERED or not waves.wave_is_over(lead):
-        return None
-    seen_wave = lead.current_wave
-    claimed = db.session.execute(
-        sa.update(Lead)
-        .where(Lead.id == lead_id, Lead.status == LeadStatus.OFFERED, Lead.current_wave == seen_wave)
-        .values(updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        return None
-    db.session.refresh(lead)
-    if lead.current_wave != seen_wave or lead.status != LeadStatus.OFFERED:
-        return None
-    return waves.advance(lead, rank, now)
+def advance_lapsed(lead_ids: list[int], now: datetime, rank: waves.Ranker) -> dict[int, str]:
+    """Advance the leads that are still offered and have no open offer left - each exactly once: the
+    leads are locked (PostgreSQL: ``FOR UPDATE``; SQLite has one writer at a time) and re-checked
+    after the lock, so a concurrent sweep that advanced one first leaves it with open offers again."""
+    leads = list(
+        db.session.scalars(
+            sa.select(Lead)
+            .where(Lead.id.in_(lead_ids), Lead.status == LeadStatus.OFFERED)
+            .order_by(Lead.id)
+            .with_for_update()
+            # the state after any concurrent sweep that held the lock committed, not what the session had
+            .execution_options(populate_existing=True)
+        )
+    )
+    if not leads:
+        return {}
+    busy = waves.leads_with_open_offers([lead.id for lead in leads])
+    ready = [lead for lead in leads if lead.id not in busy and lead.status == LeadStatus.OFFERED]
+    return waves.advance_many(ready, rank, now)

@@ -4,10 +4,14 @@ A published lead is offered to the best K eligible partners (wave 1) for the cla
 temperature; when every offer of a wave has lapsed or been declined, the next K (waves 2..N); after
 the last wave an open pool of every eligible partner; when the pool lapses the lead returns to the
 manufacturer as unclaimed (leakage). A claim closes the lead's other offers (``exchange.services.claims``).
+
+Everything here works on many leads at once (the sweep moves thousands in one go) with a handful of
+queries per batch; the single-lead functions are the same code with a batch of one.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +39,8 @@ class Candidate:
 
 class Ranker(Protocol):
     """The lead's eligible partners, best first, leaving out ``skip``, at most ``limit`` of them
-    (``exchange.services.matchmaking.Matchers`` is the real one)."""
+    (``exchange.services.matchmaking.Matchers`` is the real one; it also ranks many leads at once
+    with ``rank_many``)."""
 
     def __call__(
         self, lead: Lead, skip: Iterable[int] = (), limit: int | None = None
@@ -51,134 +56,193 @@ def pool_wave(terms: dict[str, Any]) -> int:
     return int(terms.get("waves", 3)) + 1
 
 
-def _profiles(partner_ids: Sequence[int]) -> dict[int, PartnerProfile]:
-    if not partner_ids:
-        return {}
-    rows = db.session.scalars(sa.select(PartnerProfile).where(PartnerProfile.partner_id.in_(partner_ids)))
-    return {profile.partner_id: profile for profile in rows}
+def _existing_offers(lead_ids: Sequence[int]) -> dict[int, dict[int, Offer]]:
+    """``{lead id: {partner id: offer}}`` for every offer of the leads."""
+    existing: dict[int, dict[int, Offer]] = defaultdict(dict)
+    for start in range(0, len(lead_ids), 1000):
+        for offer in db.session.scalars(
+            sa.select(Offer).where(Offer.lead_id.in_(lead_ids[start : start + 1000]))
+        ):
+            existing[offer.lead_id][offer.partner_id] = offer
+    return existing
 
 
-def _existing_offers(lead: Lead) -> dict[int, Offer]:
-    return {o.partner_id: o for o in db.session.scalars(sa.select(Offer).where(Offer.lead_id == lead.id))}
+def open_offers_many(
+    assignments: Sequence[tuple[Lead, Sequence[Candidate], int]], now: datetime | None = None
+) -> list[Offer]:
+    """Make each lead's candidates the open offers of its wave (creating or reopening offer rows),
+    with claim deadlines in each partner's calendar."""
+    now = now or clock.now()
+    assignments = [(lead, list(candidates), wave) for lead, candidates, wave in assignments if candidates]
+    if not assignments:
+        return []
+    with db.session.no_autoflush:
+        partner_ids = sorted({c.partner_id for _, candidates, _ in assignments for c in candidates})
+        profiles = {
+            p.partner_id: p
+            for p in db.session.scalars(
+                sa.select(PartnerProfile).where(PartnerProfile.partner_id.in_(partner_ids))
+            )
+        }
+        existing = _existing_offers([lead.id for lead, _, _ in assignments])
+        opened: list[tuple[Lead, Offer]] = []
+        for lead, candidates, wave in assignments:
+            terms = clocks.lead_terms(lead)
+            for rank, candidate in enumerate(candidates, start=1):
+                window = clocks.claim_window(terms, profiles.get(candidate.partner_id), now)
+                offer = existing[lead.id].get(candidate.partner_id)
+                if offer is None:
+                    offer = Offer(
+                        lead_id=lead.id, partner_id=candidate.partner_id, manufacturer_id=lead.manufacturer_id
+                    )
+                    db.session.add(offer)
+                offer.score = round(min(1.0, max(0.0, candidate.score)), 12)
+                offer.components = dict(candidate.components)
+                offer.reasons = [[code, params] for code, params in candidate.reasons]
+                offer.explanation = candidate.explanation[:300] or None
+                offer.rank = rank
+                offer.wave = wave
+                offer.state = OfferState.OPEN
+                offer.visible_from = now
+                offer.claim_deadline = window.deadline
+                offer.remind_at = window.remind_at
+                offer.reminded_at = None
+                offer.first_shown_at = None
+                offer.closed_at = None
+                opened.append((lead, offer))
+    db.session.flush()
+    for lead, offer in opened:
+        announce.offer_created(lead, offer)
+    return [offer for _, offer in opened]
 
 
 def open_offers(
     lead: Lead, candidates: Sequence[Candidate], wave: int, now: datetime | None = None
 ) -> list[Offer]:
-    """Make ``candidates`` the open offers of ``wave`` (creating or reopening offer rows)."""
-    now = now or clock.now()
-    terms = clocks.lead_terms(lead)
-    profiles = _profiles([c.partner_id for c in candidates])
-    existing = _existing_offers(lead)
-    opened: list[Offer] = []
-    for rank, candidate in enumerate(candidates, start=1):
-        window = clocks.claim_window(terms, profiles.get(candidate.partner_id), now)
-        offer = existing.get(candidate.partner_id)
-        if offer is None:
-            offer = Offer(
-                lead_id=lead.id, partner_id=candidate.partner_id, manufacturer_id=lead.manufacturer_id
-            )
-            db.session.add(offer)
-        offer.score = round(min(1.0, max(0.0, candidate.score)), 12)
-        offer.components = dict(candidate.components)
-        offer.reasons = [[code, params] for code, params in candidate.reasons]
-        offer.explanation = candidate.explanation[:300] or None
-        offer.rank = rank
-        offer.wave = wave
-        offer.state = OfferState.OPEN
-        offer.visible_from = now
-        offer.claim_deadline = window.deadline
-        offer.remind_at = window.remind_at
-        offer.reminded_at = None
-        offer.first_shown_at = None
-        offer.closed_at = None
-        opened.append(offer)
-    db.session.flush()
-    for offer in opened:
-        announce.offer_created(lead, offer)
-    return opened
+    return open_offers_many([(lead, candidates, wave)], now)
 
 
-def start_waves(lead: Lead, ranked: Sequence[Candidate], now: datetime | None = None) -> list[Offer]:
-    """Offer a freshly published lead to its first wave (or the pool if waves are disabled)."""
+def start_waves_many(ranked: Sequence[tuple[Lead, Sequence[Candidate]]], now: datetime | None = None) -> None:
+    """Offer freshly published leads to their first wave (K best each)."""
     now = now or clock.now()
-    terms = clocks.lead_terms(lead)
-    if not ranked:
-        return []
-    waves = int(terms.get("waves", 3))
-    chosen = list(ranked[: wave_size(lead)]) if waves >= 1 else list(ranked)
-    wave = 1 if waves >= 1 else pool_wave(terms)
-    offers = open_offers(lead, chosen, wave, now)
-    lead.current_wave = wave
-    transition(
-        lead, LeadStatus.OFFERED, None, "lead.offered", wave=wave, partners=[c.partner_id for c in chosen]
+    assignments = []
+    for lead, candidates in ranked:
+        if candidates:
+            assignments.append((lead, list(candidates)[: wave_size(lead)], 1))
+    open_offers_many(assignments, now)
+    for lead, chosen, wave in assignments:
+        lead.current_wave = wave
+        transition(
+            lead, LeadStatus.OFFERED, None, "lead.offered", wave=wave, partners=[c.partner_id for c in chosen]
+        )
+
+
+def start_waves(lead: Lead, ranked: Sequence[Candidate], now: datetime | None = None) -> None:
+    start_waves_many([(lead, ranked)], now)
+
+
+def _rank_many(
+    rank: Ranker, leads: Sequence[Lead], skips: dict[int, set[int]], limit: int | None
+) -> dict[int, list[Candidate]]:
+    rank_many = getattr(rank, "rank_many", None)
+    if rank_many is not None and limit is not None:
+        return rank_many(leads, skips, limit)
+    return {lead.id: list(rank(lead, skip=skips.get(lead.id, set()), limit=limit)) for lead in leads}
+
+
+def advance_many(
+    leads: Sequence[Lead], rank: Ranker, now: datetime | None = None, *, reason: str = "lapsed"
+) -> dict[int, str]:
+    """Move leads whose current wave has no open offer left to their next wave, the pool, or back to
+    the manufacturer. Returns ``{lead id: "wave" | "pool" | "returned"}``. The caller makes sure (row
+    locks or conditional updates) that it alone advances these leads."""
+    now = now or clock.now()
+    leads = list(leads)
+    if not leads:
+        return {}
+    ids = [lead.id for lead in leads]
+    db.session.execute(
+        sa.update(Offer)
+        .where(Offer.lead_id.in_(ids), Offer.state == OfferState.OPEN)
+        .values(state=OfferState.EXPIRED, closed_at=now)
+        .execution_options(synchronize_session="fetch")
     )
-    return offers
+    existing = _existing_offers(ids)
+    outcome: dict[int, str] = {}
+    # Waves go to partners who have not had the lead yet.
+    to_wave = [lead for lead in leads if lead.current_wave + 1 < pool_wave(clocks.lead_terms(lead))]
+    fresh = (
+        _rank_many(
+            rank,
+            to_wave,
+            {lead.id: set(existing[lead.id]) for lead in to_wave},
+            max((wave_size(lead) for lead in to_wave), default=1),
+        )
+        if to_wave
+        else {}
+    )
+    waves_opened = []
+    for lead in to_wave:
+        chosen = fresh.get(lead.id, [])[: wave_size(lead)]
+        if chosen:
+            waves_opened.append((lead, chosen, lead.current_wave + 1))
+    open_offers_many(waves_opened, now)
+    for lead, chosen, wave in waves_opened:
+        previous, lead.current_wave = lead.current_wave, wave
+        transition(
+            lead,
+            LeadStatus.OFFERED,
+            None,
+            "lead.wave_advanced",
+            wave=wave,
+            previous_wave=previous,
+            reason=reason,
+            partners=[c.partner_id for c in chosen],
+        )
+        outcome[lead.id] = "wave"
+    # The open pool: every eligible partner, earlier waves' included (the ranker leaves out those who
+    # declined, returned or were recycled away). Reached when nobody new is left for a wave, after the
+    # last wave, or again when a claim from the pool is recycled.
+    for lead in leads:
+        if lead.id in outcome:
+            continue
+        pool = pool_wave(clocks.lead_terms(lead))
+        if lead.current_wave < pool or (reason == "recycled" and lead.current_wave == pool):
+            available = list(rank(lead))
+            if available:
+                open_offers_many([(lead, available, pool)], now)
+                previous, lead.current_wave = lead.current_wave, pool
+                transition(
+                    lead,
+                    LeadStatus.OFFERED,
+                    None,
+                    "lead.pool_opened",
+                    wave=pool,
+                    previous_wave=previous,
+                    reason=reason,
+                    partners=[c.partner_id for c in available],
+                )
+                outcome[lead.id] = "pool"
+                continue
+        return_unclaimed(lead, now)
+        outcome[lead.id] = "returned"
+    return outcome
 
 
 def advance(lead: Lead, rank: Ranker, now: datetime | None = None, *, reason: str = "lapsed") -> str:
-    """Move a lead whose current wave has no open offer left to its next wave, the pool, or back to the
-    manufacturer. Returns what happened: ``"wave"``, ``"pool"`` or ``"returned"``. The caller has made
-    sure (with a row lock or a conditional update) that it alone advances this lead."""
-    now = now or clock.now()
-    terms = clocks.lead_terms(lead)
-    _close(lead, [OfferState.OPEN], OfferState.EXPIRED, now)
-    pool = pool_wave(terms)
-    next_wave = lead.current_wave + 1
-    if next_wave < pool:
-        # A wave goes to partners who have not had this lead yet.
-        fresh = list(rank(lead, skip=set(_existing_offers(lead)), limit=wave_size(lead)))
-        if fresh:
-            open_offers(lead, fresh, next_wave, now)
-            previous, lead.current_wave = lead.current_wave, next_wave
-            transition(
-                lead,
-                LeadStatus.OFFERED,
-                None,
-                "lead.wave_advanced",
-                wave=next_wave,
-                previous_wave=previous,
-                reason=reason,
-                partners=[c.partner_id for c in fresh],
-            )
-            return "wave"
-        next_wave = pool  # nobody new is left: straight to the open pool
-    if next_wave == pool or (reason == "recycled" and lead.current_wave == pool):
-        # The open pool: every eligible partner, including earlier waves' (the ranker leaves out
-        # those who declined, returned or were recycled away).
-        available = list(rank(lead))
-        if available:
-            open_offers(lead, available, pool, now)
-            previous, lead.current_wave = lead.current_wave, pool
-            transition(
-                lead,
-                LeadStatus.OFFERED,
-                None,
-                "lead.pool_opened",
-                wave=pool,
-                previous_wave=previous,
-                reason=reason,
-                partners=[c.partner_id for c in available],
-            )
-            return "pool"
-    return_unclaimed(lead, now)
-    return "returned"
+    return advance_many([lead], rank, now, reason=reason)[lead.id]
 
 
 def return_unclaimed(lead: Lead, now: datetime | None = None) -> None:
     """No partner claimed the lead in any wave: it goes back to the manufacturer, counted as leakage."""
     now = now or clock.now()
-    _close(lead, [OfferState.OPEN, OfferState.PENDING], OfferState.EXPIRED, now)
-    transition(lead, LeadStatus.UNCLAIMED, None, "lead.unclaimed", waves=lead.current_wave)
-
-
-def _close(lead: Lead, states: list[OfferState], to_state: OfferState, now: datetime) -> int:
-    return db.session.execute(
+    db.session.execute(
         sa.update(Offer)
-        .where(Offer.lead_id == lead.id, Offer.state.in_(states))
-        .values(state=to_state, closed_at=now)
+        .where(Offer.lead_id == lead.id, Offer.state.in_([OfferState.OPEN, OfferState.PENDING]))
+        .values(state=OfferState.EXPIRED, closed_at=now)
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
+    transition(lead, LeadStatus.UNCLAIMED, None, "lead.unclaimed", waves=lead.current_wave)
 
 
 def close_other_offers(lead: Lead, keep_offer_id: int, now: datetime) -> int:
@@ -195,8 +259,19 @@ def close_other_offers(lead: Lead, keep_offer_id: int, now: datetime) -> int:
     ).rowcount
 
 
+def leads_with_open_offers(lead_ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(lead_ids), 1000):
+        found.update(
+            db.session.scalars(
+                sa.select(Offer.lead_id)
+                .where(Offer.lead_id.in_(lead_ids[start : start + 1000]), Offer.state == OfferState.OPEN)
+                .distinct()
+            )
+        )
+    return found
+
+
 def wave_is_over(lead: Lead) -> bool:
     """True when the lead's current wave has no open offer left."""
-    return not db.session.scalar(
-        sa.select(sa.exists().where(Offer.lead_id == lead.id, Offer.state == OfferState.OPEN))
-    )
+    return lead.id not in leads_with_open_offers([lead.id])
