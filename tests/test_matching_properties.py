@@ -7,6 +7,7 @@ codes, points within a few hundred km, few product lines), so coverage, ties and
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import replace
 
@@ -35,7 +36,10 @@ REGIONS = ("A", "B", "C")
 INDUSTRIES = ("Chemicals", "Retail", "Energy")
 CERTIFICATIONS = ("Pumps", "Networks", "Security")
 PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+    # MATCHING_EXAMPLES raises the count for a long run (thousands find near-ties and rare shapes).
+    max_examples=int(os.environ.get("MATCHING_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
 
@@ -202,10 +206,15 @@ def test_batch_agrees_with_the_reference(world, k, chunk_pairs):
         chosen = top.choices(row)
         assert top.eligible_counts[row] == len(ranking.eligible)
         assert len(chosen) == len(expected)
+        by_partner = {scored.partner_id: scored for scored in ranking.eligible}
         for got, want in zip(chosen, expected, strict=True):
             assert abs(got.score - want.score) <= TOLERANCE
+            # Components belong to a partner: compare with the reference's scoring of the same one
+            # (two partners may swap places when their scores tie to within rounding, below).
+            same = by_partner[got.partner_id]
+            assert abs(got.score - same.score) <= TOLERANCE
             for name in COMPONENTS:
-                assert abs(got.components[name] - want.components[name]) <= TOLERANCE
+                assert abs(got.components[name] - same.components[name]) <= TOLERANCE
         # Same partners in the same order, except where two scores are equal to within rounding.
         for position, (got, want) in enumerate(zip(chosen, expected, strict=True)):
             if got.partner_id != want.partner_id:
