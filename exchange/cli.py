@@ -43,7 +43,11 @@ def seed_demo_command(partners: int, leads: int) -> None:
     from exchange import jobs
 
     jobs.drain(timeout=600)
+    published, worked = created.pop("published", 0), created.pop("worked", 0)
     click.echo("Demo data: " + ", ".join(f"{n} {what} created" for what, n in created.items()))
+    click.echo(
+        f"  {published} leads published through the matching engine, {worked} claimed by the demo partner"
+    )
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
         click.echo(f"  {login.email:<28} {login.role.value}")

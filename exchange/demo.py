@@ -221,8 +221,10 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
             slug="demo-partner",
             timezone="Europe/Berlin",
             employees=45,
-            capacity=25,
-            coverage=[("DE", None, None), ("AT", None, None)],
+            capacity=40,
+            # All of Germany and Austria, closer to home in Bavaria and the Munich postal areas.
+            coverage=[("DE", None, None), ("AT", None, None), ("DE", "BY", None)]
+            + [("DE", None, prefix) for prefix in ("80", "81", "82", "83", "84", "85", "86", "87")],
             industries=["Manufacturing", "Chemicals", "Utilities"],
             segments=["small", "mid_market"],
             certifications=["Pump Specialist"],
@@ -230,7 +232,7 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
             annual_revenue=Decimal("8500000"),
         )
         organisations.enroll(
-            makers["demo-maker"], demo_partner, tier=Tier.GOLD, product_lines=lines["demo-maker"][:3]
+            makers["demo-maker"], demo_partner, tier=Tier.PLATINUM, product_lines=lines["demo-maker"][:3]
         )
         organisations.enroll(
             makers["demo-maker-2"], demo_partner, tier=Tier.SILVER, product_lines=lines["demo-maker-2"][:2]
@@ -258,6 +260,7 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
                 password=DEMO_PASSWORD,
             )
             created["users"] += 1
+    db.session.flush()
 
     # Leads, split between the two manufacturers (three quarters to the first).
     for slug, share in (("demo-maker", 0.75), ("demo-maker-2", 0.25)):
@@ -281,7 +284,63 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
             db.session.execute(sa.insert(Lead), rows)
             created["leads"] += len(rows)
     db.session.flush()
+    created["published"] = _publish_most(makers.values())
+    created["worked"] = _work_some(demo_partner)
     return created
+
+
+def _publish_most(makers) -> int:
+    """Publish four in five demo drafts through the matching engine, so partners open full lists."""
+    from exchange.services.leads import publish_leads
+    from exchange.services.matchmaking import match_leads
+
+    published = 0
+    for maker in makers:
+        drafts = list(
+            db.session.scalars(
+                sa.select(Lead)
+                .where(
+                    Lead.manufacturer_id == maker.id,
+                    Lead.status == LeadStatus.DRAFT,
+                    Lead.source_id.like("DEMO-%"),
+                )
+                .order_by(Lead.id)
+            )
+        )
+        chosen = [lead for lead in drafts if int(lead.source_id[5:]) % 5]
+        publish_leads(None, chosen, kind="cli")
+        db.session.flush()
+        match_leads(
+            [lead.id for lead in chosen]
+        )  # now, not later: the demo opens with offers (the job finds them done)
+        published += len(chosen)
+    return published
+
+
+def _work_some(partner: Organisation) -> int:
+    """A little history for the demo partner: a few claimed leads, contacted, one won."""
+    from exchange.models import Claim, ContactChannel, Offer, OfferState
+    from exchange.services import claims
+
+    if db.session.scalar(sa.select(Claim.id).where(Claim.partner_id == partner.id).limit(1)):
+        return 0
+    rep = db.session.scalar(sa.select(User).where(User.email == "partner.rep@demo.test"))
+    offers = list(
+        db.session.scalars(
+            sa.select(Offer)
+            .where(Offer.partner_id == partner.id, Offer.state == OfferState.OPEN)
+            .order_by(Offer.score.desc(), Offer.id)
+            .limit(4)
+        )
+    )
+    for index, offer in enumerate(offers):
+        claim = claims.claim_offer(rep, offer)
+        if index < 3:
+            claims.log_contact(rep, claim, ContactChannel.CALL, note="Demo: first call")
+        if index == 0:
+            claims.update_status(rep, claim, LeadStatus.WON, amount=Decimal("42000"), currency="EUR")
+        db.session.flush()
+    return len(offers)
 
 
 def _make_partner(

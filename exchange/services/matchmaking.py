@@ -297,16 +297,28 @@ def rank_lead(lead: Lead, skip: Iterable[int] = (), limit: int | None = None) ->
 
 def match_leads(lead_ids: list[int]) -> dict[str, int]:
     """Job after publishing: offer each still-published lead to its first wave, or record why no
-    partner can take it (the coverage-gaps page). Safe to run twice: offered leads are skipped."""
+    partner can take it (the coverage-gaps page). Safe to run twice, and while another run works on
+    the same leads: each chunk is claimed with a conditional UPDATE first (row locks on PostgreSQL,
+    the write lock on SQLite), so a lead another run has offered in the meantime is skipped."""
     summary = Counter({"leads": 0, "offered": 0, "unmatched": 0})
     ids = sorted(set(lead_ids))
     matchers = Matchers()
     for start in range(0, len(ids), CHUNK):
+        claimed = list(
+            db.session.scalars(
+                sa.update(Lead)
+                .where(Lead.id.in_(ids[start : start + CHUNK]), Lead.status == LeadStatus.PUBLISHED)
+                .values(matched_at=clock.now())
+                .returning(Lead.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         leads = list(
             db.session.scalars(
                 sa.select(Lead)
-                .where(Lead.id.in_(ids[start : start + CHUNK]), Lead.status == LeadStatus.PUBLISHED)
+                .where(Lead.id.in_(claimed))
                 .order_by(Lead.id)
+                .execution_options(populate_existing=True)
             )
         )
         by_maker: dict[int, list[Lead]] = defaultdict(list)
