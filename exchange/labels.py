@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_currency
+from flask_babel import format_currency, format_percent
 from flask_babel import lazy_gettext as _l
 
-from exchange.models import ClaimStatus, Event, LeadStatus, OfferState, SizeBand, Temperature
+from exchange.models import ClaimStatus, DeclineReason, Event, LeadStatus, OfferState, SizeBand, Temperature
 
 TEMPERATURE = {Temperature.HOT: _l("hot"), Temperature.WARM: _l("warm"), Temperature.COLD: _l("cold")}
 SIZE = {
@@ -50,6 +50,15 @@ CLAIM_STATUS = {
     ClaimStatus.LOST: _l("lost"),
     ClaimStatus.RETURNED: _l("returned"),
     ClaimStatus.REVOKED: _l("revoked after an SLA breach"),
+}
+DECLINE_REASONS = {
+    DeclineReason.TOO_SMALL: _l("Too small for us"),
+    DeclineReason.TOO_LARGE: _l("Too large for us"),
+    DeclineReason.OUTSIDE_TERRITORY: _l("Outside our territory"),
+    DeclineReason.NOT_OUR_PRODUCT_LINE: _l("Not our product line"),
+    DeclineReason.NO_CAPACITY: _l("No capacity right now"),
+    DeclineReason.BAD_DATA: _l("Bad or incomplete data"),
+    DeclineReason.OTHER: _l("Other (please say why)"),
 }
 CLOCKS = {
     "claim": _l("Claim within"),
@@ -94,6 +103,16 @@ def money(amount: Decimal | None, currency: str | None) -> str:
     return format_currency(amount, currency or "EUR", format="¤#,##0", currency_digits=False)
 
 
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 90:
+        return _l("%(n)d min", n=round(value))
+    if value < 48 * 60:
+        return _l("%(n).1f h", n=value / 60)
+    return _l("%(n).1f days", n=value / 1440)
+
+
 def event_label(event: Event) -> str:
     text = str(EVENTS.get(event.type, event.type))
     data = event.data or {}
@@ -117,5 +136,7 @@ def init_app(app: Flask) -> None:
         clock_label=lambda v: _label(CLOCKS, v),
         event_label=event_label,
         money=money,
+        percent=lambda v: "–" if v is None else format_percent(v, "#0.#%"),
+        minutes=_minutes,
         why=why,
     )

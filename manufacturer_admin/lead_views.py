@@ -20,8 +20,10 @@ from exchange import clock
 from exchange.auth import roles_required
 from exchange.extensions import db
 from exchange.intake.schema import LeadInputSchema
+from exchange.labels import DECLINE_REASONS as DECLINE_LABELS
 from exchange.models import (
     Campaign,
+    Claim,
     Event,
     Lead,
     LeadStatus,
@@ -158,6 +160,9 @@ def lead_detail(lead_id: int):
     offers = db.session.scalars(
         scoped(Offer, org).where(Offer.lead_id == lead.id).order_by(Offer.wave, Offer.rank)
     ).all()
+    claims = db.session.scalars(
+        scoped(Claim, org).where(Claim.lead_id == lead.id).order_by(Claim.id.desc())
+    ).all()
     actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
     actors = (
         dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(actor_ids))).all())
@@ -179,6 +184,8 @@ def lead_detail(lead_id: int):
         lead=lead,
         events=events,
         offers=offers,
+        claims=claims,
+        decline_labels=DECLINE_LABELS,
         actors=actors,
         partners=partners,
         rules=rules_for(org.program),

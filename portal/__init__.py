@@ -21,6 +21,7 @@ ADMIN_ONLY = frozenset({Role.PARTNER_ADMIN})
 NAV = [
     NavItem("portal.offers", _l("Offers"), PARTNER_ROLES),
     NavItem("portal.my_leads", _l("My leads"), PARTNER_ROLES),
+    NavItem("portal.performance", _l("Responsiveness"), PARTNER_ROLES),
     NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
     NavItem("portal.team", _l("Team"), ADMIN_ONLY),
     NavItem("portal.tokens", _l("API tokens"), ADMIN_ONLY),
@@ -33,4 +34,4 @@ def _partner_roles_only() -> None:
     require_roles(PARTNER_ROLES)
 
 
-from portal import leads, offers, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)
+from portal import leads, offers, performance, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)

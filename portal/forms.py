@@ -13,17 +13,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from exchange.models import ContactChannel, DeclineReason, LeadStatus
+from exchange.labels import DECLINE_REASONS
+from exchange.models import ContactChannel, LeadStatus
 
-DECLINE_LABELS = {
-    DeclineReason.TOO_SMALL: _l("Too small for us"),
-    DeclineReason.TOO_LARGE: _l("Too large for us"),
-    DeclineReason.OUTSIDE_TERRITORY: _l("Outside our territory"),
-    DeclineReason.NOT_OUR_PRODUCT_LINE: _l("Not our product line"),
-    DeclineReason.NO_CAPACITY: _l("No capacity right now"),
-    DeclineReason.BAD_DATA: _l("Bad or incomplete data"),
-    DeclineReason.OTHER: _l("Other (please say why)"),
-}
+DECLINE_LABELS = DECLINE_REASONS
 
 CHANNEL_LABELS = {
     ContactChannel.CALL: _l("Call"),

@@ -371,3 +371,21 @@ def test_full_flow_in_the_browser_forms(client, market):
     assert db.session.get(Lead, lead.id).status == LeadStatus.WON
     history = client.get(claim_url).get_data(as_text=True)
     assert "First contact logged" in history and "Won" in history
+
+
+def test_manufacturer_sees_decline_reasons_and_the_claim_clocks(client, market):
+    lead = market["lead"]
+    service.decline_offer(
+        market["b_rep"],
+        offer_of(lead, market["b"]),
+        DeclineReason.OUTSIDE_TERRITORY,
+        None,
+        rank=lambda lead_, skip=(), limit=None: [],
+    )
+    claim = service.claim_offer(market["a_rep"], offer_of(lead, market["a"]))
+    db.session.commit()
+    f.login(client, market["maker"])
+    page = client.get(f"/manage/leads/{lead.id}").get_data(as_text=True)
+    assert "Outside our territory" in page
+    assert 'data-testid="claim-clocks"' in page and "Claimed by Alpha" in page
+    assert f'data-deadline="{claim.first_contact_deadline.isoformat()}"' in page

@@ -458,3 +458,31 @@ def _rescore(offers: Sequence[Offer], matcher: ProgramMatcher, now: datetime | N
             result["replaced"] += 1
     db.session.flush()
     return result
+
+
+def partner_standing(partner_id: int, manufacturer_id: int) -> dict[str, Any]:
+    """What a partner may know about its own responsiveness in one programme: its figures, the
+    responsiveness component matching gives it (smoothed toward the programme average), the
+    programme average's component, and how much the component weighs in the score."""
+    from matching.components import responsiveness as responsiveness_component
+
+    enrollments = list(
+        db.session.scalars(sa.select(Enrollment).where(Enrollment.manufacturer_id == manufacturer_id))
+    )
+    settings = program_settings(manufacturer_id, enrollments)
+    mine = next((e for e in enrollments if e.partner_id == partner_id), None)
+    figures = dict(mine.responsiveness or {}) if mine else {}
+    own = matching.PartnerFacts(id=partner_id, responsiveness=_responsiveness(figures))
+    average = matching.PartnerFacts(id=partner_id, responsiveness=matching.Responsiveness())
+    value, reasons = responsiveness_component(own, settings)
+    baseline, _ = responsiveness_component(average, settings)
+    weight = settings.weights["responsiveness"]
+    return {
+        "figures": figures,
+        "updated_at": mine.responsiveness_updated_at if mine else None,
+        "component": value,
+        "programme_component": baseline,
+        "weight": weight,
+        "points": round((value - baseline) * weight * 100, 1),  # score points (of 100) above or below average
+        "reasons": [[r.code, dict(r.params)] for r in reasons],
+    }
