@@ -17,7 +17,12 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench.matching", ["--leads", "10000", "--partners", "5000"]),
     ("bench.notify", []),
     ("bench.lead_import", ["--rows", "100000"]),
+    ("bench.publish", ["--leads", "10000", "--partners", "5000"]),
+    ("bench.sla_sweep", ["--open", "100000"]),
+    ("bench.pull", []),
 ]
+# These measure PostgreSQL (and pull also gunicorn and wrk): skipped, with a note, without it.
+NEEDS_POSTGRES = {"bench.publish", "bench.sla_sweep", "bench.pull"}
 
 
 def peak_rss_mb() -> float:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
-from bench import BENCHMARKS
+from bench import BENCHMARKS, NEEDS_POSTGRES
 
 
 def main() -> int:
@@ -13,7 +14,14 @@ def main() -> int:
         print("no benchmarks registered yet")
         return 0
     failed = []
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     for module, args in BENCHMARKS:
+        if module in NEEDS_POSTGRES and not on_postgres:
+            print(
+                f"== skipping {module}: it measures PostgreSQL (set DATABASE_URL=postgresql://...)",
+                flush=True,
+            )
+            continue
         print(f"== python -m {module} {' '.join(args)}", flush=True)
         if subprocess.run([sys.executable, "-m", module, *args], check=False).returncode != 0:
             failed.append(module)

@@ -13,7 +13,7 @@ from exchange.models.enums import PARTNER_ROLES
 from exchange.schemas import paginate
 from exchange.services import DomainError
 from exchange.services import claims as claim_service
-from exchange.services.pull_list import PullFilters, mark_shown, pull_list
+from exchange.services.pull_list import PullFilters, pull_page
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from portal.schemas import (
     ClaimListArgsSchema,
@@ -74,10 +74,7 @@ class Offers(MethodView):
             min_value=args["min_value"],
             max_value=args["max_value"],
         )
-        page = paginate(pull_list(current_org().id, filters), args["page"], args["per_page"])
-        mark_shown(page["items"])
-        db.session.commit()
-        return page
+        return pull_page(current_org().id, filters, args["page"], args["per_page"])
 
 
 @offers_blp.route("/<int:offer_id>")

@@ -70,7 +70,6 @@ def offers():
     filters, problems = filters_from_args(request.args)
     page = db.paginate(pull_list(org.id, filters), per_page=25, error_out=False)
     mark_shown(page.items)
-    db.session.commit()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "portal/offers.html",
@@ -91,7 +90,6 @@ def offer_detail(offer_id: int):
         if claim is not None:
             return redirect(url_for("portal.lead_detail", claim_id=claim.id))
     mark_shown([offer])
-    db.session.commit()
     return render_template(
         "portal/offer_detail.html",
         offer=offer,

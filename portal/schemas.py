@@ -10,6 +10,7 @@ from exchange.schemas import PageArgsSchema, page_schema
 
 
 class LeadTeaserSchema(ma.Schema):
+    # Reads a Lead or a plain row of the pull list (exchange.services.pull_list.pull_page).
     """Before the claim: enough to choose by, nothing to reach the buyer with."""
 
     id = ma.fields.Integer()
@@ -19,31 +20,31 @@ class LeadTeaserSchema(ma.Schema):
     country = ma.fields.String(allow_none=True)
     region = ma.fields.String(allow_none=True)
     product_line_id = ma.fields.Integer(allow_none=True)
-    product_interest = ma.fields.Method("_product_interest", allow_none=True)
+    product_interest = ma.fields.Function(
+        lambda lead: (
+            lead["product_interest"]
+            if isinstance(lead, dict)
+            else (lead.product_line.name if lead.product_line else lead.product_interest)
+        ),
+        allow_none=True,
+    )
     estimated_value = ma.fields.Decimal(as_string=True, allow_none=True)
     currency = ma.fields.String()
     temperature = ma.fields.String()
     published_at = ma.fields.DateTime(allow_none=True)
-
-    def _product_interest(self, lead):
-        return lead.product_line.name if lead.product_line else lead.product_interest
 
 
 class PartnerOfferSchema(ma.Schema):
     id = ma.fields.Integer()
     score = ma.fields.Float()
     components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
-    explanation = ma.fields.Method("_why")
+    # The one-line "why", in English for API clients (the pages render it in the viewer's language).
+    explanation = ma.fields.String(allow_none=True)
     wave = ma.fields.Integer()
     state = ma.fields.String()
     visible_from = ma.fields.DateTime(allow_none=True)
     claim_deadline = ma.fields.DateTime(allow_none=True)
     lead = ma.fields.Nested(LeadTeaserSchema)
-
-    def _why(self, offer):
-        from exchange.explain import why
-
-        return why(offer)
 
 
 OfferPageSchema = page_schema(PartnerOfferSchema, "OfferPageSchema")

@@ -22,6 +22,7 @@ from exchange.models import (
     Offer,
     OfferState,
     Role,
+    Temperature,
     TokenScope,
 )
 from exchange.services import Conflict, DomainError, NotAllowed
@@ -43,7 +44,7 @@ def market(app):
         "a_admin": f.user(a, Role.PARTNER_ADMIN),
         "a_rep": f.user(a, Role.PARTNER_REP),
         "b_rep": f.user(b, Role.PARTNER_REP),
-        "maker": f.user(maker, Role.MANUFACTURER_ADMIN),
+        "maker_admin": f.user(maker, Role.MANUFACTURER_ADMIN),
     }
     lead = offered_lead(maker, [a, b])
     db.session.commit()
@@ -384,8 +385,49 @@ def test_manufacturer_sees_decline_reasons_and_the_claim_clocks(client, market):
     )
     claim = service.claim_offer(market["a_rep"], offer_of(lead, market["a"]))
     db.session.commit()
-    f.login(client, market["maker"])
+    f.login(client, market["maker_admin"])
     page = client.get(f"/manage/leads/{lead.id}").get_data(as_text=True)
     assert "Outside our territory" in page
     assert 'data-testid="claim-clocks"' in page and "Claimed by Alpha" in page
     assert f'data-deadline="{claim.first_contact_deadline.isoformat()}"' in page
+
+
+def test_pull_list_order_score_then_temperature_then_freshness(client, market, app):
+    from exchange.services import waves
+
+    maker, a = market["maker"], market["a"]
+    now = clock.now()
+    leads = {}
+    for temperature in (Temperature.COLD, Temperature.HOT, Temperature.WARM):
+        lead = f.lead(
+            maker, status=LeadStatus.PUBLISHED, temperature=temperature, company_name=temperature.value
+        )
+        waves.open_offers(lead, [waves.Candidate(a.id, 0.5)], 1, now)
+        leads[temperature] = lead
+    db.session.commit()
+    f.login(client, market["a_rep"])
+    items = client.get("/api/v1/partner/offers").get_json()["items"]
+    temperatures = [item["lead"]["temperature"] for item in items if item["score"] == 0.5]
+    assert temperatures == ["hot", "warm", "cold"]
+    assert items[0]["score"] == max(item["score"] for item in items)
+
+
+def test_cooling_moves_an_offered_lead_down_the_list(app, market):
+    from exchange.models import Offer as OfferModel
+    from exchange.services import waves
+    from exchange.services.qualification import cool_unworked_leads
+
+    market["maker"].program.cooling_days_per_step = 7
+    lead = f.lead(
+        market["maker"],
+        status=LeadStatus.PUBLISHED,
+        temperature=Temperature.HOT,
+        temperature_changed_at=clock.now() - timedelta(days=8),
+    )
+    waves.open_offers(lead, [waves.Candidate(market["a"].id, 0.5)], 1)
+    db.session.commit()
+    offer = db.session.scalar(sa.select(OfferModel).where(OfferModel.lead_id == lead.id))
+    assert offer.temperature_priority == 2
+    assert cool_unworked_leads()["cooled"] >= 1
+    db.session.expire_all()
+    assert offer.temperature_priority == 1

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from exchange import clock
 from exchange.extensions import db
@@ -61,7 +62,12 @@ def resolve_token(plaintext: str) -> ApiToken | None:
     if len(parts) != 3 or parts[0] != TOKEN_MARK:
         return None
     _, prefix, secret = parts
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == prefix))
+    # The token, its user and organisation in one query: every API request starts here.
+    token = db.session.scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.organisation))
+        .where(ApiToken.prefix == prefix)
+    )
     if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
         return None
     now = clock.now()
@@ -69,10 +75,11 @@ def resolve_token(plaintext: str) -> ApiToken | None:
         return None
     if not token.user.is_active:
         return None
-    # Avoid a write per request: record use at most once a minute.
+    # Avoid a write per request: record use at most once a minute, on a connection of its own (the
+    # request's session keeps its loaded rows).
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        db.session.commit()
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token
 
 

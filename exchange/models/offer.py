@@ -10,18 +10,31 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange import clock
 from exchange.models.base import Base, StrEnum, TimestampMixin
-from exchange.models.enums import ClaimStatus, ContactChannel, DeclineReason, OfferState
+from exchange.models.enums import ClaimStatus, ContactChannel, DeclineReason, OfferState, Temperature
 from exchange.models.lead import Lead
 from exchange.models.organisation import Organisation
 from exchange.models.user import User
+
+TEMPERATURE_PRIORITY = {Temperature.HOT: 2, Temperature.WARM: 1, Temperature.COLD: 0}
 
 
 class Offer(TimestampMixin, Base):
     __tablename__ = "offers"
     __table_args__ = (
         sa.UniqueConstraint("lead_id", "partner_id"),
-        # A partner's pull list: its open offers, best score first.
-        sa.Index("ix_offers_partner_state_score", "partner_id", "state", "score"),
+        # A partner's pull list in its order (read backwards: score, then hot before cold, then the
+        # newest), so a page stops after its rows however many offers tie on score; with the claim
+        # deadline the count is answered from the index alone.
+        sa.Index(
+            "ix_offers_pull_list",
+            "partner_id",
+            "state",
+            "score",
+            "temperature_priority",
+            "visible_from",
+            "id",
+            "claim_deadline",
+        ),
         # Due claim windows and reminders for the SLA sweep.
         sa.Index("ix_offers_state_claim_deadline", "state", "claim_deadline"),
         sa.Index("ix_offers_state_remind_at", "state", "remind_at"),
@@ -43,6 +56,9 @@ class Offer(TimestampMixin, Base):
     reasons: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
     explanation: Mapped[str | None] = mapped_column(sa.String(300))
     rank: Mapped[int]
+    # The lead's temperature as a sort key (hot 2, warm 1, cold 0), kept with the offer so the pull
+    # list sorts from one index; set when the offer opens and when the lead cools down.
+    temperature_priority: Mapped[int] = mapped_column(default=0, server_default="0")
     wave: Mapped[int]  # 1..waves; waves + 1 is the open pool
     state: Mapped[OfferState] = mapped_column(StrEnum(OfferState), default=OfferState.PENDING)
     visible_from: Mapped[datetime | None]

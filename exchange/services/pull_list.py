@@ -7,14 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from exchange import clock
 from exchange.extensions import db
 from exchange.models import Lead, Offer, OfferState, Temperature
-
-TEMPERATURE_ORDER = sa.case(
-    (Lead.temperature == Temperature.HOT, 0), (Lead.temperature == Temperature.WARM, 1), else_=2
-)
 
 
 @dataclass(frozen=True)
@@ -35,6 +32,8 @@ def pull_list(partner_id: int, filters: PullFilters | None = None, now: datetime
     query = (
         sa.select(Offer)
         .join(Lead, Lead.id == Offer.lead_id)
+        # Every row shows its lead and product line: load them with the page, not one by one.
+        .options(contains_eager(Offer.lead).selectinload(Lead.product_line))
         .where(
             Offer.partner_id == partner_id,
             Offer.state == OfferState.OPEN,
@@ -53,16 +52,126 @@ def pull_list(partner_id: int, filters: PullFilters | None = None, now: datetime
         query = query.where(Lead.estimated_value >= filters.min_value)
     if filters.max_value is not None:
         query = query.where(Lead.estimated_value <= filters.max_value)
-    return query.order_by(Offer.score.desc(), TEMPERATURE_ORDER, Offer.visible_from.desc(), Offer.id)
+    # Best score first, then hot before warm before cold, then the newest: the order of the
+    # ix_offers_pull_list index, read backwards.
+    return query.order_by(
+        Offer.score.desc(), Offer.temperature_priority.desc(), Offer.visible_from.desc(), Offer.id.desc()
+    )
 
 
 def mark_shown(offers: list[Offer], now: datetime | None = None) -> None:
-    """Remember which offers the partner has seen (re-matching leaves those alone)."""
+    """Remember which offers the partner has seen (re-matching leaves those alone). Written at once
+    on a connection of its own, so the page's loaded rows stay as they are (no commit, no reload)."""
     unseen = [offer.id for offer in offers if offer.first_shown_at is None]
     if unseen:
-        db.session.execute(
-            sa.update(Offer)
-            .where(Offer.id.in_(unseen), Offer.first_shown_at.is_(None))
-            .values(first_shown_at=now or clock.now())
-            .execution_options(synchronize_session=False)
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(Offer)
+                .where(Offer.id.in_(unseen), Offer.first_shown_at.is_(None))
+                .values(first_shown_at=now or clock.now())
+            )
+
+
+def _count_query(partner_id: int, filters: PullFilters) -> sa.Select:
+    lead_filtered = any(
+        getattr(filters, name) is not None
+        for name in ("temperature", "product_line_id", "country", "region", "min_value", "max_value")
+    )
+    if lead_filtered:
+        return sa.select(sa.func.count()).select_from(
+            pull_list(partner_id, filters).order_by(None).subquery()
         )
+    now = clock.now()
+    return (
+        sa.select(sa.func.count())
+        .select_from(Offer)
+        .where(
+            Offer.partner_id == partner_id,
+            Offer.state == OfferState.OPEN,
+            sa.or_(Offer.claim_deadline.is_(None), Offer.claim_deadline > now),
+        )
+    )
+
+
+def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page: int) -> dict:
+    """One page of the pull list as plain rows (the API's shape), read with two lean queries: the
+    columns a partner may see, no ORM objects. Returns ``{items, page, per_page, total, pages}``."""
+    from exchange.models import ProductLine, SizeBand
+
+    base = pull_list(partner_id, filters)
+    columns = (
+        Offer.id,
+        Offer.score,
+        Offer.components,
+        Offer.explanation,
+        Offer.wave,
+        Offer.state,
+        Offer.visible_from,
+        Offer.claim_deadline,
+        Offer.first_shown_at,
+        Lead.id.label("lead_id"),
+        Lead.industry,
+        Lead.employees,
+        Lead.country,
+        Lead.region,
+        Lead.product_line_id,
+        Lead.product_interest,
+        Lead.estimated_value,
+        Lead.currency,
+        Lead.temperature,
+        Lead.published_at,
+        ProductLine.name.label("product_line_name"),
+    )
+    query = (
+        base.options()
+        .with_only_columns(*columns)
+        .outerjoin(ProductLine, ProductLine.id == Lead.product_line_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    # The page stops early (it reads offers in score order); the count needs no lead unless a filter
+    # is on the lead (an index-only count over the partner's open offers).
+    rows = db.session.execute(query).all()
+    total = db.session.scalar(_count_query(partner_id, filters or PullFilters())) or 0
+    unseen = [row.id for row in rows if row.first_shown_at is None]
+    if unseen:
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(Offer)
+                .where(Offer.id.in_(unseen), Offer.first_shown_at.is_(None))
+                .values(first_shown_at=clock.now())
+            )
+    items = [
+        {
+            "id": row.id,
+            "score": row.score,
+            "components": row.components,
+            "explanation": row.explanation,
+            "wave": row.wave,
+            "state": row.state,
+            "visible_from": row.visible_from,
+            "claim_deadline": row.claim_deadline,
+            "lead": {
+                "id": row.lead_id,
+                "industry": row.industry,
+                "employees": row.employees,
+                "size_band": SizeBand.for_employees(row.employees),
+                "country": row.country,
+                "region": row.region,
+                "product_line_id": row.product_line_id,
+                "product_interest": row.product_line_name or row.product_interest,
+                "estimated_value": row.estimated_value,
+                "currency": row.currency,
+                "temperature": row.temperature,
+                "published_at": row.published_at,
+            },
+        }
+        for row in rows
+    ]
+    return {
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": (total + per_page - 1) // per_page if per_page else 0,
+    }

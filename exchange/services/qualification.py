@@ -13,7 +13,17 @@ from flask_babel import gettext as _
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.models import Lead, LeadStatus, ManufacturerProgram, Organisation, Temperature, User
+from exchange.models import (
+    Lead,
+    LeadStatus,
+    ManufacturerProgram,
+    Offer,
+    OfferState,
+    Organisation,
+    Temperature,
+    User,
+)
+from exchange.models.offer import TEMPERATURE_PRIORITY
 from exchange.services import DomainError, events
 
 CRITERIA = ("need", "fit", "budget", "authority", "timeframe")
@@ -190,6 +200,13 @@ def cool_unworked_leads(batch_size: int = 500) -> dict[str, int]:
                     continue
                 lead.temperature = after
                 lead.temperature_changed_at = reference + step * steps
+                # Its open offers sort with the new temperature in the partners' lists.
+                db.session.execute(
+                    sa.update(Offer)
+                    .where(Offer.lead_id == lead.id, Offer.state == OfferState.OPEN)
+                    .values(temperature_priority=TEMPERATURE_PRIORITY[after])
+                    .execution_options(synchronize_session=False)
+                )
                 lead.temperature_reason = (
                     f"Cooled from {before.value} to {after.value}: not worked for {steps * days} days"
                 )

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from exchange import clock
 from exchange.extensions import db
 from exchange.models import Lead, LeadStatus, Offer, OfferState, PartnerProfile
+from exchange.models.offer import TEMPERATURE_PRIORITY
 from exchange.services import announce, clocks
 from exchange.services.leads import transition
 
@@ -101,6 +102,7 @@ def open_offers_many(
                 offer.reasons = [[code, params] for code, params in candidate.reasons]
                 offer.explanation = candidate.explanation[:300] or None
                 offer.rank = rank
+                offer.temperature_priority = TEMPERATURE_PRIORITY[lead.temperature]
                 offer.wave = wave
                 offer.state = OfferState.OPEN
                 offer.visible_from = now
