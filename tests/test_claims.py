@@ -431,3 +431,16 @@ def test_cooling_moves_an_offered_lead_down_the_list(app, market):
     assert cool_unworked_leads()["cooled"] >= 1
     db.session.expire_all()
     assert offer.temperature_priority == 1
+
+
+def test_pull_list_json_is_what_the_documented_schema_produces(client, market, app):
+    """The list endpoint writes its rows directly; they must equal OfferPageSchema's output."""
+    from exchange.services.pull_list import pull_page
+    from portal.schemas import OfferPageSchema
+
+    f.login(client, market["a_rep"])
+    served = client.get("/api/v1/partner/offers?per_page=5").get_json()
+    with app.test_request_context():
+        documented = OfferPageSchema().dump(pull_page(market["a"].id, None, 1, 5))
+    assert served == documented
+    assert served["items"] and set(served["items"][0]["lead"]) >= {"industry", "size_band", "temperature"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -94,12 +95,16 @@ def _count_query(partner_id: int, filters: PullFilters) -> sa.Select:
 
 
 def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page: int) -> dict:
-    """One page of the pull list as plain rows (the API's shape), read with two lean queries: the
-    columns a partner may see, no ORM objects. Returns ``{items, page, per_page, total, pages}``."""
+    """One page of the pull list as plain rows (the API's shape), read in one lean query: the columns
+    a partner may see and the list's length, no ORM objects. Returns ``{items, page, per_page, total,
+    pages}``."""
     from exchange.models import ProductLine, SizeBand
 
+    filters = filters or PullFilters()
     base = pull_list(partner_id, filters)
     columns = (
+        # The count rides along as an uncorrelated subquery (computed once): one round trip.
+        _count_query(partner_id, filters).scalar_subquery().label("total"),
         Offer.id,
         Offer.score,
         Offer.components,
@@ -132,7 +137,7 @@ def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page:
     # The page stops early (it reads offers in score order); the count needs no lead unless a filter
     # is on the lead (an index-only count over the partner's open offers).
     rows = db.session.execute(query).all()
-    total = db.session.scalar(_count_query(partner_id, filters or PullFilters())) or 0
+    total = rows[0].total if rows else (db.session.scalar(_count_query(partner_id, filters)) or 0)
     unseen = [row.id for row in rows if row.first_shown_at is None]
     if unseen:
         with db.engine.begin() as connection:
@@ -175,3 +180,22 @@ def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page:
         "total": total,
         "pages": (total + per_page - 1) // per_page if per_page else 0,
     }
+
+
+def to_json(page: dict) -> dict:
+    """``pull_page``'s rows as JSON values (ISO datetimes, decimals as strings, enums as values)."""
+
+    def plain(value):
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, Enum):
+            return value.value
+        return value
+
+    items = []
+    for item in page["items"]:
+        lead = {key: plain(value) for key, value in item["lead"].items()}
+        items.append({**{key: plain(value) for key, value in item.items() if key != "lead"}, "lead": lead})
+    return {**page, "items": items}
