@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError, validate_csrf
 
-from exchange.extensions import api, csrf
+from exchange.extensions import api, csrf, db
 from exchange.models import Role, TokenScope
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,7 +60,16 @@ def require_api_roles(*roles: Role, write_roles: frozenset[Role] = frozenset()) 
     return None
 
 
+def _read_without_transaction() -> None:
+    """API reads run each statement on its own (autocommit): no BEGIN and ROLLBACK round trips for
+    the endpoints partners' systems poll. The few writes a read makes (marking offers seen, a token's
+    last use, recording that contact details were read) are single statements."""
+    if request.method in SAFE_METHODS and request.path.startswith("/api/v1/"):
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def init_api(app: Flask) -> None:
+    app.before_request(_read_without_transaction)
     api.init_app(app)
     from exchange.api_common import blp as common_blp
     from exchange.inbox.api import blp as notifications_blp

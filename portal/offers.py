@@ -71,7 +71,7 @@ def offers():
     page = db.paginate(pull_list(org.id, filters), per_page=25, error_out=False)
     mark_shown(page.items)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template(
+    return _rendered_then_committed(
         "portal/offers.html",
         page=page,
         filters=filters,
@@ -90,13 +90,20 @@ def offer_detail(offer_id: int):
         if claim is not None:
             return redirect(url_for("portal.lead_detail", claim_id=claim.id))
     mark_shown([offer])
-    return render_template(
+    return _rendered_then_committed(
         "portal/offer_detail.html",
         offer=offer,
         claim_form=ClaimForm(),
         decline_form=DeclineForm(),
         decline_labels=DECLINE_LABELS,
     )
+
+
+def _rendered_then_committed(template: str, **context) -> str:
+    """Render first (the loaded rows as they are), then commit what marking them seen wrote."""
+    html = render_template(template, **context)
+    db.session.commit()
+    return html
 
 
 def offer_claim(offer: Offer):

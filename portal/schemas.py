@@ -7,18 +7,13 @@ import marshmallow as ma
 
 from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
 from exchange.schemas import PageArgsSchema, page_schema
+from exchange.services.partner_payloads import PartnerClaimedLeadSchema, PartnerLeadTeaserSchema
 
 
-class LeadTeaserSchema(ma.Schema):
-    # Reads a Lead or a plain row of the pull list (exchange.services.pull_list.pull_page).
-    """Before the claim: enough to choose by, nothing to reach the buyer with."""
+class LeadTeaserSchema(PartnerLeadTeaserSchema):
+    """Before the claim (the teaser every partner-bound payload uses), plus ids and the publication
+    time. Reads a Lead or a plain row of the pull list (exchange.services.pull_list.pull_page)."""
 
-    id = ma.fields.Integer()
-    industry = ma.fields.String(allow_none=True)
-    size_band = ma.fields.String(allow_none=True)
-    employees = ma.fields.Integer(allow_none=True)
-    country = ma.fields.String(allow_none=True)
-    region = ma.fields.String(allow_none=True)
     product_line_id = ma.fields.Integer(allow_none=True)
     product_interest = ma.fields.Function(
         lambda lead: (
@@ -28,9 +23,6 @@ class LeadTeaserSchema(ma.Schema):
         ),
         allow_none=True,
     )
-    estimated_value = ma.fields.Decimal(as_string=True, allow_none=True)
-    currency = ma.fields.String()
-    temperature = ma.fields.String()
     published_at = ma.fields.DateTime(allow_none=True)
 
 
@@ -64,21 +56,11 @@ class DeclineSchema(ma.Schema):
     text = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
 
 
-class ClaimedLeadSchema(LeadTeaserSchema):
-    """After the claim: who to call."""
+class ClaimedLeadSchema(PartnerClaimedLeadSchema):
+    """After the claim: who to call (the shared schema), plus ids, the publication time and the outcome."""
 
-    company_name = ma.fields.String()
-    website = ma.fields.String(allow_none=True)
-    contact_first_name = ma.fields.String(allow_none=True)
-    contact_last_name = ma.fields.String(allow_none=True)
-    contact_title = ma.fields.String(allow_none=True)
-    contact_email = ma.fields.String(allow_none=True)
-    contact_phone = ma.fields.String(allow_none=True)
-    street = ma.fields.String(allow_none=True)
-    city = ma.fields.String(allow_none=True)
-    postal_code = ma.fields.String(allow_none=True)
-    description = ma.fields.String(allow_none=True)
-    status = ma.fields.String()
+    product_line_id = ma.fields.Integer(allow_none=True)
+    published_at = ma.fields.DateTime(allow_none=True)
     won_amount = ma.fields.Decimal(as_string=True, allow_none=True)
     won_currency = ma.fields.String(allow_none=True)
     lost_reason = ma.fields.String(allow_none=True)

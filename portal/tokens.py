@@ -1,76 +1,7 @@
 """The partner admin's API tokens: ``/portal/tokens`` (create - shown once -, list, revoke)."""
 
-from __future__ import annotations
-
-from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
-
-from exchange.auth import roles_required
-from exchange.auth.forms import ConfirmForm, CreateTokenForm
-from exchange.auth.tokens import create_token, revoke_token, token_state
-from exchange.extensions import db
-from exchange.models import ApiToken, Role, TokenScope
-from exchange.services import DomainError
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.auth.token_pages import register_token_pages
+from exchange.models import Role
 from portal import bp
 
-
-@bp.route("/tokens", methods=["GET", "POST"])
-@roles_required(Role.PARTNER_ADMIN)
-def tokens():
-    form = CreateTokenForm()
-    new_token, status = None, 200
-    if form.validate_on_submit():
-        try:
-            issued = create_token(
-                current_user._get_current_object(),
-                form.name.data,
-                TokenScope(form.scope.data),
-                form.expires_at(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            target = form._fields.get(error.field or "", form.name)
-            target.errors = [*target.errors, error.message]
-            status = error.status
-        else:
-            db.session.commit()
-            new_token, status = issued.plaintext, 201
-            form = CreateTokenForm(formdata=None)
-    elif form.is_submitted():
-        status = 422
-    listed = db.session.scalars(
-        scoped(ApiToken, current_org()).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    ).all()
-    page = render_template(
-        "auth/tokens.html",
-        form=form,
-        tokens=listed,
-        token_state=token_state,
-        new_token=new_token,
-        create_url=url_for("portal.tokens"),
-        revoke_endpoint="portal.revoke_api_token",
-        api_example="/api/v1/partner/offers",
-    )
-    return page, status
-
-
-@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
-def revoke_api_token(token_id: int):
-    token = get_scoped_or_404(ApiToken, token_id, current_org())
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        revoke_token(current_user._get_current_object(), token)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            _("The token %(name)s is revoked; requests with it are refused from now on.", name=token.name),
-            "success",
-        )
-    return redirect(url_for("portal.tokens"))
+register_token_pages(bp, Role.PARTNER_ADMIN, api_example="/api/v1/partner/offers")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from exchange.auth.tokens import issue_token
 from exchange.extensions import db
-from exchange.models import Campaign, Event, Lead, LeadStatus, OfferState, OutboxJob, Role, TokenScope
+from exchange.models import Campaign, Event, Lead, LeadStatus, Offer, OfferState, OutboxJob, Role, TokenScope
 from tests import factories as f
 
 
@@ -173,7 +173,7 @@ def test_list_filters_search_and_sort(admin_client, maker):
     assert bad.status_code == 422
 
 
-def test_update_publish_and_withdraw(admin_client, maker, app):
+def test_update_publish_and_withdraw(admin_client, maker, app, run_jobs):
     partner = f.partner(maker)
     lead = f.lead(maker, need=None, fit=None, budget=None, authority=None, timeframe=None)
     db.session.commit()
@@ -192,14 +192,15 @@ def test_update_publish_and_withdraw(admin_client, maker, app):
     assert admin_client.post(f"/api/v1/leads/{lead.id}/publish").status_code == 409
     assert admin_client.patch(f"/api/v1/leads/{lead.id}", json={"city": "X"}).status_code == 409
 
-    offer = f.offer(db.session.get(Lead, lead.id), partner, state="open")
-    db.session.commit()
+    run_jobs()  # matching offers the lead to the partner
+    offer = db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id))
+    assert (offer.partner_id, offer.state) == (partner.id, OfferState.OPEN)
     response = admin_client.post(f"/api/v1/leads/{lead.id}/withdraw", json={"reason": "customer asked"})
     assert response.status_code == 200
     db.session.expire_all()
     assert db.session.get(type(offer), offer.id).state == OfferState.WITHDRAWN
     types = db.session.scalars(sa.select(Event.type).where(Event.lead_id == lead.id).order_by(Event.id)).all()
-    assert types == ["lead.updated", "lead.published", "offer.withdrawn", "lead.withdrawn"]
+    assert types == ["lead.updated", "lead.published", "lead.offered", "offer.withdrawn", "lead.withdrawn"]
 
 
 def test_bulk_publish_and_withdraw_skip_what_cannot(admin_client, maker):

@@ -34,6 +34,9 @@ def world(app):
     other_lead = f.lead(other_maker)
     offer = f.offer(lead, partner)
     other_offer = f.offer(other_lead, other_partner)
+    claimed_lead = f.lead(maker)
+    claim = f.claim(f.offer(claimed_lead, partner))
+    other_claim = f.claim(f.offer(f.lead(other_maker), other_partner))
     other_partner_user = f.user(other_partner, P_ADMIN)
     other_maker_user = f.user(other_maker, M_ADMIN)
     tokens = {role: issue_token(user, "matrix", TokenScope.READ_WRITE) for role, user in users.items()}
@@ -58,6 +61,9 @@ def world(app):
         "other_partner_user": other_partner_user,
         "other_maker_user": other_maker_user,
         "webhook": webhook.id,
+        "claim": claim.id,
+        "claimed_lead": claimed_lead.id,
+        "other_claim": other_claim.id,
         "other_webhook": other_webhook.id,
     }
 
@@ -76,6 +82,18 @@ MATRIX = [
     ("/manage/campaigns/new", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
     ("/manage/qualification", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
     ("/manage/settings", {ANON: 302, M_ADMIN: 200, C_MGR: 403, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/leads/{lead}/partners", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/coverage-gaps", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/matching", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/sla", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/portal/leads", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/portal/leads/{claim}", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/portal/performance", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/partner/offers/{offer}", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/partner/leads", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/partner/leads/{claim}", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
+    ("/api/v1/sla-policies", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/api/v1/campaigns", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/portal/", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/portal/offers/{offer}", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/portal/profile", {ANON: 302, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 403}),
@@ -107,18 +125,22 @@ MATRIX = [
     ),
 ]
 
-CASES = [(path, role, status) for path, expected in MATRIX for role, status in expected.items()]
 
-
-@pytest.mark.parametrize(("path", "role", "status"), CASES, ids=[f"{p} {r}" for p, r, _ in CASES])
-def test_permission_matrix(client, world, path, role, status):
-    if role != ANON:
-        f.login(client, world["users"][role])
-    response = client.get(path.format(lead=world["lead"], offer=world["offer"], webhook=world["webhook"]))
-    response.close()  # the CSV export is a file
-    assert response.status_code == status, response.get_data(as_text=True)[:300]
-    if status == 302:
-        assert "/login" in response.headers["Location"]
+@pytest.mark.parametrize(("path", "expected"), MATRIX, ids=[path for path, _ in MATRIX])
+def test_permission_matrix(make_client, world, path, expected):
+    """Each row: every role (and an anonymous browser) against one page, on one data set."""
+    url = path.format(
+        lead=world["lead"], offer=world["offer"], webhook=world["webhook"], claim=world["claim"]
+    )
+    for role, status in expected.items():
+        client = make_client()
+        if role != ANON:
+            f.login(client, world["users"][role])
+        response = client.get(url)
+        response.close()  # the CSV export is a file
+        assert response.status_code == status, (role, response.get_data(as_text=True)[:300])
+        if status == 302:
+            assert "/login" in response.headers["Location"]
 
 
 # Changes: (method, path, form data or JSON, {role: expected status}). Forms are posted with a session;
@@ -236,6 +258,10 @@ GUESSES = [
     ("/portal/webhooks/{other_webhook}", P_ADMIN),
     ("/api/v1/partner/webhooks/{other_webhook}", P_ADMIN),
     ("/api/v1/partner/webhooks/{other_webhook}/deliveries", P_ADMIN),
+    ("/portal/leads/{other_claim}", P_REP),
+    ("/api/v1/partner/leads/{other_claim}", P_REP),
+    ("/api/v1/partner/offers/{other_offer}", P_REP),
+    ("/manage/leads/{other_lead}/partners", C_MGR),
 ]
 
 
@@ -262,6 +288,7 @@ def test_guessing_ids_of_another_organisation_gives_404(client, world, path, rol
             other_lead=world["other_lead"],
             other_offer=world["other_offer"],
             other_webhook=world["other_webhook"],
+            other_claim=world["other_claim"],
         )
     )
     assert response.status_code == 404
@@ -282,7 +309,7 @@ def test_the_other_tenant_sees_its_own_objects(client, world):
 def test_lists_only_show_own_objects(client, world):
     f.login(client, world["users"][M_ADMIN])
     ids = [item["id"] for item in client.get("/api/v1/leads").get_json()["items"]]
-    assert ids == [world["lead"]]
+    assert sorted(ids) == sorted([world["lead"], world["claimed_lead"]])
     f.login(client, world["users"][P_REP])
     ids = [item["id"] for item in client.get("/api/v1/partner/offers").get_json()["items"]]
     assert ids == [world["offer"]]

@@ -75,11 +75,15 @@ def resolve_token(plaintext: str) -> ApiToken | None:
         return None
     if not token.user.is_active:
         return None
-    # Avoid a write per request: record use at most once a minute, on a connection of its own (the
-    # request's session keeps its loaded rows).
+    # Avoid a write per request: record use at most once a minute. A plain UPDATE in the request's
+    # transaction (committed with it; at once for API reads, which run in autocommit).
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        with db.engine.begin() as connection:
-            connection.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.id == token.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return token
 
 

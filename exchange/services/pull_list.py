@@ -61,16 +61,20 @@ def pull_list(partner_id: int, filters: PullFilters | None = None, now: datetime
 
 
 def mark_shown(offers: list[Offer], now: datetime | None = None) -> None:
-    """Remember which offers the partner has seen (re-matching leaves those alone). Written at once
-    on a connection of its own, so the page's loaded rows stay as they are (no commit, no reload)."""
-    unseen = [offer.id for offer in offers if offer.first_shown_at is None]
-    if unseen:
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.update(Offer)
-                .where(Offer.id.in_(unseen), Offer.first_shown_at.is_(None))
-                .values(first_shown_at=now or clock.now())
-            )
+    """Remember which offers the partner has seen (re-matching leaves those alone). A plain UPDATE in
+    the request's transaction: the page's loaded rows stay as they are; the view commits after
+    rendering (API reads run in autocommit, see ``exchange.api``)."""
+    _mark_shown([offer.id for offer in offers if offer.first_shown_at is None], now)
+
+
+def _mark_shown(offer_ids: list[int], now: datetime | None = None) -> None:
+    if offer_ids:
+        db.session.execute(
+            sa.update(Offer)
+            .where(Offer.id.in_(offer_ids), Offer.first_shown_at.is_(None))
+            .values(first_shown_at=now or clock.now())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _count_query(partner_id: int, filters: PullFilters) -> sa.Select:
@@ -138,14 +142,7 @@ def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page:
     # is on the lead (an index-only count over the partner's open offers).
     rows = db.session.execute(query).all()
     total = rows[0].total if rows else (db.session.scalar(_count_query(partner_id, filters)) or 0)
-    unseen = [row.id for row in rows if row.first_shown_at is None]
-    if unseen:
-        with db.engine.begin() as connection:
-            connection.execute(
-                sa.update(Offer)
-                .where(Offer.id.in_(unseen), Offer.first_shown_at.is_(None))
-                .values(first_shown_at=clock.now())
-            )
+    _mark_shown([row.id for row in rows if row.first_shown_at is None])
     items = [
         {
             "id": row.id,
@@ -169,6 +166,7 @@ def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page:
                 "currency": row.currency,
                 "temperature": row.temperature,
                 "published_at": row.published_at,
+                "contact_details_included": False,
             },
         }
         for row in rows
