@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -64,13 +65,21 @@ def _read_without_transaction() -> None:
     """API reads run each statement on its own (autocommit): no BEGIN and ROLLBACK round trips for
     the endpoints partners' systems poll. The few writes a read makes (marking offers seen, a token's
     last use, recording that contact details were read) are single statements."""
-    if request.method in SAFE_METHODS and request.path.startswith("/api/v1/"):
+    if (
+        request.method in SAFE_METHODS
+        and request.path.startswith("/api/v1/")
+        and not db.session().in_transaction()
+    ):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def init_api(app: Flask) -> None:
-    app.before_request(_read_without_transaction)
+    # First of all request hooks: nothing may have opened the session's connection before it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _read_without_transaction)
     api.init_app(app)
+    # Money goes out as strings ("25000.00": no binary rounding) and is read from strings or numbers;
+    # the document says string/decimal.
+    api.register_field(ma.fields.Decimal, "string", "decimal")
     from exchange.api_common import blp as common_blp
     from exchange.inbox.api import blp as notifications_blp
     from manufacturer_admin.api import API_BLUEPRINTS as MANAGE_API

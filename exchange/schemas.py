@@ -5,6 +5,18 @@ from __future__ import annotations
 import marshmallow as ma
 
 
+def non_negative(value) -> None:
+    """Range(min=0) for Decimal fields, which apispec would document with a string minimum."""
+    if value is not None and value < 0:
+        raise ma.ValidationError("Must be greater than or equal to 0.")
+
+
+def non_negative_decimal(**kwargs) -> ma.fields.Decimal:
+    return ma.fields.Decimal(
+        validate=non_negative, metadata={"minimum": 0, **kwargs.pop("metadata", {})}, **kwargs
+    )
+
+
 class PageArgsSchema(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
     per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=100))

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnprocessableEntity
+from werkzeug.routing import IntegerConverter
 
 from exchange.extensions import db
 from exchange.models import Role
@@ -124,8 +125,27 @@ def handle_http_exception(error: HTTPException) -> Any:
     return page, code, headers
 
 
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:...>`` in URLs stops where database integers stop: a larger id is simply not found."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def value_out_of_range(error: Exception) -> Any:
+    """A number the database cannot hold (an id or amount beyond 64 bits, a text over its column's
+    length that validation let through): the request is at fault, not the server."""
+    db.session.rollback()
+    current_app.logger.info("value out of range on %s %s: %s", request.method, request.path, error)
+    return handle_http_exception(UnprocessableEntity("A value in the request is out of range."))
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     app.register_blueprint(bp)
+    app.register_error_handler(OverflowError, value_out_of_range)
+    app.register_error_handler(sa.exc.DataError, value_out_of_range)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)

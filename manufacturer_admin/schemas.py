@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from exchange.intake.schema import LeadInputSchema
-from exchange.schemas import page_schema
+from exchange.schemas import non_negative_decimal, page_schema
 
 BATCH_LIMIT = 1000
 
@@ -109,7 +109,7 @@ class CampaignSchema(ma.Schema):
     channel = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
     starts_on = ma.fields.Date(allow_none=True)
     ends_on = ma.fields.Date(allow_none=True)
-    cost = ma.fields.Decimal(as_string=True, places=2, validate=ma.validate.Range(min=0))
+    cost = non_negative_decimal(as_string=True, places=2)
     currency = ma.fields.String(
         validate=ma.validate.Regexp(r"^[A-Z]{3}$", error="Three capital letters, e.g. EUR.")
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
-from exchange.schemas import PageArgsSchema, page_schema
+from exchange.schemas import PageArgsSchema, non_negative_decimal, page_schema
 from exchange.services.partner_payloads import PartnerClaimedLeadSchema, PartnerLeadTeaserSchema
 
 
@@ -47,8 +47,8 @@ class OfferFilterSchema(PageArgsSchema):
     product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
     country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
     region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    min_value = ma.fields.Decimal(load_default=None, validate=ma.validate.Range(min=0))
-    max_value = ma.fields.Decimal(load_default=None, validate=ma.validate.Range(min=0))
+    min_value = non_negative_decimal(load_default=None)
+    max_value = non_negative_decimal(load_default=None)
 
 
 class DeclineSchema(ma.Schema):
@@ -106,7 +106,7 @@ class ContactSchema(ma.Schema):
 
 class StatusSchema(ma.Schema):
     status = ma.fields.Enum(LeadStatus, by_value=True, required=True)
-    amount = ma.fields.Decimal(load_default=None, validate=ma.validate.Range(min=0))
+    amount = non_negative_decimal(load_default=None)
     currency = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=3))
     reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=300))
     note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))

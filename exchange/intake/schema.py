@@ -251,8 +251,8 @@ class LeadInputSchema(ma.Schema):
 
     @ma.validates_schema(skip_on_field_errors=False, pass_original=True)
     def _reachable(self, data: dict[str, Any], original: Any, partial: Any = None, **kwargs: Any) -> None:
-        if partial:
-            return
+        if partial or not isinstance(original, dict):
+            return  # not an object at all: marshmallow already says so
         given = [original.get(key) for key in ("contact_email", "contact_phone")]
         if not any(value is not None and str(value).strip() for value in given):
             raise ma.ValidationError(
