@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import Blueprint as FlaskBlueprint
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
@@ -73,9 +74,19 @@ def _read_without_transaction() -> None:
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def _docs_assets() -> FlaskBlueprint:
+    """Swagger UI's files (from the swagger-ui-bundle package) under /api/docs/assets/."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    return FlaskBlueprint(
+        "api_docs_assets", __name__, static_folder=swagger_ui_path, static_url_path="/api/docs/assets"
+    )
+
+
 def init_api(app: Flask) -> None:
     # First of all request hooks: nothing may have opened the session's connection before it.
     app.before_request_funcs.setdefault(None, []).insert(0, _read_without_transaction)
+    app.register_blueprint(_docs_assets())
     api.init_app(app)
     # Money goes out as strings ("25000.00": no binary rounding) and is read from strings or numbers;
     # the document says string/decimal.
