@@ -2,33 +2,56 @@
 
 Everything that compares against "now" (deadlines, the SLA sweep, token expiry) calls :func:`now`, so
 tests and the benchmarks can move time with :func:`frozen` instead of sleeping.
+
+Frozen clocks stack: the innermost one that is still open wins, and leaving one removes exactly that
+one, so two threads that freeze and thaw in any interleaving (two concurrent sweeps in a test) never
+leave a frozen clock behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-_frozen: datetime | None = None
+_lock = threading.Lock()
+_open: list[FrozenClock] = []
 
 
 def now() -> datetime:
     """The current time, timezone-aware in UTC."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    stack = _open
+    return stack[-1].at if stack else datetime.now(UTC)
+
+
+def frozen_at() -> datetime | None:
+    """The frozen time in effect, or None on the real clock."""
+    stack = _open
+    return stack[-1].at if stack else None
+
+
+def thaw_all() -> None:
+    """Back to the real clock, whatever is still frozen (for test isolation)."""
+    with _lock:
+        _open.clear()
 
 
 @contextlib.contextmanager
 def frozen(at: datetime) -> Iterator[FrozenClock]:
     """Freeze :func:`now` at ``at`` (aware) for the duration; ``advance`` moves it forward."""
-    global _frozen
-    previous = _frozen
     clock = FrozenClock(at)
-    _frozen = clock.at
+    with _lock:
+        _open.append(clock)
     try:
         yield clock
     finally:
-        _frozen = previous
+        with _lock:
+            # identity, not equality: two clocks frozen at the same moment are still two clocks
+            for index in range(len(_open) - 1, -1, -1):
+                if _open[index] is clock:
+                    del _open[index]
+                    break
 
 
 class FrozenClock:
@@ -38,13 +61,9 @@ class FrozenClock:
         self.at = at.astimezone(UTC)
 
     def advance(self, **delta: float) -> datetime:
-        global _frozen
         self.at = self.at + timedelta(**delta)
-        _frozen = self.at
         return self.at
 
     def set(self, at: datetime) -> datetime:
-        global _frozen
         self.at = at.astimezone(UTC)
-        _frozen = self.at
         return self.at

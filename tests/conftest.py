@@ -40,6 +40,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def real_time_between_tests() -> Iterator[None]:
+    """Every test starts on the real clock and must leave it there (a frozen clock that leaks makes
+    later tests see a time long past: webhook timestamps outside the tolerance, deadlines already due)."""
+    from exchange import clock
+
+    clock.thaw_all()
+    yield
+    leaked = clock.frozen_at()
+    clock.thaw_all()
+    assert leaked is None, f"the test left the clock frozen at {leaked.isoformat()}"
+
+
 def _redact(url: str | None) -> str:
     return sa.engine.make_url(normalise_database_url(url or "")).render_as_string(hide_password=True)
 
