@@ -4,7 +4,8 @@
 
 Runs on the configured database: ``DATABASE_URL`` (PostgreSQL: a throwaway database is created on
 that server and dropped afterwards) or a temporary SQLite file. Writes bench/results/lead_import.json
-with rows, seconds, rows_per_second, peak_rss_mb, reimport_seconds (and the counts).
+with rows, seconds, rows_per_second, peak_rss_mb, reimport_seconds (and the counts) of this run, and
+under ``by_database`` the last run on each database.
 Targets: >= 5,000 rows/s, peak RSS < 300 MB for 100,000 rows, the re-import at least as fast with
 zero created. ``cpu_seconds`` is this process's CPU time for the import (the wall clock also counts
 the database server's work and, on a shared machine, waiting for a core).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import json
 import os
 import random
 import tempfile
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench import peak_rss_mb, write_result
+from bench import RESULTS, peak_rss_mb, write_result
 
 HEADER = [
     "Id", "FirstName", "LastName", "Company", "Email", "Phone", "Title", "Street", "City", "State",
@@ -142,25 +144,28 @@ def main() -> None:
             reimport_seconds, second = run_import(maker, path)
             db.session.remove()
             db.engine.dispose()
-    write_result(
-        "lead_import",
-        {
-            "database": backend,
-            "rows": first["rows"],
-            "seconds": round(seconds, 2),
-            "rows_per_second": round(first["rows"] / seconds),
-            "peak_rss_mb": peak_rss_mb(),
-            "created": first["created"],
-            "duplicates": first["duplicates"],
-            "rejected": first["rejected"],
-            "cpu_seconds": first["cpu_seconds"],
-            "reimport_seconds": round(reimport_seconds, 2),
-            "reimport_cpu_seconds": second["cpu_seconds"],
-            "reimport_rows_per_second": round(second["rows"] / reimport_seconds),
-            "reimport_created": second["created"],
-            "reimport_duplicates": second["duplicates"],
-        },
-    )
+    result = {
+        "database": backend,
+        "rows": first["rows"],
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(first["rows"] / seconds),
+        "peak_rss_mb": peak_rss_mb(),
+        "created": first["created"],
+        "duplicates": first["duplicates"],
+        "rejected": first["rejected"],
+        "cpu_seconds": first["cpu_seconds"],
+        "reimport_seconds": round(reimport_seconds, 2),
+        "reimport_cpu_seconds": second["cpu_seconds"],
+        "reimport_rows_per_second": round(second["rows"] / reimport_seconds),
+        "reimport_created": second["created"],
+        "reimport_duplicates": second["duplicates"],
+    }
+    # The top-level keys are this run's; ``by_database`` keeps the last run on each database, so the
+    # file holds the SQLite and the PostgreSQL figures side by side.
+    previous = RESULTS / "lead_import.json"
+    by_database = json.loads(previous.read_text()).get("by_database", {}) if previous.exists() else {}
+    by_database[backend] = dict(result)
+    write_result("lead_import", {**result, "by_database": by_database})
 
 
 if __name__ == "__main__":
