@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from exchange.extensions import db
 from exchange.models import Lead, Role
 from tests import factories as f
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +39,7 @@ def admin(app):
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True, LEAD_IMPORT_BATCH_SIZE=2)
 def test_upload_map_watch_progress_and_download_rejected_rows(page, live_server, admin, run_jobs, tmp_path):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("boss@acme.test")
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/manage/")
+    sign_in(page, live_server, "boss@acme.test", lands_on="/manage/")
 
     page.goto(f"{live_server}/manage/leads")
     page.get_by_role("link", name="Import leads").click()

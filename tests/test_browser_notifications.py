@@ -10,6 +10,7 @@ from exchange.extensions import db
 from exchange.models import Role
 from exchange.services.notifications import publish_event
 from tests import factories as f
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,16 +30,9 @@ def people(app):
     return users
 
 
-def _sign_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_the_bell_counts_unread_and_the_page_marks_them_read(page, live_server, people):
-    _sign_in(page, live_server, "rep@bavaria.test")
+    sign_in(page, live_server, "rep@bavaria.test")
     page.wait_for_url(f"{live_server}/portal/")
     expect(page.get_by_test_id("unread-count")).to_have_text("2")
     page.get_by_test_id("bell").click()
@@ -55,7 +49,7 @@ def test_the_bell_counts_unread_and_the_page_marks_them_read(page, live_server, 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_a_partner_admin_registers_a_webhook_and_sees_the_secret_once(page, live_server, people):
-    _sign_in(page, live_server, "admin@bavaria.test")
+    sign_in(page, live_server, "admin@bavaria.test")
     page.wait_for_url(f"{live_server}/portal/")
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_label("Endpoint URL").fill("http://crm.bavaria.example/hook")

@@ -11,6 +11,7 @@ from exchange import clock
 from exchange.extensions import db
 from exchange.models import LeadStatus, Role, Temperature
 from tests import factories as f
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +44,7 @@ def offers(app):
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_rep_filters_claims_calls_and_wins(page, live_server, offers):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("rep@bavaria.test")
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/portal/")
+    sign_in(page, live_server, "rep@bavaria.test", lands_on="/portal/")
     expect(page.get_by_test_id("offer-row")).to_have_count(3)
     expect(page.get_by_text("Hidden Buyer 0")).to_have_count(0)  # no company before the claim
 

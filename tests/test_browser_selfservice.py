@@ -12,6 +12,7 @@ from exchange.extensions import db
 from exchange.jobs import registry
 from exchange.models import ApiToken, PartnerProfile, Role
 from tests import factories as f
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +28,7 @@ def partner(app, monkeypatch):
 
 
 def _sign_in(page, base):
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("admin@bavaria.test")
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/portal/")
+    sign_in(page, base, "admin@bavaria.test", lands_on="/portal/")
 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)

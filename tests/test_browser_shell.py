@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from exchange.extensions import db
 from exchange.models import Role
 from tests import factories as f
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +26,9 @@ def people(app):
     return users
 
 
-def _sign_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, people):
-    _sign_in(page, live_server, "boss@acme.test")
+    sign_in(page, live_server, "boss@acme.test")
     page.wait_for_url(f"{live_server}/manage/")
     assert page.get_by_test_id("lead-count").inner_text() == "1"
     expect(page.get_by_role("link", name="Programme settings")).to_be_visible()
@@ -50,7 +44,7 @@ def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, pe
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_partner_rep_signs_in_and_is_refused_the_back_office(page, live_server, people):
-    _sign_in(page, live_server, "rep@bavaria.test")
+    sign_in(page, live_server, "rep@bavaria.test")
     page.wait_for_url(f"{live_server}/portal/")
     assert page.get_by_test_id("whoami").inner_text().startswith("User")
     assert page.get_by_role("link", name="Team").count() == 0  # reps do not manage the team
@@ -59,8 +53,5 @@ def test_partner_rep_signs_in_and_is_refused_the_back_office(page, live_server, 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_wrong_password_shows_an_error(page, live_server, people):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("boss@acme.test")
-    page.get_by_label("Password").fill("wrong password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, "boss@acme.test", "wrong password")
     expect(page.get_by_text("E-mail or password is not correct")).to_be_visible()

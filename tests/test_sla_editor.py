@@ -12,6 +12,7 @@ from exchange.extensions import db
 from exchange.models import Event, Role, TokenScope
 from exchange.sla.policies import policy_for
 from tests import factories as f
+from tests.browser import sign_in
 
 
 @pytest.fixture
@@ -399,11 +400,7 @@ def test_the_openapi_document_describes_the_endpoints(client):
 @pytest.mark.browser
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_an_admin_edits_the_policies_in_the_browser(page, live_server, people):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("boss@acme.test")
-    page.get_by_label("Password").fill(f.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/manage/")
+    sign_in(page, live_server, "boss@acme.test", lands_on="/manage/")
     page.get_by_role("link", name="SLA policies").click()
     page.wait_for_url(f"{live_server}/manage/sla")
 
