@@ -30,15 +30,36 @@ class NavItem:
     endpoint: str
     label: Any
     roles: frozenset[Role]
+    menu: Any = None  # items sharing a menu label sit together in one dropdown of the navigation bar
 
 
-def nav_items() -> list[NavItem]:
+@dataclass(frozen=True)
+class NavMenu:
+    label: Any
+    items: list[NavItem]
+
+
+def nav_items() -> list[NavItem | NavMenu]:
+    """The current user's navigation: links, and menus for the items that share a ``menu`` label."""
     from manufacturer_admin import NAV as MANAGE_NAV
     from portal import NAV as PORTAL_NAV
 
     if not current_user.is_authenticated:
         return []
-    return [item for item in (*MANAGE_NAV, *PORTAL_NAV) if current_user.role in item.roles]
+    entries: list[NavItem | NavMenu] = []
+    menus: dict[str, NavMenu] = {}
+    for item in (*MANAGE_NAV, *PORTAL_NAV):
+        if current_user.role not in item.roles:
+            continue
+        if item.menu is None:
+            entries.append(item)
+            continue
+        key = str(item.menu)
+        if key not in menus:
+            menus[key] = NavMenu(item.menu, [])
+            entries.append(menus[key])
+        menus[key].items.append(item)
+    return entries
 
 
 @bp.route("/")

@@ -17,6 +17,7 @@ from exchange.web import NavItem
 bp = Blueprint("manage", __name__, template_folder="templates")
 
 ADMIN_ONLY = frozenset({Role.MANUFACTURER_ADMIN})
+SETTINGS = _l("Settings")
 
 NAV = [
     NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
@@ -25,10 +26,10 @@ NAV = [
     NavItem("manage.imports", _l("Imports"), ADMIN_ONLY),
     NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
     NavItem("manage.coverage_gaps", _l("Coverage gaps"), MANUFACTURER_ROLES),
-    NavItem("manage.matching_weights", _l("Matching"), MANUFACTURER_ROLES),
-    NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES),
-    NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY),
-    NavItem("manage.tokens", _l("API tokens"), ADMIN_ONLY),
+    NavItem("manage.matching_weights", _l("Matching"), MANUFACTURER_ROLES, menu=SETTINGS),
+    NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES, menu=SETTINGS),
+    NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY, menu=SETTINGS),
+    NavItem("manage.tokens", _l("API tokens"), ADMIN_ONLY, menu=SETTINGS),
 ]
 
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from exchange.auth import roles_required
 from exchange.extensions import db
-from exchange.models import Campaign, Enrollment, Lead, Organisation, Role, Tier
+from exchange.models import (
+    Campaign,
+    Claim,
+    ClaimStatus,
+    CoverageArea,
+    Enrollment,
+    Lead,
+    Organisation,
+    PartnerProfile,
+    Role,
+    Tier,
+)
 from exchange.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
@@ -43,20 +58,88 @@ def dashboard():
     )
 
 
+# How the partner list can be sorted: key -> (label, value of a row, highest first?)
+PARTNER_SORTS = {
+    "name": (_l("Name"), lambda row: row.name.casefold(), False),
+    "response_rate": (_l("Response rate"), lambda row: row.figures.get("response_rate"), True),
+    "claim_minutes": (_l("Time to claim"), lambda row: row.figures.get("claim_minutes_median"), False),
+    "sla_compliance": (_l("SLA compliance"), lambda row: row.figures.get("sla_compliance"), True),
+    "breaches": (_l("SLA breaches"), lambda row: row.figures.get("breaches", 0), True),
+    "load": (_l("Load"), lambda row: row.in_progress / row.capacity if row.capacity else 1.0, True),
+}
+
+
+@dataclass
+class PartnerRow:
+    enrollment: Enrollment
+    name: str
+    capacity: int
+    in_progress: int
+    countries: list[str]
+    figures: dict[str, Any]
+
+
 @bp.route("/partners")
 def partners():
+    """The programme's partners with the figures a channel manager steers by: responsiveness over the
+    trailing window (what matching uses), load against capacity, coverage."""
     org = current_org()
     query = (
         scoped(Enrollment, org)
         .join(Organisation, Organisation.id == Enrollment.partner_id)
-        .add_columns(Organisation.name)
-        .order_by(Organisation.name)
+        .outerjoin(PartnerProfile, PartnerProfile.partner_id == Enrollment.partner_id)
+        .add_columns(Organisation.name, PartnerProfile.capacity)
     )
     tier_filter = request.args.get("tier")
     if tier_filter in {t.value for t in Tier}:
         query = query.where(Enrollment.tier == Tier(tier_filter))
-    rows = db.session.execute(query).all()
-    return render_template("manage/partners.html", rows=rows, tier_filter=tier_filter, tiers=list(Tier))
+    found = db.session.execute(query).all()
+    ids = [enrollment.partner_id for enrollment, _name, _capacity in found]
+    in_progress = (
+        dict(
+            db.session.execute(
+                sa.select(Claim.partner_id, sa.func.count())
+                .where(Claim.partner_id.in_(ids), Claim.status == ClaimStatus.ACTIVE)
+                .group_by(Claim.partner_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    countries: dict[int, set[str]] = {}
+    if ids:
+        for partner_id, country in db.session.execute(
+            sa.select(CoverageArea.partner_id, CoverageArea.country).where(CoverageArea.partner_id.in_(ids))
+        ):
+            countries.setdefault(partner_id, set()).add(country)
+    rows = [
+        PartnerRow(
+            enrollment=enrollment,
+            name=name,
+            capacity=capacity or 0,
+            in_progress=in_progress.get(enrollment.partner_id, 0),
+            countries=sorted(countries.get(enrollment.partner_id, ())),
+            figures=dict(enrollment.responsiveness or {}),
+        )
+        for enrollment, name, capacity in found
+    ]
+    sort = request.args.get("sort", "name")
+    if sort not in PARTNER_SORTS:
+        sort = "name"
+    _label, key, highest_first = PARTNER_SORTS[sort]
+    known = [row for row in rows if key(row) is not None]
+    unknown = [row for row in rows if key(row) is None]  # no history yet: always last
+    known.sort(key=lambda row: row.name.casefold())
+    known.sort(key=key, reverse=highest_first)  # stable: names stay A-Z among equal figures
+    unknown.sort(key=lambda row: row.name.casefold())
+    return render_template(
+        "manage/partners.html",
+        rows=known + unknown,
+        tier_filter=tier_filter,
+        tiers=list(Tier),
+        sort=sort,
+        sorts={name: label for name, (label, _key, _desc) in PARTNER_SORTS.items()},
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -31,12 +31,15 @@ def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, pe
     sign_in(page, live_server, "boss@acme.test")
     page.wait_for_url(f"{live_server}/manage/")
     assert page.get_by_test_id("lead-count").inner_text() == "1"
+    page.get_by_role("button", name="Settings").click()
     expect(page.get_by_role("link", name="Programme settings")).to_be_visible()
     page.get_by_role("link", name="Leads", exact=True).click()
     expect(page.get_by_role("link", name="Visible Lead Co")).to_be_visible()
     response = page.goto(f"{live_server}/portal/")
     assert response.status == 403
     page.goto(f"{live_server}/manage/")
+    page.get_by_test_id("user-menu").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text("Acme Pumps")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_server}/login")
     expect(page.get_by_text("You are signed out")).to_be_visible()

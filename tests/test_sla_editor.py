@@ -401,6 +401,7 @@ def test_the_openapi_document_describes_the_endpoints(client):
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_an_admin_edits_the_policies_in_the_browser(page, live_server, people):
     sign_in(page, live_server, "boss@acme.test", lands_on="/manage/")
+    page.get_by_role("button", name="Settings").click()
     page.get_by_role("link", name="SLA policies").click()
     page.wait_for_url(f"{live_server}/manage/sla")
 
