@@ -116,11 +116,10 @@ def _minutes(value: float | None) -> str:
 def event_label(event: Event) -> str:
     text = str(EVENTS.get(event.type, event.type))
     data = event.data or {}
-    details = [
-        str(data[key]) for key in ("to", "channel", "reason", "text", "amount", "note") if data.get(key)
-    ]
+    # The state a transition led to is the event itself ("Claimed: claimed"), except for a status change.
+    details = [str(data[key]) for key in ("channel", "reason", "text", "amount", "note") if data.get(key)]
     if event.type == "lead.status_changed" and data.get("to"):
-        details = [_label(LEAD_STATUS, LeadStatus(data["to"]))] + details[1:]
+        details.insert(0, _label(LEAD_STATUS, LeadStatus(data["to"])))
     return f"{text}: {', '.join(details)}" if details else text
 
 
