@@ -88,6 +88,18 @@ EVENTS = {
     "sla.breached": _l("SLA breached"),
     "lead.recycled": _l("Recycled to another partner"),
     "lead.withdrawn": _l("Withdrawn"),
+    "lead.unmatched": _l("No partner can take it"),
+    "lead.cooled": _l("Cooled down"),
+    "lead.requalified": _l("Re-qualified"),
+    "lead.imported": _l("Imported"),
+    "lead.updated": _l("Changed"),
+    "offer.withdrawn": _l("Offer withdrawn"),
+}
+# The same offer states as the manufacturer sees them (the partner's words say "you").
+OFFER_STATE_FOR_MANUFACTURER = {
+    **OFFER_STATE,
+    OfferState.CLAIMED: _l("claimed"),
+    OfferState.TAKEN: _l("closed: another partner claimed"),
 }
 
 
@@ -118,6 +130,10 @@ def event_label(event: Event) -> str:
     data = event.data or {}
     # The state a transition led to is the event itself ("Claimed: claimed"), except for a status change.
     details = [str(data[key]) for key in ("channel", "reason", "text", "amount", "note") if data.get(key)]
+    if event.type == "lead.unmatched" and data.get("cause"):
+        from exchange.explain import GAP_CAUSES
+
+        details = [str(GAP_CAUSES.get(data["cause"], data["cause"]))]
     if event.type == "lead.status_changed" and data.get("to"):
         details.insert(0, _label(LEAD_STATUS, LeadStatus(data["to"])))
     return f"{text}: {', '.join(details)}" if details else text
@@ -131,6 +147,7 @@ def init_app(app: Flask) -> None:
         size_label=lambda v: _label(SIZE, v),
         lead_status_label=lambda v: _label(LEAD_STATUS, v),
         offer_state_label=lambda v: _label(OFFER_STATE, v),
+        manager_offer_state_label=lambda v: _label(OFFER_STATE_FOR_MANUFACTURER, v),
         claim_status_label=lambda v: _label(CLAIM_STATUS, v),
         clock_label=lambda v: _label(CLOCKS, v),
         event_label=event_label,
