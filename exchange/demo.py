@@ -1,4 +1,5 @@
-"""Demo data for ``flask seed-demo``: two manufacturers, ~200 partners, ~2,000 leads, four logins.
+"""Demo data for ``flask seed-demo``: two manufacturers, ~200 partners, ~2,000 leads (one in ten worked
+to an end in the past weeks, for a track record), four logins.
 
 Deterministic (a fixed random seed) and idempotent: what already exists is left alone.
 """
@@ -284,6 +285,7 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
             db.session.execute(sa.insert(Lead), rows)
             created["leads"] += len(rows)
     db.session.flush()
+    created["history"] = _history(makers.values())
     created["published"] = _publish_most(makers.values())
     created["worked"] = _work_some(demo_partner)
     return created
@@ -317,12 +319,138 @@ def _publish_most(makers) -> int:
     return published
 
 
+# One demo lead in ten (DEMO-…1) was published weeks ago and worked to an end, so partners have a
+# track record: the responsiveness figures, the channel manager's partner list and the responsiveness
+# component of matching show real differences. How a partner behaves follows from a persona:
+# (share of partners, minutes to claim, minutes from claim to first contact, chance to decline).
+PERSONAS = {
+    "fast": (0.35, (4, 45), (10, 120), 0.05),
+    "steady": (0.35, (45, 360), (60, 600), 0.15),
+    "slow": (0.2, (300, 1800), (900, 4000), 0.2),
+    "picky": (0.1, (30, 240), (60, 480), 0.7),
+}
+HISTORY_DAYS = (60, 4)  # published between 60 and 4 days ago
+
+
+def _persona(partner: Organisation) -> str:
+    if partner.slug == "demo-partner":
+        return "fast"  # the partner the demo logins belong to is one of the good ones
+    roll = random.Random(f"persona-{partner.slug}").random()
+    for name, (share, *_rest) in PERSONAS.items():
+        if roll < share:
+            return name
+        roll -= share
+    return "steady"
+
+
+def _history(makers) -> int:
+    """Publish the history leads in the past (a frozen clock), let the offered partners claim or
+    decline as their persona says, make first contact and close each lead won or lost. Acts through the
+    same services as the portal, as each partner's (inactive, password-less) sales desk user."""
+    from exchange.models import ContactChannel, DeclineReason, Offer, OfferState
+    from exchange.services import claims, responsiveness
+    from exchange.services.leads import publish_leads
+    from exchange.services.matchmaking import match_leads
+
+    desks: dict[int, User] = {}
+
+    def desk(partner: Organisation) -> User:
+        if partner.id not in desks:
+            # The demo partner's own history is its rep's; every other partner's is a sales desk's.
+            email = (
+                "partner.rep@demo.test"
+                if partner.slug == "demo-partner"
+                else f"sales@{partner.slug}.demo.test"
+            )
+            user = db.session.scalar(sa.select(User).where(User.email == email))
+            if user is None:
+                user = accounts.create_user(partner, email=email, name="Sales desk", role=Role.PARTNER_REP)
+                user.is_active_user = False  # history only: no sign-in, no notifications
+            desks[partner.id] = user
+        return desks[partner.id]
+
+    worked = 0
+    now = clock.now()
+    for maker in makers:
+        leads = list(
+            db.session.scalars(
+                sa.select(Lead)
+                .where(
+                    Lead.manufacturer_id == maker.id,
+                    Lead.status == LeadStatus.DRAFT,
+                    Lead.source_id.like("DEMO-%1"),
+                )
+                .order_by(Lead.id)
+            )
+        )
+        if not leads:
+            continue
+        first, last = HISTORY_DAYS
+        step = (first - last) * 24 * 60 / len(leads)
+        for index, lead in enumerate(leads):
+            rng = random.Random(f"history-{lead.source_id}-{maker.slug}")
+            at = now - timedelta(days=first) + timedelta(minutes=index * step + rng.randint(0, 60))
+            lead.created_at = min(lead.created_at, at - timedelta(hours=rng.randint(1, 48)))
+            with clock.frozen(at) as frozen:
+                publish_leads(None, [lead], kind="cli")
+                db.session.flush()
+                match_leads([lead.id])
+                offers = list(
+                    db.session.scalars(
+                        sa.select(Offer)
+                        .where(Offer.lead_id == lead.id, Offer.state == OfferState.OPEN)
+                        .order_by(Offer.score.desc())
+                    )
+                )
+                for position, offer in enumerate(offers):
+                    partner = offer.partner
+                    _share, to_claim, to_contact, decline = PERSONAS[_persona(partner)]
+                    user = desk(partner)
+                    if position < len(offers) - 1 and rng.random() < decline:
+                        frozen.set(at + timedelta(minutes=rng.randint(5, 90)))
+                        claims.decline_offer(user, offer, rng.choice(list(DeclineReason)[:6]), None)
+                        continue
+                    # Within the claim window (a slow partner claims near its end), never after today.
+                    claimed_at = at + timedelta(minutes=rng.randint(*to_claim))
+                    if offer.claim_deadline is not None:
+                        claimed_at = min(
+                            claimed_at, offer.claim_deadline - timedelta(minutes=rng.randint(1, 30))
+                        )
+                    frozen.set(min(max(claimed_at, at), now - timedelta(hours=2)))
+                    claim = claims.claim_offer(user, offer)
+                    contacted = claim.claimed_at + timedelta(minutes=rng.randint(*to_contact))
+                    frozen.set(min(contacted, now - timedelta(hours=1)))
+                    claims.log_contact(user, claim, rng.choice(list(ContactChannel)))
+                    frozen.set(
+                        min(clock.now() + timedelta(days=rng.randint(2, 20)), now - timedelta(minutes=5))
+                    )
+                    if rng.random() < 0.35:
+                        value = lead.estimated_value or Decimal(20000)
+                        amount = Decimal(
+                            max(1000, int(value * Decimal(str(round(rng.uniform(0.6, 1.2), 2)))))
+                        )
+                        claims.update_status(
+                            user, claim, LeadStatus.WON, amount=amount, currency=lead.currency
+                        )
+                    else:
+                        reason = rng.choice(["Price", "Went with a rival", "No budget"])
+                        claims.update_status(user, claim, LeadStatus.LOST, reason=reason)
+                    worked += 1
+                    break
+                db.session.flush()
+    if worked:
+        responsiveness.recompute_all()
+    return worked
+
+
 def _work_some(partner: Organisation) -> int:
     """A little history for the demo partner: a few claimed leads, contacted, one won."""
     from exchange.models import Claim, ContactChannel, Offer, OfferState
     from exchange.services import claims
 
-    if db.session.scalar(sa.select(Claim.id).where(Claim.partner_id == partner.id).limit(1)):
+    current = sa.select(Claim.id).join(Lead, Lead.id == Claim.lead_id)
+    current = current.where(Claim.partner_id == partner.id, sa.not_(Lead.source_id.like("DEMO-%1")))
+    if db.session.scalar(current.limit(1)):  # the history's claims do not count
         return 0
     rep = db.session.scalar(sa.select(User).where(User.email == "partner.rep@demo.test"))
     offers = list(
