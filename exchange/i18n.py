@@ -3,11 +3,11 @@ viewer's zone (their own setting, else their organisation's, else the browser's,
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Flask, current_app, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from exchange.extensions import babel
@@ -56,6 +56,13 @@ def localtime(value: datetime | None, format: str = "medium") -> str:  # noqa: A
     return format_datetime(value, format)
 
 
+def localdate(value: date | None, format: str = "medium") -> str:  # noqa: A002
+    """Render a calendar date (no time zone) in the viewer's locale."""
+    if value is None:
+        return "–"
+    return format_date(value, format)
+
+
 def zone_abbreviation(value: datetime | None = None) -> str:
     from flask_babel import get_timezone
 
@@ -67,5 +74,6 @@ def zone_abbreviation(value: datetime | None = None) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.globals["zone_abbreviation"] = zone_abbreviation
     app.jinja_env.globals["get_locale"] = get_locale

@@ -23,6 +23,7 @@ from manufacturer_admin.lead_filters import LeadListArgsSchema, filtered_leads
 from manufacturer_admin.schemas import (
     BulkResultSchema,
     CampaignPageSchema,
+    CampaignResultSchema,
     CampaignSchema,
     CampaignUpdateSchema,
     LeadBatchResultSchema,
@@ -225,6 +226,16 @@ class Campaigns(MethodView):
             _refuse(error)
         db.session.commit()
         return _with_count(campaign)
+
+
+@campaigns_blp.route("/results")
+class CampaignResults(MethodView):
+    @campaigns_blp.response(200, CampaignResultSchema(many=True))
+    @campaigns_blp.doc(
+        summary="Results per campaign: response rate, wins, won revenue, cost per won lead, return on leads"
+    )
+    def get(self):
+        return campaign_service.campaign_results(current_org().id)
 
 
 @campaigns_blp.route("/<int:campaign_id>")

@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from exchange.auth import roles_required
 from exchange.extensions import db
-from exchange.models import Campaign, Lead, Role
+from exchange.models import Campaign, Role
 from exchange.services import DomainError
 from exchange.services import campaigns as campaign_service
 from exchange.services.qualification import rules_for, update_rules
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.tenancy import current_org, get_scoped_or_404
 from manufacturer_admin import bp
 from manufacturer_admin.lead_forms import CampaignForm, QualificationRulesForm
 
 
 @bp.route("/campaigns")
 def campaigns():
+    """Campaigns with their Return on Leads: published, claimed, won and the won revenue against cost."""
     org = current_org()
-    counts = (
-        sa.select(Lead.campaign_id, sa.func.count().label("leads"))
-        .where(Lead.manufacturer_id == org.id)
-        .group_by(Lead.campaign_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        scoped(Campaign, org)
-        .outerjoin(counts, counts.c.campaign_id == Campaign.id)
-        .add_columns(sa.func.coalesce(counts.c.leads, 0))
-        .order_by(Campaign.starts_on.desc().nulls_last(), Campaign.name)
-    ).all()
     return render_template(
-        "manage/campaigns.html", rows=rows, can_edit=current_user.role == Role.MANUFACTURER_ADMIN
+        "manage/campaigns.html",
+        results=campaign_service.campaign_results(org.id),
+        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
     )
 
 

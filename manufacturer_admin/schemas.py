@@ -123,3 +123,30 @@ class CampaignUpdateSchema(CampaignSchema):
 
 
 CampaignPageSchema = page_schema(CampaignSchema, "CampaignPageSchema")
+
+
+class CampaignResultSchema(ma.Schema):
+    """What a campaign brought (money in the campaign's currency)."""
+
+    campaign_id = ma.fields.Function(lambda r: r.campaign.id, metadata={"type": "integer"})
+    name = ma.fields.Function(lambda r: r.campaign.name, metadata={"type": "string"})
+    currency = ma.fields.Function(lambda r: r.campaign.currency, metadata={"type": "string"})
+    cost = ma.fields.Function(
+        lambda r: str(r.campaign.cost), metadata={"type": "string", "format": "decimal"}
+    )
+    leads = ma.fields.Integer()
+    published = ma.fields.Integer()
+    awaiting = ma.fields.Integer(metadata={"description": "Published, on offer, not claimed yet"})
+    claimed = ma.fields.Integer(metadata={"description": "A partner claimed it (whatever happened since)"})
+    unclaimed = ma.fields.Integer(metadata={"description": "Ran out of waves unclaimed (leakage)"})
+    won = ma.fields.Integer()
+    won_elsewhere = ma.fields.Integer(
+        metadata={"description": "Won in another currency: counted, not summed"}
+    )
+    won_value = ma.fields.Decimal(as_string=True, places=2)
+    response_rate = ma.fields.Float(
+        allow_none=True, metadata={"description": "claimed / (claimed + unclaimed); null while none decided"}
+    )
+    win_rate = ma.fields.Float(allow_none=True, metadata={"description": "won / claimed"})
+    cost_per_won = ma.fields.Decimal(as_string=True, places=2, allow_none=True)
+    return_on_leads = ma.fields.Float(allow_none=True, metadata={"description": "won_value / cost"})

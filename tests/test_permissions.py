@@ -107,7 +107,7 @@ MATRIX = [
     ("/api/v1/me", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/leads", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/leads/{lead}", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
-    ("/api/v1/campaigns", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/api/v1/campaigns/results", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/partner/offers", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/partner/profile", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/healthz", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.extensions import db
-from exchange.models import Campaign, Lead, Organisation
+from exchange.models import Campaign, Lead, LeadStatus, Organisation
 from exchange.services import Conflict, DomainError
 
 FIELDS = ("name", "channel", "starts_on", "ends_on", "cost", "currency", "description")
@@ -79,3 +80,96 @@ def delete_campaign(campaign: Campaign) -> None:
         raise Conflict(_("%(n)d leads belong to this campaign; it cannot be deleted.", n=count))
     db.session.delete(campaign)
     db.session.flush()
+
+
+CLAIMED_STATUSES = (
+    LeadStatus.CLAIMED,
+    LeadStatus.CONTACTED,
+    LeadStatus.MEETING,
+    LeadStatus.QUALIFIED,
+    LeadStatus.PROPOSAL,
+    LeadStatus.WON,
+    LeadStatus.LOST,
+    LeadStatus.RETURNED,
+)
+
+
+@dataclass
+class CampaignResult:
+    """What a campaign brought: its leads, how many partners took, what they won, its Return on Leads."""
+
+    campaign: Campaign
+    leads: int = 0
+    published: int = 0
+    claimed: int = 0
+    unclaimed: int = 0  # ran out of waves: leakage
+    awaiting: int = 0  # published, offered, nobody has claimed it yet
+    won: int = 0
+    won_value: Decimal = Decimal(0)  # in the campaign's currency
+    won_elsewhere: int = 0  # won in another currency (not added up)
+
+    @property
+    def response_rate(self) -> float | None:
+        """Of the published leads that were claimed or ran out of waves, the share a partner claimed
+        (leads still on offer are not decided yet, so a running campaign is not understated)."""
+        decided = self.claimed + self.unclaimed
+        return self.claimed / decided if decided else None
+
+    @property
+    def win_rate(self) -> float | None:
+        """Of the claimed leads, the share won."""
+        return self.won / self.claimed if self.claimed else None
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        return (self.campaign.cost / self.leads).quantize(Decimal("0.01")) if self.leads else None
+
+    @property
+    def cost_per_won(self) -> Decimal | None:
+        return (self.campaign.cost / self.won).quantize(Decimal("0.01")) if self.won else None
+
+    @property
+    def return_on_leads(self) -> float | None:
+        """Won revenue per unit of cost (2.5 = the campaign's leads won two and a half times its cost)."""
+        return float(self.won_value / self.campaign.cost) if self.campaign.cost else None
+
+
+def campaign_results(manufacturer_id: int) -> list[CampaignResult]:
+    """Every campaign of the manufacturer with its results, newest first; two grouped queries."""
+    campaigns = db.session.scalars(
+        sa.select(Campaign)
+        .where(Campaign.manufacturer_id == manufacturer_id)
+        .order_by(Campaign.starts_on.desc().nulls_last(), Campaign.name)
+    ).all()
+    results = {campaign.id: CampaignResult(campaign) for campaign in campaigns}
+    won = Lead.status == LeadStatus.WON
+    rows = db.session.execute(
+        sa.select(
+            Lead.campaign_id,
+            Lead.won_currency,
+            sa.func.count(),
+            sa.func.count(Lead.published_at),
+            sa.func.sum(sa.case((Lead.status.in_(CLAIMED_STATUSES), 1), else_=0)),
+            sa.func.sum(sa.case((Lead.status == LeadStatus.UNCLAIMED, 1), else_=0)),
+            sa.func.sum(sa.case((Lead.status.in_([LeadStatus.PUBLISHED, LeadStatus.OFFERED]), 1), else_=0)),
+            sa.func.sum(sa.case((won, 1), else_=0)),
+            sa.func.sum(sa.case((won, Lead.won_amount), else_=None)),
+        )
+        .where(Lead.manufacturer_id == manufacturer_id, Lead.campaign_id.is_not(None))
+        .group_by(Lead.campaign_id, Lead.won_currency)
+    ).all()
+    for campaign_id, currency, leads, published, claimed, unclaimed, awaiting, won_count, won_value in rows:
+        result = results.get(campaign_id)
+        if result is None:
+            continue
+        result.leads += leads
+        result.published += published
+        result.claimed += int(claimed or 0)
+        result.unclaimed += int(unclaimed or 0)
+        result.awaiting += int(awaiting or 0)
+        result.won += int(won_count or 0)
+        if won_count and currency is not None and currency != result.campaign.currency:
+            result.won_elsewhere += int(won_count)
+        elif won_value is not None:
+            result.won_value += Decimal(won_value)
+    return list(results.values())

@@ -1,0 +1,91 @@
+"""Campaign results: response rate, wins, won revenue against cost (Return on Leads), per campaign."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from exchange.extensions import db
+from exchange.models import LeadStatus, Role
+from exchange.services.campaigns import campaign_results, create_campaign
+from tests import factories as f
+
+PUBLISHED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(app):
+    maker = f.manufacturer("Acme Pumps")
+    fair = create_campaign(
+        maker,
+        {"name": "Trade fair", "cost": Decimal("10000"), "currency": "EUR", "starts_on": date(2026, 9, 1)},
+    )
+    webinar = create_campaign(maker, {"name": "Webinar", "cost": Decimal("0"), "currency": "EUR"})
+
+    def lead(campaign, status, **values):
+        published = None if status == LeadStatus.DRAFT else PUBLISHED
+        return f.lead(maker, campaign_id=campaign.id, status=status, published_at=published, **values)
+
+    # Trade fair: 6 leads, 5 published, 4 claimed (2 won: 20,000 EUR + 5,000 USD; 1 lost; 1 contacted)
+    lead(fair, LeadStatus.DRAFT)
+    lead(fair, LeadStatus.UNCLAIMED)
+    lead(fair, LeadStatus.WON, won_amount=Decimal("20000"), won_currency="EUR")
+    lead(fair, LeadStatus.WON, won_amount=Decimal("5000"), won_currency="USD")
+    lead(fair, LeadStatus.LOST)
+    lead(fair, LeadStatus.CONTACTED)
+    # Webinar: free, 1 published lead, nobody took it yet
+    lead(webinar, LeadStatus.OFFERED)
+    # Another manufacturer's campaign never shows
+    other = f.manufacturer("Other Maker")
+    create_campaign(other, {"name": "Theirs", "cost": Decimal("1")})
+    db.session.commit()
+    return maker, fair, webinar
+
+
+def test_results_add_up_per_campaign(world):
+    maker, fair, webinar = world
+    results = {r.campaign.name: r for r in campaign_results(maker.id)}
+    assert set(results) == {"Trade fair", "Webinar"}
+    trade = results["Trade fair"]
+    assert (trade.leads, trade.published, trade.claimed, trade.won, trade.won_elsewhere) == (6, 5, 4, 2, 1)
+    assert (trade.unclaimed, trade.awaiting) == (1, 0)
+    assert trade.won_value == Decimal("20000")  # the USD win is counted, not added to EUR revenue
+    assert trade.response_rate == pytest.approx(4 / 5)
+    assert trade.win_rate == pytest.approx(2 / 4)
+    assert trade.cost_per_won == Decimal("5000.00")
+    assert trade.return_on_leads == pytest.approx(2.0)
+    free = results["Webinar"]
+    assert (free.leads, free.published, free.claimed, free.won, free.awaiting) == (1, 1, 0, 0, 1)
+    assert free.response_rate is None  # nothing decided yet: still on offer
+    assert free.return_on_leads is None and free.cost_per_won is None
+
+
+def test_the_campaign_page_shows_the_return(client, world):
+    maker, _fair, _webinar = world
+    manager = f.user(maker, Role.CHANNEL_MANAGER)
+    db.session.commit()
+    html = f.login(client, manager).get("/manage/campaigns").get_data(as_text=True)
+    assert "Theirs" not in html
+    assert "2.0×" in html and "80%" in html and "€20,000" in html and "(1*)" in html
+
+
+def test_the_api_returns_the_results(client, world):
+    from exchange.auth.tokens import issue_token
+    from exchange.models import TokenScope
+
+    maker, fair, _webinar = world
+    manager = f.user(maker, Role.CHANNEL_MANAGER)
+    db.session.commit()
+    token = issue_token(manager, "bi export", TokenScope.READ).plaintext
+    db.session.commit()
+    response = client.get("/api/v1/campaigns/results", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.json
+    by_name = {item["name"]: item for item in response.json}
+    assert set(by_name) == {"Trade fair", "Webinar"}
+    trade = by_name["Trade fair"]
+    assert trade["campaign_id"] == fair.id and trade["cost"] == "10000.00"
+    assert (trade["claimed"], trade["unclaimed"], trade["won"], trade["won_value"]) == (4, 1, 2, "20000.00")
+    assert trade["response_rate"] == pytest.approx(0.8) and trade["return_on_leads"] == pytest.approx(2.0)
+    assert by_name["Webinar"]["response_rate"] is None
