@@ -330,6 +330,27 @@ PERSONAS = {
     "picky": (0.1, (30, 240), (60, 480), 0.7),
 }
 HISTORY_DAYS = (60, 4)  # published between 60 and 4 days ago
+UNCLAIMED_SHARE = 0.08  # of the history leads, nobody claims these: they return to the manufacturer
+
+
+def _let_lapse(lead: Lead, frozen: clock.FrozenClock, now) -> None:
+    """Let every wave of ``lead`` lapse, sweeping after each claim window, until it is returned."""
+    from exchange.models import Offer, OfferState
+    from exchange.services.sweep import run_sweep
+
+    for _ in range(12):
+        if lead.status != LeadStatus.OFFERED:
+            return
+        deadline = db.session.scalar(
+            sa.select(sa.func.max(Offer.claim_deadline)).where(
+                Offer.lead_id == lead.id, Offer.state == OfferState.OPEN
+            )
+        )
+        if deadline is None or deadline >= now:
+            return
+        frozen.set(deadline + timedelta(minutes=1))
+        run_sweep()
+        db.session.refresh(lead)
 
 
 def _persona(partner: Organisation) -> str:
@@ -402,6 +423,10 @@ def _history(makers) -> int:
                         .order_by(Offer.score.desc())
                     )
                 )
+                if offers and rng.random() < UNCLAIMED_SHARE:
+                    _let_lapse(lead, frozen, now)  # nobody wanted it: every wave lapses, leakage
+                    db.session.flush()
+                    continue
                 for position, offer in enumerate(offers):
                     partner = offer.partner
                     _share, to_claim, to_contact, decline = PERSONAS[_persona(partner)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from exchange import clock
 from exchange.auth import roles_required
 from exchange.extensions import db
 from exchange.models import (
@@ -18,12 +20,16 @@ from exchange.models import (
     ClaimStatus,
     CoverageArea,
     Enrollment,
+    Event,
     Lead,
+    LeadStatus,
     Organisation,
     PartnerProfile,
     Role,
     Tier,
 )
+from exchange.models.enums import IN_PROGRESS_STATUSES
+from exchange.services.campaigns import CLAIMED_STATUSES
 from exchange.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
@@ -48,6 +54,14 @@ def dashboard():
     )
     partners = db.session.scalar(sa.select(sa.func.count()).select_from(scoped(Enrollment, org).subquery()))
     campaigns = db.session.scalar(sa.select(sa.func.count()).select_from(scoped(Campaign, org).subquery()))
+    since = clock.now() - timedelta(days=30)
+    breaches = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Event)
+        .where(Event.manufacturer_id == org.id, Event.type == "sla.breached", Event.occurred_at >= since)
+    )
+    claimed = sum(by_status.get(s, 0) for s in CLAIMED_STATUSES)
+    unclaimed = by_status.get(LeadStatus.UNCLAIMED, 0)
     return render_template(
         "manage/dashboard.html",
         by_status=by_status,
@@ -55,6 +69,11 @@ def dashboard():
         total=sum(by_status.values()),
         partners=partners,
         campaigns=campaigns,
+        on_offer=by_status.get(LeadStatus.OFFERED, 0) + by_status.get(LeadStatus.PUBLISHED, 0),
+        in_progress=sum(by_status.get(s, 0) for s in IN_PROGRESS_STATUSES),
+        response_rate=claimed / (claimed + unclaimed) if claimed + unclaimed else None,
+        unclaimed=unclaimed,
+        breaches=breaches,
     )
 
 

@@ -89,3 +89,25 @@ def test_the_api_returns_the_results(client, world):
     assert (trade["claimed"], trade["unclaimed"], trade["won"], trade["won_value"]) == (4, 1, 2, "20000.00")
     assert trade["response_rate"] == pytest.approx(0.8) and trade["return_on_leads"] == pytest.approx(2.0)
     assert by_name["Webinar"]["response_rate"] is None
+
+
+def test_the_dashboard_sums_up_the_programme(client, world):
+    from exchange.services import events
+
+    maker, _fair, _webinar = world
+    events.record("sla.breached", manufacturer_id=maker.id, data={"clock": "first_contact"})
+    manager = f.user(maker, Role.CHANNEL_MANAGER)
+    db.session.commit()
+    html = f.login(client, manager).get("/manage/").get_data(as_text=True)
+
+    def card(testid):
+        import re
+
+        return re.search(rf'data-testid="{testid}">(?:<a [^>]*>)?([^<]+)<', html).group(1)
+
+    assert card("lead-count") == "7"
+    assert card("on-offer") == "1"
+    assert card("in-progress") == "1"  # the contacted lead
+    assert card("response-rate") == "80%"  # 4 claimed, 1 unclaimed
+    assert card("unclaimed") == "1"
+    assert card("breaches") == "1"
