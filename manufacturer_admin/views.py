@@ -77,6 +77,7 @@ def dashboard():
     )
 
 
+PARTNERS_PER_PAGE = 100
 # How the partner list can be sorted: key -> (label, value of a row, highest first?)
 PARTNER_SORTS = {
     "name": (_l("Name"), lambda row: row.name.casefold(), False),
@@ -112,6 +113,9 @@ def partners():
     tier_filter = request.args.get("tier")
     if tier_filter in {t.value for t in Tier}:
         query = query.where(Enrollment.tier == Tier(tier_filter))
+    search = (request.args.get("q") or "").strip()[:100]
+    if search:
+        query = query.where(Organisation.name.icontains(search, autoescape=True))
     found = db.session.execute(query).all()
     ids = [enrollment.partner_id for enrollment, _name, _capacity in found]
     in_progress = (
@@ -151,9 +155,17 @@ def partners():
     known.sort(key=lambda row: row.name.casefold())
     known.sort(key=key, reverse=highest_first)  # stable: names stay A-Z among equal figures
     unknown.sort(key=lambda row: row.name.casefold())
+    ordered = known + unknown
+    pages = max(1, -(-len(ordered) // PARTNERS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     return render_template(
         "manage/partners.html",
-        rows=known + unknown,
+        rows=ordered[(page - 1) * PARTNERS_PER_PAGE : page * PARTNERS_PER_PAGE],
+        total=len(ordered),
+        page=page,
+        pages=pages,
+        search=search,
+        args={k: v for k, v in {"tier": tier_filter, "sort": sort, "q": search}.items() if v},
         tier_filter=tier_filter,
         tiers=list(Tier),
         sort=sort,

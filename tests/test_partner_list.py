@@ -60,3 +60,22 @@ def test_sorting_puts_partners_without_history_last(client, world, sort, expecte
     _maker, manager, _stranger = world
     html = f.login(client, manager).get(f"/manage/partners?sort={sort}").get_data(as_text=True)
     assert _names(html) == expected
+
+
+def test_search_by_name_and_paging(client, world, monkeypatch):
+    import manufacturer_admin.views as views
+
+    _maker, manager, _stranger = world
+    f.login(client, manager)
+    html = client.get("/manage/partners?q=slow").get_data(as_text=True)
+    assert _names(html) == ["Slow Reseller"]
+    assert _names(client.get("/manage/partners?q=100%25_").get_data(as_text=True)) == []  # wildcards are text
+    monkeypatch.setattr(views, "PARTNERS_PER_PAGE", 2)
+    first = client.get("/manage/partners?sort=response_rate").get_data(as_text=True)
+    assert _names(first) == ["Fast Reseller", "Slow Reseller"] and "Page 1 of 2" in first
+    assert "page=2" in first and "sort=response_rate" in first
+    second = client.get("/manage/partners?sort=response_rate&page=2").get_data(as_text=True)
+    assert _names(second) == ["New Reseller"]
+    assert _names(client.get("/manage/partners?page=99").get_data(as_text=True)) == [
+        "Slow Reseller"
+    ]  # the last
