@@ -150,3 +150,19 @@ class CampaignResultSchema(ma.Schema):
     win_rate = ma.fields.Float(allow_none=True, metadata={"description": "won / claimed"})
     cost_per_won = ma.fields.Decimal(as_string=True, places=2, allow_none=True)
     return_on_leads = ma.fields.Float(allow_none=True, metadata={"description": "won_value / cost"})
+
+
+class ReturnMonthSchema(ma.Schema):
+    month = ma.fields.Function(
+        lambda m: m.month.isoformat()[:7], metadata={"type": "string", "example": "2026-11"}
+    )
+    won = ma.fields.Integer()
+    revenue = ma.fields.Decimal(as_string=True, places=2)
+    cumulative = ma.fields.Decimal(as_string=True, places=2)
+    return_on_leads = ma.fields.Float(allow_none=True, metadata={"description": "cumulative / cost"})
+
+
+class CampaignReturnSchema(CampaignResultSchema):
+    """A campaign's results and its Return on Leads month by month since it started."""
+
+    months = ma.fields.List(ma.fields.Nested(ReturnMonthSchema))

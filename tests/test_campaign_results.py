@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from exchange.extensions import db
-from exchange.models import LeadStatus, Role
+from exchange.models import Lead, LeadStatus, Role
 from exchange.services.campaigns import campaign_results, create_campaign
 from tests import factories as f
 
@@ -26,6 +26,8 @@ def world(app):
 
     def lead(campaign, status, **values):
         published = None if status == LeadStatus.DRAFT else PUBLISHED
+        if status in (LeadStatus.WON, LeadStatus.LOST):
+            values["closed_at"] = PUBLISHED
         return f.lead(maker, campaign_id=campaign.id, status=status, published_at=published, **values)
 
     # Trade fair: 6 leads, 5 published, 4 claimed (2 won: 20,000 EUR + 5,000 USD; 1 lost; 1 contacted)
@@ -111,3 +113,54 @@ def test_the_dashboard_sums_up_the_programme(client, world):
     assert card("response-rate") == "80%"  # 4 claimed, 1 unclaimed
     assert card("unclaimed") == "1"
     assert card("breaches") == "1"
+
+
+def test_return_on_leads_month_by_month(world):
+    from exchange.services.campaigns import return_by_month
+
+    maker, fair, _webinar = world
+    for lead in db.session.scalars(db.select(Lead).where(Lead.campaign_id == fair.id)):
+        if lead.status == LeadStatus.WON:  # the EUR win closed in October, the USD one in November
+            lead.closed_at = datetime(2026, 10, 15, tzinfo=UTC) if lead.won_currency == "EUR" else PUBLISHED
+    extra = f.lead(maker, campaign_id=fair.id, status=LeadStatus.WON, published_at=PUBLISHED)
+    extra.won_amount, extra.won_currency = Decimal("2500"), "EUR"
+    extra.closed_at = datetime(2026, 12, 2, tzinfo=UTC)
+    db.session.commit()
+    months = return_by_month(fair, today=date(2027, 1, 10))
+    assert [m.month for m in months] == [
+        date(2026, 9, 1),
+        date(2026, 10, 1),
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+    ]
+    assert [(m.won, m.revenue, m.cumulative) for m in months] == [
+        (0, 0, 0),
+        (1, Decimal("20000"), Decimal("20000")),
+        (0, 0, Decimal("20000")),
+        (1, Decimal("2500"), Decimal("22500")),
+        (0, 0, Decimal("22500")),
+    ]
+    assert months[-1].return_on_leads == pytest.approx(2.25)
+
+
+def test_the_campaign_page_and_api_show_the_months(client, world):
+    from exchange.auth.tokens import issue_token
+    from exchange.models import TokenScope
+
+    maker, fair, _webinar = world
+    other = f.manufacturer("Rival")
+    theirs = create_campaign(other, {"name": "Rival fair", "cost": Decimal("5")})
+    manager = f.user(maker, Role.CHANNEL_MANAGER)
+    db.session.commit()
+    token = issue_token(manager, "bi", TokenScope.READ).plaintext
+    db.session.commit()
+    f.login(client, manager)
+    html = client.get(f"/manage/campaigns/{fair.id}").get_data(as_text=True)
+    assert 'data-testid="months"' in html and "Return on leads by month" in html and "2.0×" in html
+    assert client.get(f"/manage/campaigns/{theirs.id}").status_code == 404
+    headers = {"Authorization": f"Bearer {token}"}
+    body = client.get(f"/api/v1/campaigns/{fair.id}/results", headers=headers).json
+    assert body["name"] == "Trade fair" and body["won_value"] == "20000.00"
+    assert body["months"][0]["month"] == "2026-09" and body["months"][-1]["cumulative"] == "20000.00"
+    assert client.get(f"/api/v1/campaigns/{theirs.id}/results", headers=headers).status_code == 404

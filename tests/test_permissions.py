@@ -7,6 +7,7 @@ import pytest
 from exchange.auth.tokens import issue_token
 from exchange.extensions import db
 from exchange.models import Role, TokenScope
+from exchange.services.campaigns import create_campaign
 from tests import factories as f
 
 ANON = "anonymous"
@@ -44,6 +45,8 @@ def world(app):
     other_maker_token = issue_token(other_maker_user, "theirs", TokenScope.READ)
     webhook = f.webhook_endpoint(partner)
     other_webhook = f.webhook_endpoint(other_partner)
+    campaign = create_campaign(maker, {"name": "Fair", "cost": 100})
+    other_campaign = create_campaign(other_maker, {"name": "Their fair", "cost": 100})
     db.session.commit()
     return {
         "bearer": {role: issued.plaintext for role, issued in tokens.items()},
@@ -56,6 +59,8 @@ def world(app):
         "users": users,
         "lead": lead.id,
         "other_lead": other_lead.id,
+        "campaign": campaign.id,
+        "other_campaign": other_campaign.id,
         "offer": offer.id,
         "other_offer": other_offer.id,
         "other_partner_user": other_partner_user,
@@ -108,6 +113,8 @@ MATRIX = [
     ("/api/v1/leads", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/leads/{lead}", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/campaigns/results", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/manage/campaigns/{campaign}", {ANON: 302, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
+    ("/api/v1/campaigns/{campaign}/results", {ANON: 401, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 403, P_REP: 403}),
     ("/api/v1/partner/offers", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/api/v1/partner/profile", {ANON: 401, M_ADMIN: 403, C_MGR: 403, P_ADMIN: 200, P_REP: 200}),
     ("/healthz", {ANON: 200, M_ADMIN: 200, C_MGR: 200, P_ADMIN: 200, P_REP: 200}),
@@ -130,7 +137,11 @@ MATRIX = [
 def test_permission_matrix(make_client, world, path, expected):
     """Each row: every role (and an anonymous browser) against one page, on one data set."""
     url = path.format(
-        lead=world["lead"], offer=world["offer"], webhook=world["webhook"], claim=world["claim"]
+        lead=world["lead"],
+        offer=world["offer"],
+        webhook=world["webhook"],
+        claim=world["claim"],
+        campaign=world["campaign"],
     )
     for role, status in expected.items():
         client = make_client()
@@ -262,6 +273,8 @@ GUESSES = [
     ("/api/v1/partner/leads/{other_claim}", P_REP),
     ("/api/v1/partner/offers/{other_offer}", P_REP),
     ("/manage/leads/{other_lead}/partners", C_MGR),
+    ("/manage/campaigns/{other_campaign}", C_MGR),
+    ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
 ]
 
 
@@ -289,6 +302,7 @@ def test_guessing_ids_of_another_organisation_gives_404(client, world, path, rol
             other_offer=world["other_offer"],
             other_webhook=world["other_webhook"],
             other_claim=world["other_claim"],
+            other_campaign=world["other_campaign"],
         )
     )
     assert response.status_code == 404

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -173,3 +173,54 @@ def campaign_results(manufacturer_id: int) -> list[CampaignResult]:
         elif won_value is not None:
             result.won_value += Decimal(won_value)
     return list(results.values())
+
+
+@dataclass
+class ReturnMonth:
+    """One calendar month of a campaign's Return on Leads."""
+
+    month: date  # the first day of the month
+    won: int
+    revenue: Decimal  # won in this month, in the campaign's currency
+    cumulative: Decimal  # won since the campaign started
+    return_on_leads: float | None  # cumulative / cost
+
+
+def return_by_month(campaign: Campaign, today: date | None = None) -> list[ReturnMonth]:
+    """Return on Leads month by month since the campaign started (or its first lead): leads convert
+    over months and years, so the cumulative revenue against the cost is the campaign's value.
+    Wins in another currency than the campaign's are left out (they are counted in the results)."""
+    from exchange import clock
+
+    today = today or clock.now().date()
+    wins = db.session.execute(
+        sa.select(Lead.closed_at, Lead.won_amount).where(
+            Lead.campaign_id == campaign.id,
+            Lead.status == LeadStatus.WON,
+            Lead.won_currency == campaign.currency,
+            Lead.closed_at.is_not(None),
+        )
+    ).all()
+    first_lead = db.session.scalar(
+        sa.select(sa.func.min(Lead.created_at)).where(Lead.campaign_id == campaign.id)
+    )
+    starts = [d for d in (campaign.starts_on, first_lead.date() if first_lead else None) if d is not None]
+    starts += [closed.date() for closed, _amount in wins]
+    if not starts:
+        return []
+    month = min(starts).replace(day=1)
+    by_month: dict[date, tuple[int, Decimal]] = {}
+    for closed, amount in wins:
+        key = closed.date().replace(day=1)
+        count, total = by_month.get(key, (0, Decimal(0)))
+        by_month[key] = (count + 1, total + (amount or Decimal(0)))
+    rows: list[ReturnMonth] = []
+    cumulative = Decimal(0)
+    last = max(today.replace(day=1), *by_month) if by_month else today.replace(day=1)
+    while month <= last:
+        won, revenue = by_month.get(month, (0, Decimal(0)))
+        cumulative += revenue
+        ratio = float(cumulative / campaign.cost) if campaign.cost else None
+        rows.append(ReturnMonth(month, won, revenue, cumulative, ratio))
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return rows
