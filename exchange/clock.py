@@ -21,8 +21,8 @@ _open: list[FrozenClock] = []
 
 def now() -> datetime:
     """The current time, timezone-aware in UTC."""
-    stack = _open
-    return stack[-1].at if stack else datetime.now(UTC)
+    at = frozen_at()
+    return at if at is not None else datetime.now(UTC)
 
 
 def frozen_at() -> datetime | None:

@@ -291,6 +291,21 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
     return created
 
 
+def _drafts(maker: Organisation, source_ids: str) -> list[Lead]:
+    """The maker's demo leads still in draft whose source id is LIKE ``source_ids``, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Lead)
+            .where(
+                Lead.manufacturer_id == maker.id,
+                Lead.status == LeadStatus.DRAFT,
+                Lead.source_id.like(source_ids),
+            )
+            .order_by(Lead.id)
+        )
+    )
+
+
 def _publish_most(makers) -> int:
     """Publish four in five demo drafts through the matching engine, so partners open full lists."""
     from exchange.services.leads import publish_leads
@@ -298,18 +313,7 @@ def _publish_most(makers) -> int:
 
     published = 0
     for maker in makers:
-        drafts = list(
-            db.session.scalars(
-                sa.select(Lead)
-                .where(
-                    Lead.manufacturer_id == maker.id,
-                    Lead.status == LeadStatus.DRAFT,
-                    Lead.source_id.like("DEMO-%"),
-                )
-                .order_by(Lead.id)
-            )
-        )
-        chosen = [lead for lead in drafts if int(lead.source_id[5:]) % 5]
+        chosen = [lead for lead in _drafts(maker, "DEMO-%") if int(lead.source_id[5:]) % 5]
         publish_leads(None, chosen, kind="cli")
         db.session.flush()
         match_leads(
@@ -329,6 +333,7 @@ PERSONAS = {
     "slow": (0.2, (300, 1800), (900, 4000), 0.2),
     "picky": (0.1, (30, 240), (60, 480), 0.7),
 }
+HISTORY_SOURCE_IDS = "DEMO-%1"  # one lead in ten
 HISTORY_DAYS = (60, 4)  # published between 60 and 4 days ago
 UNCLAIMED_SHARE = 0.08  # of the history leads, nobody claims these: they return to the manufacturer
 
@@ -393,17 +398,7 @@ def _history(makers) -> int:
     worked = 0
     now = clock.now()
     for maker in makers:
-        leads = list(
-            db.session.scalars(
-                sa.select(Lead)
-                .where(
-                    Lead.manufacturer_id == maker.id,
-                    Lead.status == LeadStatus.DRAFT,
-                    Lead.source_id.like("DEMO-%1"),
-                )
-                .order_by(Lead.id)
-            )
-        )
+        leads = _drafts(maker, HISTORY_SOURCE_IDS)
         if not leads:
             continue
         first, last = HISTORY_DAYS
@@ -474,7 +469,7 @@ def _work_some(partner: Organisation) -> int:
     from exchange.services import claims
 
     current = sa.select(Claim.id).join(Lead, Lead.id == Claim.lead_id)
-    current = current.where(Claim.partner_id == partner.id, sa.not_(Lead.source_id.like("DEMO-%1")))
+    current = current.where(Claim.partner_id == partner.id, sa.not_(Lead.source_id.like(HISTORY_SOURCE_IDS)))
     if db.session.scalar(current.limit(1)):  # the history's claims do not count
         return 0
     rep = db.session.scalar(sa.select(User).where(User.email == "partner.rep@demo.test"))

@@ -244,11 +244,7 @@ class CampaignReturn(MethodView):
     @campaigns_blp.response(200, CampaignReturnSchema)
     @campaigns_blp.doc(summary="One campaign's results and its return on leads month by month")
     def get(self, campaign_id: int):
-        org = current_org()
-        campaign = get_scoped_or_404(Campaign, campaign_id, org)
-        result = next(r for r in campaign_service.campaign_results(org.id) if r.campaign.id == campaign.id)
-        result.months = campaign_service.return_by_month(campaign)  # type: ignore[attr-defined]
-        return result
+        return campaign_service.campaign_result(get_scoped_or_404(Campaign, campaign_id, current_org()))
 
 
 @campaigns_blp.route("/<int:campaign_id>")

@@ -33,12 +33,10 @@ def campaign_detail(campaign_id: int):
     """One campaign's results and its Return on Leads month by month."""
     org = current_org()
     campaign = get_scoped_or_404(Campaign, campaign_id, org)
-    result = next(r for r in campaign_service.campaign_results(org.id) if r.campaign.id == campaign.id)
     return render_template(
         "manage/campaign_detail.html",
         campaign=campaign,
-        result=result,
-        months=campaign_service.return_by_month(campaign),
+        result=campaign_service.campaign_result(campaign),
         can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
     )
 

@@ -16,8 +16,6 @@ from exchange.auth import roles_required
 from exchange.extensions import db
 from exchange.models import (
     Campaign,
-    Claim,
-    ClaimStatus,
     CoverageArea,
     Enrollment,
     Event,
@@ -28,8 +26,9 @@ from exchange.models import (
     Role,
     Tier,
 )
-from exchange.models.enums import IN_PROGRESS_STATUSES
-from exchange.services.campaigns import CLAIMED_STATUSES
+from exchange.models.enums import CLAIMED_STATUSES, IN_PROGRESS_STATUSES
+from exchange.services.campaigns import response_rate
+from exchange.services.claims import in_progress_counts
 from exchange.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
@@ -71,7 +70,7 @@ def dashboard():
         campaigns=campaigns,
         on_offer=by_status.get(LeadStatus.OFFERED, 0) + by_status.get(LeadStatus.PUBLISHED, 0),
         in_progress=sum(by_status.get(s, 0) for s in IN_PROGRESS_STATUSES),
-        response_rate=claimed / (claimed + unclaimed) if claimed + unclaimed else None,
+        response_rate=response_rate(claimed, unclaimed),
         unclaimed=unclaimed,
         breaches=breaches,
     )
@@ -118,17 +117,7 @@ def partners():
         query = query.where(Organisation.name.icontains(search, autoescape=True))
     found = db.session.execute(query).all()
     ids = [enrollment.partner_id for enrollment, _name, _capacity in found]
-    in_progress = (
-        dict(
-            db.session.execute(
-                sa.select(Claim.partner_id, sa.func.count())
-                .where(Claim.partner_id.in_(ids), Claim.status == ClaimStatus.ACTIVE)
-                .group_by(Claim.partner_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    in_progress = in_progress_counts(ids)
     countries: dict[int, set[str]] = {}
     if ids:
         for partner_id, country in db.session.execute(

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session as _Session
 
 from exchange.models.base import Base, UTCDateTime
 from exchange.models.enums import (
+    CLAIMED_STATUSES,
     CLOSED_STATUSES,
     EXCLUDING_OFFER_STATES,
     IN_PROGRESS_STATUSES,
@@ -58,6 +59,7 @@ def _events_are_append_only(session, flush_context, instances):  # noqa: ARG001
 
 
 __all__ = [
+    "CLAIMED_STATUSES",
     "CLOSED_STATUSES",
     "EXCLUDING_OFFER_STATES",
     "IN_PROGRESS_STATUSES",

@@ -105,6 +105,8 @@ IN_PROGRESS_STATUSES = frozenset(
     }
 )
 CLOSED_STATUSES = frozenset({LeadStatus.WON, LeadStatus.LOST, LeadStatus.WITHDRAWN})
+# A partner claimed the lead, whatever happened since (worked, closed, or handed back).
+CLAIMED_STATUSES = IN_PROGRESS_STATUSES | {LeadStatus.WON, LeadStatus.LOST, LeadStatus.RETURNED}
 
 
 class OfferState(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.extensions import db
-from exchange.models import Campaign, Lead, LeadStatus, Organisation
+from exchange.models import CLAIMED_STATUSES, Campaign, Lead, LeadStatus, Organisation
 from exchange.services import Conflict, DomainError
 
 FIELDS = ("name", "channel", "starts_on", "ends_on", "cost", "currency", "description")
@@ -82,16 +83,11 @@ def delete_campaign(campaign: Campaign) -> None:
     db.session.flush()
 
 
-CLAIMED_STATUSES = (
-    LeadStatus.CLAIMED,
-    LeadStatus.CONTACTED,
-    LeadStatus.MEETING,
-    LeadStatus.QUALIFIED,
-    LeadStatus.PROPOSAL,
-    LeadStatus.WON,
-    LeadStatus.LOST,
-    LeadStatus.RETURNED,
-)
+def response_rate(claimed: int, unclaimed: int) -> float | None:
+    """Of the published leads that were claimed or ran out of waves, the share a partner claimed
+    (leads still on offer are not decided yet, so running work is not understated)."""
+    decided = claimed + unclaimed
+    return claimed / decided if decided else None
 
 
 @dataclass
@@ -107,22 +103,16 @@ class CampaignResult:
     won: int = 0
     won_value: Decimal = Decimal(0)  # in the campaign's currency
     won_elsewhere: int = 0  # won in another currency (not added up)
+    months: list[ReturnMonth] | None = None  # filled by campaign_result
 
     @property
     def response_rate(self) -> float | None:
-        """Of the published leads that were claimed or ran out of waves, the share a partner claimed
-        (leads still on offer are not decided yet, so a running campaign is not understated)."""
-        decided = self.claimed + self.unclaimed
-        return self.claimed / decided if decided else None
+        return response_rate(self.claimed, self.unclaimed)
 
     @property
     def win_rate(self) -> float | None:
         """Of the claimed leads, the share won."""
         return self.won / self.claimed if self.claimed else None
-
-    @property
-    def cost_per_lead(self) -> Decimal | None:
-        return (self.campaign.cost / self.leads).quantize(Decimal("0.01")) if self.leads else None
 
     @property
     def cost_per_won(self) -> Decimal | None:
@@ -135,12 +125,23 @@ class CampaignResult:
 
 
 def campaign_results(manufacturer_id: int) -> list[CampaignResult]:
-    """Every campaign of the manufacturer with its results, newest first; two grouped queries."""
+    """Every campaign of the manufacturer with its results, newest first; two queries."""
     campaigns = db.session.scalars(
         sa.select(Campaign)
         .where(Campaign.manufacturer_id == manufacturer_id)
         .order_by(Campaign.starts_on.desc().nulls_last(), Campaign.name)
     ).all()
+    return _with_results(manufacturer_id, campaigns)
+
+
+def campaign_result(campaign: Campaign) -> CampaignResult:
+    """One campaign's results, with its Return on Leads month by month in ``months``."""
+    [result] = _with_results(campaign.manufacturer_id, [campaign])
+    result.months = return_by_month(campaign)
+    return result
+
+
+def _with_results(manufacturer_id: int, campaigns: Sequence[Campaign]) -> list[CampaignResult]:
     results = {campaign.id: CampaignResult(campaign) for campaign in campaigns}
     won = Lead.status == LeadStatus.WON
     rows = db.session.execute(
@@ -155,7 +156,7 @@ def campaign_results(manufacturer_id: int) -> list[CampaignResult]:
             sa.func.sum(sa.case((won, 1), else_=0)),
             sa.func.sum(sa.case((won, Lead.won_amount), else_=None)),
         )
-        .where(Lead.manufacturer_id == manufacturer_id, Lead.campaign_id.is_not(None))
+        .where(Lead.manufacturer_id == manufacturer_id, Lead.campaign_id.in_(list(results)))
         .group_by(Lead.campaign_id, Lead.won_currency)
     ).all()
     for campaign_id, currency, leads, published, claimed, unclaimed, awaiting, won_count, won_value in rows:

@@ -7,6 +7,7 @@ many concurrent claims exactly one changes the row; the others find it claimed a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -44,13 +45,19 @@ CLOSING = {LeadStatus.WON, LeadStatus.LOST}
 
 
 def in_progress_count(partner_id: int) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Claim)
-            .where(Claim.partner_id == partner_id, Claim.status == ClaimStatus.ACTIVE)
-        )
-        or 0
+    return in_progress_counts([partner_id]).get(partner_id, 0)
+
+
+def in_progress_counts(partner_ids: Sequence[int]) -> dict[int, int]:
+    """Active claims per partner (what counts against capacity); partners with none are left out."""
+    if not partner_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Claim.partner_id, sa.func.count())
+            .where(Claim.partner_id.in_(partner_ids), Claim.status == ClaimStatus.ACTIVE)
+            .group_by(Claim.partner_id)
+        ).all()
     )
 
 
