@@ -14,7 +14,7 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
@@ -24,8 +24,11 @@ from exchange.mail import queue_mail
 from exchange.models import DeliveryStatus, Notification, User, WebhookDelivery, WebhookEndpoint
 from exchange.services import webhooks
 from exchange.services.notifications import (
+    digest_lines,
     format_time_for,
+    hot_leads_among,
     is_site_path,
+    may_be_notified,
     path_for,
     publish_event,
     recipient_locale,
@@ -256,11 +259,12 @@ def send_due_notification_emails(users_per_batch: int = 200) -> dict[str, int]:
         users = db.session.scalars(
             sa.select(User).where(User.id.in_(list(by_user))).options(joinedload(User.organisation))
         ).all()
+        hot = hot_leads_among(n for items in by_user.values() for n in items)
         for user in users:
-            if not user.is_active:
+            if not may_be_notified(user):
                 continue  # marked all the same: nobody to write to, and not picked up again
             items = by_user[user.id]
-            subject, text = render_email(user, items)
+            subject, text = render_email(user, items, hot_lead_ids=hot)
             queue_mail([user.email], subject, text)
             emails += 1
             sent += len(items)
@@ -278,37 +282,48 @@ def _load_notifications(ids: list[int]) -> list[Notification]:
     return sorted(items, key=lambda item: (item.created_at, item.id))
 
 
-DIGEST_MAX_ENTRIES = 50
-
-
-def render_email(user: User, items: list[Notification]) -> tuple[str, str]:
-    """Subject and plain-text body for ``items``, in the user's language and zone."""
+def render_email(
+    user: User, items: list[Notification], *, hot_lead_ids: set[int] | None = None
+) -> tuple[str, str]:
+    """Subject and plain-text body for ``items``, in the user's language and zone: the notification
+    itself for one, else a digest that counts them by kind ("12 new leads waiting, 2 hot leads, 1 SLA
+    warning") and links to the list, naming only a few of each kind. ``hot_lead_ids``: which of
+    their leads are hot (looked up when not given)."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    # A long digest lists the newest ones and points to the page for the rest.
-    shown = items[-DIGEST_MAX_ENTRIES:]
+
+    def url(link: str | None) -> str | None:
+        return base + link if link and is_site_path(link) else None
+
+    def entry(item: Notification) -> dict[str, Any]:
+        return {
+            "title": item.title,
+            "body": item.body,
+            "time": format_time_for(user, item.created_at),
+            "url": url(item.link),
+        }
+
     with force_locale(recipient_locale(user)):
-        entries = [
-            {
-                "title": item.title,
-                "body": item.body,
-                "time": format_time_for(user, item.created_at),
-                "url": base + item.link if item.link and is_site_path(item.link) else None,
-            }
-            for item in shown
-        ]
+        lines = []
         if len(items) == 1:
-            subject = _("[Lead Exchange] %(title)s", title=entries[0]["title"])
+            subject = _("[Lead Exchange] %(title)s", title=items[0].title)
         else:
-            subject = ngettext(
-                "[Lead Exchange] %(num)d new notification",
-                "[Lead Exchange] %(num)d new notifications",
-                len(items),
-            )
+            if hot_lead_ids is None:
+                hot_lead_ids = hot_leads_among(items)
+            for line in digest_lines(items, hot_lead_ids):
+                lines.append(
+                    {
+                        "label": line.label,
+                        "url": url(line.link),
+                        "entries": [entry(item) for item in line.entries],
+                        "more": line.more,
+                    }
+                )
+            subject = _("[Lead Exchange] %(summary)s", summary=", ".join(line["label"] for line in lines))
         text = render_template(
             "email/notifications.txt",
             user=user,
-            entries=entries,
-            more=len(items) - len(shown),
+            entry=entry(items[0]) if len(items) == 1 else None,
+            lines=lines,
             settings_url=base + path_for("inbox.settings"),
             inbox_url=base + path_for("inbox.notifications"),
         )

@@ -227,7 +227,7 @@ def test_hourly_digest_collects_everything_into_one_email(world, smtp_server, ru
     db.session.commit()
     with clock.frozen(datetime(2026, 7, 1, 10, 15, tzinfo=UTC)) as frozen:
         for _ in range(3):
-            publish_event("offer.expiring", offer=world.offer)
+            publish_event("claim.reminder", offer=world.offer, payload={"sla": "first_contact"})
         db.session.commit()
         run_periodic("notifications.send_due")
         run_jobs()
@@ -241,9 +241,10 @@ def test_hourly_digest_collects_everything_into_one_email(world, smtp_server, ru
         run_jobs()
     bodies = _bodies(smtp_server)
     assert len(bodies["rep@bavaria.test"]) == 1
-    assert bodies["rep@bavaria.test"][0].count("Claim window closing") == 3
+    assert "since your last e-mail: 3 SLA warnings." in bodies["rep@bavaria.test"][0]
+    assert bodies["rep@bavaria.test"][0].count("- Reminder: Food") == 3
     subjects = {m.message["Subject"] for m in smtp_server.messages}
-    assert subjects == {"[Lead Exchange] 3 new notifications"}
+    assert subjects == {"[Lead Exchange] 3 SLA warnings"}
 
 
 def test_hot_leads_are_emailed_at_once_even_for_digest_readers(world, smtp_server, run_jobs):

@@ -58,12 +58,17 @@ class WebhookDelivery(Base):
 
 
 class Notification(Base):
-    """An in-app notification (the bell). E-mail goes out immediately or in a digest."""
+    """An in-app notification (the bell). E-mail goes out immediately or in a digest.
+
+    A grouped notification stands for several events of one kind (``group_key``, e.g. the offers a
+    user's partner received in one hour): one row per user and group, whose ``item_count`` grows as
+    more events join it (the unique index makes that an upsert, safe under concurrent jobs)."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         sa.Index("ix_notifications_user_read", "user_id", "read_at"),
         sa.Index("ix_notifications_email_due", "emailed_at", "email_due_at"),
+        sa.Index("ix_notifications_user_group", "user_id", "group_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,3 +82,7 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
     email_due_at: Mapped[datetime | None]  # None: no e-mail for this one
     emailed_at: Mapped[datetime | None]
+    # None: a notification of its own; else the group it collects (NULLs never collide in the index).
+    group_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # How many events this entry stands for (1 unless grouped).
+    item_count: Mapped[int] = mapped_column(default=1, server_default="1")

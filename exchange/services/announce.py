@@ -183,7 +183,8 @@ def publish_queued(events: list[dict[str, Any]]) -> dict[str, int]:
     publications = publish_events(business)
     return {
         "events": len(business),
-        "notifications": sum(len(p.notifications) for p in publications),
+        # Grouped entries are shared by the events that joined them: count each row once.
+        "notifications": len({n.id for p in publications for n in p.notifications}),
         "deliveries": sum(len(p.deliveries) for p in publications),
     }
 

@@ -2,7 +2,11 @@
 a partner's systems should hear about. :func:`publish_event` fans one business event out to
 
 - in-app notifications (the bell) for the users it concerns: the partner's admins and reps, and the
-  manufacturer's channel managers for kinds that concern them (``sla.breached``);
+  manufacturer's channel managers for kinds that concern them (``sla.breached``); only users who may
+  hear about leads at all (:func:`may_be_notified`: not invited, not deactivated);
+- kinds that come in floods (new offers, closing claim windows) are grouped: a partner user gets one
+  entry per kind and hour ("12 new leads waiting for you", linking to the pull list) whose count
+  grows as more offers arrive; hot leads still get an entry each;
 - e-mail, per user preference: immediately, or collected into an hourly or daily digest (hot leads
   and service notices always immediately); the ``notifications.send_due`` job sends them;
 - the partner's webhooks subscribed to the event (``webhooks.deliver`` jobs, one per delivery).
@@ -22,7 +26,7 @@ schemas of :mod:`exchange.services.partner_payloads`: contact details only after
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +37,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
@@ -81,6 +85,12 @@ class NotificationKind:
     manufacturer_roles: frozenset[Role] = frozenset()
     # Service notices: e-mailed immediately whatever the user's e-mail settings.
     service_notice: bool = False
+    # Kinds that come in floods: for partner users, events that are not hot collect into one entry per
+    # hour, titled with their number (``%(num)d``) and opening the pull list.
+    grouped_title: Callable[[int], str] | None = None
+    grouped_body: Any = None
+    # How an e-mail digest counts this kind ("12 new leads waiting").
+    digest_label: Callable[[int], str] | None = None
 
 
 CHANNEL_MANAGERS = frozenset({Role.CHANNEL_MANAGER})
@@ -91,31 +101,53 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {
         title=_l("New %(temperature)s lead for you: %(summary)s"),
         body=_l("Claim it by %(deadline)s, before it moves on to the next partner."),
         claim_deadline=True,
+        grouped_title=lambda num: ngettext(
+            "%(num)d new lead waiting for you", "%(num)d new leads waiting for you", num
+        ),
+        grouped_body=_l(
+            "Offered to you since %(since)s. Claim them from your list before they move on to the next "
+            "partner; hot leads are notified one by one."
+        ),
+        digest_label=lambda num: ngettext("%(num)d new lead waiting", "%(num)d new leads waiting", num),
     ),
     "offer.expiring": NotificationKind(
         title=_l("Claim window closing: %(summary)s"),
         body=_l("Claim it by %(deadline)s or it moves on to the next partner."),
         claim_deadline=True,
+        grouped_title=lambda num: ngettext(
+            "Claim window closing on %(num)d lead", "Claim windows closing on %(num)d leads", num
+        ),
+        grouped_body=_l("Claim them from your list before they move on to the next partner."),
+        digest_label=lambda num: ngettext(
+            "%(num)d claim window closing", "%(num)d claim windows closing", num
+        ),
     ),
     "lead.claimed": NotificationKind(
         title=_l("Lead claimed: %(summary)s"),
         body=_l("The contact details are on the lead. First contact is due by %(deadline)s."),
+        digest_label=lambda num: ngettext("%(num)d lead claimed", "%(num)d leads claimed", num),
     ),
     "sla.breached": NotificationKind(
         title=_l("SLA breached: %(summary)s"),
         body=_l("%(partner)s missed the %(sla)s deadline (%(deadline)s)."),
         manufacturer_roles=CHANNEL_MANAGERS,
+        digest_label=lambda num: ngettext("%(num)d SLA breach", "%(num)d SLA breaches", num),
     ),
     "lead.recycled": NotificationKind(
         title=_l("Lead moved to another partner: %(summary)s"),
         body=_l("It was recycled after the %(sla)s deadline was missed; the breach stays on your record."),
+        digest_label=lambda num: ngettext(
+            "%(num)d lead moved to another partner", "%(num)d leads moved to other partners", num
+        ),
     ),
     "claim.reminder": NotificationKind(
         title=_l("Reminder: %(summary)s"),
         body=_l("The %(sla)s deadline is %(deadline)s."),
+        digest_label=lambda num: ngettext("%(num)d SLA warning", "%(num)d SLA warnings", num),
     ),
     "lead.assigned": NotificationKind(
         title=_l("A lead was handed to you: %(summary)s"),
+        digest_label=lambda num: ngettext("%(num)d lead handed to you", "%(num)d leads handed to you", num),
     ),
     "webhook.disabled": NotificationKind(
         title=_l("Webhook disabled: %(url)s"),
@@ -125,8 +157,19 @@ NOTIFICATION_KINDS: dict[str, NotificationKind] = {
         ),
         partner_roles=frozenset({Role.PARTNER_ADMIN}),
         service_notice=True,
+        digest_label=lambda num: ngettext("%(num)d webhook disabled", "%(num)d webhooks disabled", num),
     ),
 }
+
+
+def hot_leads_label(num: int) -> str:
+    """How an e-mail digest counts new hot leads (offers notified one by one)."""
+    return ngettext("%(num)d hot lead", "%(num)d hot leads", num)
+
+
+def other_notifications_label(num: int) -> str:
+    return ngettext("%(num)d other notification", "%(num)d other notifications", num)
+
 
 TEMPERATURE_LABELS = {
     Temperature.HOT: _l("hot"),
@@ -159,7 +202,8 @@ class BusinessEvent:
 
 @dataclass(frozen=True)
 class Publication:
-    """What publishing one event added (flushed, not committed)."""
+    """What publishing one event added (flushed, not committed). ``notifications`` includes the
+    grouped entries this event joined (shared with the other events of the group)."""
 
     notifications: list[Notification]
     deliveries: list[WebhookDelivery]
@@ -293,11 +337,14 @@ def publish_events(events: Sequence[BusinessEvent]) -> list[Publication]:
     )
 
     publications: list[Publication] = []
+    shares: list[tuple[Publication, _Share]] = []
     for r in resolved:
         partner = organisations.get(r.partner_id) if r.partner_id is not None else None
         manufacturer = organisations.get(r.manufacturer_id) if r.manufacturer_id is not None else None
         reveal = r.lead is not None and (r.lead.id, r.partner_id) in holding
-        notifications = _notify(r, _recipients(r, audience), partner=partner, partner_reveal=reveal, now=now)
+        notifications, grouped = _notify(
+            r, _recipients(r, audience), partner=partner, partner_reveal=reveal, now=now
+        )
         subscribed = [e for e in endpoints.get(r.partner_id, []) if r.event.event_type in (e.events or [])]
         deliveries = []
         if subscribed:
@@ -305,16 +352,22 @@ def publish_events(events: Sequence[BusinessEvent]) -> list[Publication]:
                 r.event.event_type, r.partner_id, manufacturer, r.lead, r.offer, r.extra, now, reveal=reveal
             )
             deliveries = [new_delivery(endpoint, r.event.event_type, body, now) for endpoint in subscribed]
-        publications.append(Publication(notifications, deliveries))
+        publication = Publication(notifications, deliveries)
+        publications.append(publication)
+        shares.extend((publication, share) for share in grouped)
     # Added only once every event was built: an error in one leaves the session as it was.
     for publication in publications:
         db.session.add_all(publication.notifications)
         db.session.add_all(publication.deliveries)
+    db.session.flush()
+    if shares:
+        groups = _upsert_groups([share for _, share in shares])
+        for publication, share in shares:
+            publication.notifications.append(groups[share.key])
     if any(
         n.email_due_at is not None and n.email_due_at <= now for p in publications for n in p.notifications
     ):
         _kick_email_job()
-    db.session.flush()
     enqueue_first_attempts([d for publication in publications for d in publication.deliveries])
     return publications
 
@@ -333,19 +386,34 @@ def _by_id(model: type, ids: set[int]) -> dict[int, Any]:
     return found
 
 
+# --- who may hear about leads at all -----------------------------------------------------------------
+# The one rule for every recipient of the bell and of e-mail, in Python and in SQL: an active user of an
+# active organisation who has accepted the invitation (chosen a password). Invited and deactivated users
+# hear nothing, whatever the kind; the e-mail job checks again when it sends.
+
+
+def may_be_notified(user: User) -> bool:
+    """Whether ``user`` may get notifications and notification e-mail (see :data:`NOTIFIABLE`)."""
+    return user.is_active and user.password_hash is not None
+
+
+# For queries that join User.organisation.
+NOTIFIABLE = sa.and_(
+    User.is_active_user.is_(True),
+    User.password_hash.is_not(None),
+    Organisation.is_active.is_(True),
+)
+
+
 def _active_users_of(org_ids: set[int | None]) -> dict[int, list[User]]:
-    """The active users of these (active) organisations, by organisation."""
+    """The users of these organisations who may be notified (:data:`NOTIFIABLE`), by organisation."""
     users: dict[int, list[User]] = {}
     for chunk in _chunks(org_ids - {None}):
         rows = db.session.scalars(
             sa.select(User)
             .join(User.organisation)
             .options(contains_eager(User.organisation))
-            .where(
-                User.organisation_id.in_(chunk),
-                User.is_active_user.is_(True),
-                Organisation.is_active.is_(True),
-            )
+            .where(User.organisation_id.in_(chunk), NOTIFIABLE)
             .order_by(User.id)
         )
         for user in rows:
@@ -410,7 +478,7 @@ def _recipients(r: _Resolved, audience: dict[int, list[User]]) -> list[User]:
         for user in event.users:
             if user.organisation_id not in allowed:
                 raise ValueError(f"user {user.id} belongs to neither organisation of this event")
-        recipients = [user for user in event.users if user.is_active]
+        recipients = [user for user in event.users if may_be_notified(user)]
     else:
         recipients = [user for user in audience.get(r.partner_id, []) if user.role in r.kind.partner_roles]
         if event.notify_manufacturer:
@@ -422,6 +490,35 @@ def _recipients(r: _Resolved, audience: dict[int, list[User]]) -> list[User]:
     return recipients
 
 
+@dataclass(frozen=True)
+class _Share:
+    """One recipient's part in a grouped notification."""
+
+    key: tuple[int, str]  # (user id, group key)
+    user: User
+    kind: NotificationKind
+    since: datetime  # the start of the group's hour
+    alone: dict[str, Any]  # the row's values while the group holds this one event only
+
+
+def group_key(event_type: str, moment: datetime) -> tuple[str, datetime]:
+    """The group an event of ``event_type`` at ``moment`` joins (its hour, in UTC), and the hour's start."""
+    hour = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return f"{event_type}@{hour:%Y-%m-%dT%H}", hour
+
+
+def _grouped(r: _Resolved, is_partner_user: bool) -> bool:
+    """Whether this event joins its kind's hourly group for a partner user: not for hot leads (one
+    entry each), nor where the caller chose the recipients or the link."""
+    return (
+        r.kind.grouped_title is not None
+        and is_partner_user
+        and not r.hot
+        and r.event.users is None
+        and r.event.link is None
+    )
+
+
 def _notify(
     r: _Resolved,
     recipients: Sequence[User],
@@ -429,9 +526,11 @@ def _notify(
     partner: Organisation | None,
     partner_reveal: bool,
     now: datetime,
-) -> list[Notification]:
-    """One notification per recipient (not added to the session: the caller adds and flushes)."""
+) -> tuple[list[Notification], list[_Share]]:
+    """One notification per recipient (not added to the session: the caller adds and flushes), or a
+    share in a grouped one (the caller upserts the groups)."""
     notifications = []
+    shares = []
     lead, offer = r.lead, r.offer
     for user in recipients:
         is_partner_user = r.partner_id is not None and user.organisation_id == r.partner_id
@@ -450,20 +549,90 @@ def _notify(
             reveal=reveal,
             partner_name=partner.name if partner is not None else None,
         )
-        due = email_due_at(user, hot=r.hot, service_notice=r.kind.service_notice, now=now)
-        notifications.append(
-            Notification(
-                user_id=user.id,
-                kind=r.event.event_type,
-                title=title[:300],
-                body=body,
-                link=r.event.link or _default_link(is_partner_user, lead, offer),
-                lead_id=lead.id if lead is not None else None,
-                created_at=now,
-                email_due_at=due,
-            )
+        values = {
+            "user_id": user.id,
+            "kind": r.event.event_type,
+            "title": title[:300],
+            "body": body,
+            "link": r.event.link or _default_link(is_partner_user, lead, offer),
+            "lead_id": lead.id if lead is not None else None,
+            "created_at": now,
+            "email_due_at": email_due_at(user, hot=r.hot, service_notice=r.kind.service_notice, now=now),
+        }
+        if _grouped(r, is_partner_user):
+            key, since = group_key(r.event.event_type, now)
+            shares.append(_Share((user.id, key), user, r.kind, since, values))
+        else:
+            notifications.append(Notification(**values))
+    return notifications, shares
+
+
+def _group_texts(share: _Share, count: int) -> dict[str, Any]:
+    """Title, body and link of a group of ``count`` events, in the recipient's language and zone."""
+    user = share.user
+    with force_locale(recipient_locale(user)):
+        title = " ".join(share.kind.grouped_title(count).split())
+        body = None
+        if share.kind.grouped_body is not None:
+            body = str(share.kind.grouped_body) % {"since": format_time_for(user, share.since, "short")}
+    return {"title": title[:300], "body": body, "link": path_for("portal.offers"), "lead_id": None}
+
+
+def _upsert_groups(shares: Sequence[_Share]) -> dict[tuple[int, str], Notification]:
+    """Add the shares to their groups: one row per (user, group key), inserted by the first event
+    and counted up by the next ones, also from other jobs running at the same time. An insert that
+    meets an existing row updates it instead (``ON CONFLICT`` on the unique index, atomic on
+    PostgreSQL and SQLite), and the row stays locked until the commit, so the texts written for the
+    count it returns are the ones that last. A group that grows is unread again, moves to the top
+    and is e-mailed again (in the next digest, or at once for immediate e-mail)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    by_key: dict[tuple[int, str], list[_Share]] = {}
+    for share in shares:
+        by_key.setdefault(share.key, []).append(share)
+    table = Notification.__table__
+    ids: dict[tuple[int, str], int] = {}
+    for key in sorted(by_key):  # one lock order in every job, so two jobs cannot deadlock
+        group = by_key[key]
+        first = group[0]
+        values = first.alone if len(group) == 1 else first.alone | _group_texts(first, len(group))
+        statement = insert(table).values(**values, group_key=key[1], item_count=len(group))
+        new = statement.excluded
+        # A digest still waiting keeps its (earlier) time; otherwise the e-mail is due as for a new one.
+        keep_due = sa.and_(
+            table.c.emailed_at.is_(None),
+            table.c.email_due_at.is_not(None),
+            new.email_due_at.is_not(None),
+            table.c.email_due_at < new.email_due_at,
         )
-    return notifications
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id", "group_key"],
+            set_={
+                "item_count": table.c.item_count + new.item_count,
+                "created_at": new.created_at,
+                "read_at": None,
+                "emailed_at": None,
+                "email_due_at": sa.case((keep_due, table.c.email_due_at), else_=new.email_due_at),
+            },
+        ).returning(table.c.id, table.c.item_count)
+        row = db.session.execute(statement).one()
+        if row.item_count != len(group):
+            db.session.execute(
+                sa.update(table).where(table.c.id == row.id).values(**_group_texts(first, row.item_count))
+            )
+        ids[key] = row.id
+    loaded = {
+        notification.id: notification
+        for chunk in _chunks(ids.values())
+        for notification in db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.id.in_(chunk))
+            .execution_options(populate_existing=True)
+        )
+    }
+    return {key: loaded[row_id] for key, row_id in ids.items()}
 
 
 def _default_link(is_partner_user: bool, lead: Lead | None, offer: Offer | None) -> str | None:
@@ -503,11 +672,11 @@ def recipient_zone(user: User) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def format_time_for(user: User, moment: datetime) -> str:
+def format_time_for(user: User, moment: datetime, format: str = "medium") -> str:  # noqa: A002
     """``moment`` in the user's zone and language, with the zone's abbreviation."""
     zone = recipient_zone(user)
     local = moment.astimezone(zone)
-    text = babel_format_datetime(local, "medium", tzinfo=zone, locale=recipient_locale(user))
+    text = babel_format_datetime(local, format, tzinfo=zone, locale=recipient_locale(user))
     return f"{text} {local.tzname() or zone.key}"
 
 
@@ -565,6 +734,78 @@ def render_texts(
             except KeyError:
                 body = None  # an optional detail the caller did not give
     return title, body
+
+
+# --- e-mail digests ---------------------------------------------------------------------------------
+
+# The order a digest lists its lines in; "hot" is new offers of hot leads (notified one by one).
+DIGEST_ORDER = (
+    "offer.created",
+    "hot",
+    "offer.expiring",
+    "claim.reminder",
+    "sla.breached",
+    "lead.recycled",
+    "lead.claimed",
+    "lead.assigned",
+    "webhook.disabled",
+)
+# Kinds a digest only counts, linking to the pull list where they are acted on.
+PULL_LIST_KINDS = frozenset({"offer.created", "offer.expiring"})
+DIGEST_ENTRIES_PER_LINE = 5
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One line of a digest: how many of one kind, and where to see them."""
+
+    label: str  # "12 new leads waiting"
+    link: str | None  # the list to act on them all, if there is one
+    entries: list[Notification]  # else the newest few, one by one
+    more: int  # entries not listed
+
+
+def digest_lines(items: Sequence[Notification], hot_lead_ids: set[int]) -> list[DigestLine]:
+    """Summarise ``items`` by kind and count (grouped entries count what they stand for), in the
+    current locale. ``hot_lead_ids``: which of the items' leads are hot (new hot leads count apart)."""
+    by_category: dict[str, list[Notification]] = {}
+    for item in items:
+        category = item.kind
+        if item.kind == "offer.created" and item.group_key is None and item.lead_id in hot_lead_ids:
+            category = "hot"
+        by_category.setdefault(category, []).append(item)
+    order = {name: position for position, name in enumerate(DIGEST_ORDER)}
+    lines = []
+    for category in sorted(by_category, key=lambda name: (order.get(name, len(order)), name)):
+        entries = by_category[category]
+        count = sum(entry.item_count for entry in entries)
+        kind = NOTIFICATION_KINDS.get(category)
+        if category == "hot":
+            label = hot_leads_label(count)
+        elif kind is not None and kind.digest_label is not None:
+            label = kind.digest_label(count)
+        else:
+            label = other_notifications_label(count)
+        if category in PULL_LIST_KINDS:
+            lines.append(DigestLine(label, path_for("portal.offers"), [], 0))
+        else:
+            newest = sorted(entries, key=lambda entry: (entry.created_at, entry.id), reverse=True)
+            shown = newest[:DIGEST_ENTRIES_PER_LINE]
+            lines.append(DigestLine(label, None, shown, len(entries) - len(shown)))
+    return lines
+
+
+def hot_leads_among(items: Iterable[Notification]) -> set[int]:
+    """The ids of the hot leads these notifications are about."""
+    ids = {item.lead_id for item in items if item.lead_id is not None and item.kind == "offer.created"}
+    hot: set[int] = set()
+    for chunk in _chunks(ids):
+        hot.update(
+            db.session.scalars(
+                sa.select(Lead.id).where(Lead.id.in_(chunk), Lead.temperature == Temperature.HOT)
+            )
+        )
+    return hot
 
 
 # --- e-mail scheduling -----------------------------------------------------------------------------
