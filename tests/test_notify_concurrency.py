@@ -60,7 +60,7 @@ def test_two_email_sweeps_at_once_send_each_notification_once(app):
         f.user(partner, Role.PARTNER_REP, email=f"rep{n}@p.test").digest_frequency = DigestFrequency.HOURLY
     with clock.frozen(datetime(2026, 7, 1, 10, 15, tzinfo=UTC)) as frozen:
         for _ in range(3):
-            publish_event("offer.expiring", offer=offer)
+            publish_event("claim.reminder", offer=offer)  # not grouped: three entries per rep
         db.session.commit()
         frozen.set(datetime(2026, 7, 1, 11, 0, tzinfo=UTC))
         first, second = _run_together(app, send_due_notification_emails, send_due_notification_emails)
