@@ -360,3 +360,21 @@ def test_an_invited_user_hears_about_leads_once_the_password_is_chosen(programme
     publish_event("lead.claimed", offer=offer)
     db.session.commit()
     assert [n.kind for n in _bell(bystanders.invited)] == ["lead.claimed"]
+
+
+# --- what the rep sees ------------------------------------------------------------------------------
+
+
+def test_the_page_the_bell_and_the_api_show_the_group(client, programme, run_jobs):
+    _publish(programme, run_jobs, 50)
+    f.login(client, programme.rep)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert page.count('data-testid="notification"') == 1
+    assert 'data-count="50"' in page
+    assert '<a href="/portal/">50 new leads waiting for you</a>' in page
+    assert re.search(r'data-testid="unread-count">1<', page)
+    assert "Page 1 of" not in page  # nothing to page through
+    body = client.get("/api/v1/notifications").get_json()
+    assert body["unread"] == 1
+    [item] = body["items"]
+    assert (item["count"], item["title"], item["link"]) == (50, "50 new leads waiting for you", "/portal/")

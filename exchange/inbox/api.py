@@ -24,6 +24,13 @@ class NotificationSchema(ma.Schema):
     body = ma.fields.String(allow_none=True)
     link = ma.fields.String(allow_none=True, metadata={"description": "a path on this site"})
     lead_id = ma.fields.Integer(allow_none=True)
+    count = ma.fields.Integer(
+        attribute="item_count",
+        metadata={
+            "description": "how many events this entry stands for: 1, or more for a group (the new "
+            "offers of one hour, with the link to the pull list)"
+        },
+    )
     created_at = ma.fields.DateTime()
     read_at = ma.fields.DateTime(allow_none=True)
 
