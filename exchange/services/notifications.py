@@ -242,6 +242,10 @@ def publish_event(
     ``link``: the path the notification opens (default: the offer for partner users, the lead for
     manufacturer users).
 
+    For partner users, events of kinds with a ``grouped_title`` that are not hot (and have neither
+    ``users`` nor ``link``) join the user's entry for that kind and hour instead of adding one: it
+    counts them and opens the pull list (see :func:`_upsert_groups`).
+
     Adds rows and outbox jobs to the current session and flushes; the caller commits. It does not
     write to the event log (the caller's transition does). Raises ``ValueError`` for an unknown event
     type, objects that do not belong together, or a payload carrying lead data. To publish many
