@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_currency, format_percent
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from exchange.models import ClaimStatus, DeclineReason, Event, LeadStatus, OfferState, SizeBand, Temperature
 
@@ -125,6 +126,38 @@ def _minutes(value: float | None) -> str:
     return _l("%(n).1f days", n=value / 1440)
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, "#0.#%")
+
+
+# How each figure of exchange.services.figures reads (its key there -> formatter).
+FIGURE_FORMATS = {
+    "response_rate": _percent,
+    "lead_response_rate": _percent,
+    "decline_rate": _percent,
+    "sla_compliance": _percent,
+    "return_rate": _percent,
+    "win_rate": _percent,
+    "breaches": str,
+    "claim_minutes_median": _minutes,
+    "contact_minutes_median": _minutes,
+}
+
+
+def figure(key: str, value: Any, compact: bool = False) -> Markup:
+    """A figure as people read it; without data "–" and why (in a tooltip when ``compact``)."""
+    from exchange.services.figures import NO_FIGURE
+
+    if value is not None:
+        return Markup.escape(FIGURE_FORMATS.get(key, str)(value))
+    reason = NO_FIGURE.get(key, "")
+    if compact:
+        return Markup(
+            '<abbr class="no-figure" title="{0}">–<span class="visually-hidden"> ({0})</span></abbr>'
+        ).format(reason)
+    return Markup('<span class="no-figure">– <small class="text-muted">({0})</small></span>').format(reason)
+
+
 def event_label(event: Event) -> str:
     text = str(EVENTS.get(event.type, event.type))
     data = event.data or {}
@@ -152,7 +185,8 @@ def init_app(app: Flask) -> None:
         clock_label=lambda v: _label(CLOCKS, v),
         event_label=event_label,
         money=money,
-        percent=lambda v: "–" if v is None else format_percent(v, "#0.#%"),
+        percent=_percent,
+        figure=figure,
         minutes=_minutes,
         why=why,
     )
