@@ -280,7 +280,6 @@ def init_app(app: Flask) -> None:
         field_label=field_label,
         enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
         end_reason_label=end_reason_label,
-        decline_reason_label=lambda v: _label(DECLINE_REASONS, _enum(DeclineReason, v)),
         clock_label=lambda v: _label(CLOCKS, v),
         event_label=event_label,
         money=money,
