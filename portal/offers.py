@@ -148,7 +148,7 @@ def clock_hint(state: ClaimClock | None) -> str | None:
         )
     if state.pauses_at is not None:
         return _(
-            "%(duration)s of business time left: the clock stops at %(pause)s and runs on from %(when)s",
+            "%(duration)s left: the clock stops at %(pause)s and runs on from %(when)s",
             duration=business_duration(state.remaining_minutes),
             pause=format_time(state.pauses_at, "HH:mm"),
             when=when(state.resumes_at),
