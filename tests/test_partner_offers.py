@@ -354,3 +354,26 @@ def test_no_banner_and_live_buttons_when_nothing_blocks(client, shop):
     assert 'data-testid="claim-blockers"' not in listing
     button = re.search(r'<button[^>]*data-testid="row-claim"[^>]*>', listing).group(0)
     assert "disabled" not in button
+
+
+# --- the same through the API --------------------------------------------------------------------
+
+
+def test_the_api_filters_by_manufacturer_sorts_and_explains_one_offer(client, shop):
+    acme_offer = offer_for(shop, shop["acme"], estimated_value=Decimal(1000))
+    borg_offer = offer_for(shop, shop["borg"], estimated_value=Decimal(90000))
+    db.session.commit()
+    f.login(client, shop["rep"])
+    items = client.get(f"/api/v1/partner/offers?manufacturer={shop['borg'].id}").get_json()["items"]
+    assert [(item["id"], item["manufacturer_id"]) for item in items] == [(borg_offer.id, shop["borg"].id)]
+    by_size = client.get("/api/v1/partner/offers?sort=deal_size").get_json()["items"]
+    assert [item["id"] for item in by_size] == [borg_offer.id, acme_offer.id]
+    assert client.get("/api/v1/partner/offers?sort=price").status_code == 422
+
+    one = client.get(f"/api/v1/partner/offers/{acme_offer.id}").get_json()
+    assert one["manufacturer_name"] == "Acme Pumps"
+    with client.application.test_request_context():
+        expected = [row.name for row in score_breakdown(acme_offer.components, None)]
+    assert [row["name"] for row in one["score_breakdown"]] == expected
+    geography = next(row for row in one["score_breakdown"] if row["name"] == "geography")
+    assert geography["value"] == 0.25 and geography["hint"].startswith("Coverage")

@@ -127,18 +127,21 @@ def _count_query(partner_id: int, filters: PullFilters) -> sa.Select:
     )
 
 
-def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page: int) -> dict:
+def pull_page(
+    partner_id: int, filters: PullFilters | None, page: int, per_page: int, sort: str = "score"
+) -> dict:
     """One page of the pull list as plain rows (the API's shape), read in one lean query: the columns
     a partner may see and the list's length, no ORM objects. Returns ``{items, page, per_page, total,
     pages}``."""
     from exchange.models import ProductLine, SizeBand
 
     filters = filters or PullFilters()
-    base = pull_list(partner_id, filters)
+    base = pull_list(partner_id, filters, sort=sort)
     columns = (
         # The count rides along as an uncorrelated subquery (computed once): one round trip.
         _count_query(partner_id, filters).scalar_subquery().label("total"),
         Offer.id,
+        Offer.manufacturer_id,
         Offer.score,
         Offer.components,
         Offer.explanation,
@@ -175,6 +178,7 @@ def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page:
     items = [
         {
             "id": row.id,
+            "manufacturer_id": row.manufacturer_id,
             "score": row.score,
             "components": row.components,
             "explanation": row.explanation,
