@@ -211,11 +211,15 @@ def _offer_context(offer: Offer, decline_form: DeclineForm) -> dict:
     manufacturer = db.session.get(Organisation, offer.manufacturer_id)
     program = manufacturer.program if manufacturer else None
     state, hint = _clocks([offer], org)[offer.id]
+    now = clock.now()
     return {
         "offer": offer,
         "programme": manufacturer.name if manufacturer else "–",
         "breakdown": score_breakdown(offer.components, program.matching_weights if program else None),
         "claim_clock": state,
+        # Open and inside its window: the sweep may not have closed a lapsed offer yet.
+        "claimable": offer.state == OfferState.OPEN
+        and (offer.claim_deadline is None or offer.claim_deadline > now),
         "clock_hint": hint,
         "open_pool": in_open_pool(offer),
         "blockers": _blockers(org),

@@ -102,6 +102,7 @@ def test_an_open_offer_past_its_window_shows_no_countdown(client, shop):
     with clock.frozen(offer.claim_deadline + timedelta(minutes=1)):
         page = page_of(client, shop["rep"], f"/portal/offers/{offer.id}")
     assert "data-deadline" not in page
+    assert 'data-testid="claim"' not in page  # nothing left to claim: no button that would fail
 
 
 def test_a_business_time_clock_says_when_it_runs(client, shop):
