@@ -349,12 +349,16 @@ def test_overdue_first_contacts_show_a_banner_with_a_link_to_those_leads(client,
 
 
 def test_no_banner_and_live_buttons_when_nothing_blocks(client, shop):
-    offer_for(shop)
+    offer = offer_for(shop)
     db.session.commit()
     listing = page_of(client, shop["rep"], "/portal/")
     assert 'data-testid="claim-blockers"' not in listing
     button = re.search(r'<button[^>]*data-testid="row-claim"[^>]*>', listing).group(0)
     assert "disabled" not in button
+    # The row's button claims straight from the list.
+    assert f'action="/portal/offers/{offer.id}/claim"' in listing
+    response = client.post(f"/portal/offers/{offer.id}/claim")
+    assert response.status_code == 302 and "/portal/leads/" in response.headers["Location"]
 
 
 # --- the same through the API --------------------------------------------------------------------
