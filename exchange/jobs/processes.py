@@ -118,6 +118,8 @@ class ResilientCronScheduler(CronScheduler):
     """RQ's cron scheduler whose loop survives Redis outages (RQ's own ``start`` ends on the first
     connection error, and with it every periodic job, the outbox relay included)."""
 
+    POLL_SECONDS = 5.0
+
     def __init__(self, app: Flask, connection: Any, **kwargs: Any) -> None:
         super().__init__(connection=connection, **kwargs)
         self.app = app
@@ -157,6 +159,11 @@ class ResilientCronScheduler(CronScheduler):
                 log.warning("cron: Redis reachable again after %.0f s: handing over waiting jobs", lasted)
             self.hand_over_outbox(all_enqueued=restarted)
         return self.calculate_sleep_interval()
+
+    def calculate_sleep_interval(self) -> float:
+        # Look at Redis at least every few seconds, so an outage ends (and the outbox is handed
+        # over) soon after Redis is back, not at the next periodic job.
+        return min(super().calculate_sleep_interval(), self.POLL_SECONDS)
 
     def hand_over_outbox(self, *, all_enqueued: bool) -> dict[str, int] | None:
         from exchange.jobs.outbox import relay_outbox

@@ -1,6 +1,6 @@
 """Job heartbeats: a running job reports it is alive, so a job whose worker died reruns within a minute
 
-Revision ID: jobs_heartbeat
+Revision ID: b7e1c2a9d4f3
 Revises: e7c64104a6cd
 Create Date: 2026-12-03 14:00:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'jobs_heartbeat'
+revision = 'b7e1c2a9d4f3'
 down_revision = 'e7c64104a6cd'
 branch_labels = None
 depends_on = None
