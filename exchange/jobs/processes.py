@@ -86,7 +86,8 @@ def run_worker(
     reconnects = 0
     while not stop.is_set():
         worker = None
-        error: Exception | None = None
+        error: Exception | str | None = None
+        started = time.monotonic()
         try:
             worker = SimpleWorker(queue_names, connection=connection)
             worker.work(burst=burst, logging_level="INFO")
@@ -102,15 +103,14 @@ def run_worker(
             else:
                 if burst:
                     return reconnects
-                log.warning("worker ended without a stop request; starting it again")
-        if error is not None:
-            delay = backoff.fail()
-            log.warning("worker: Redis unreachable (%s); reconnecting in %.0f s", error, delay)
-            with _stop_on_signals(stop):
-                wait(stop, delay)
-            reconnects += 1
-            continue
-        backoff.reset()
+                error = "the worker loop ended without a stop request"
+        if time.monotonic() - started > 60:
+            backoff.reset()  # it ran fine for a while: this is a new outage
+        delay = backoff.fail()
+        log.warning("worker: Redis unreachable (%s); reconnecting in %.0f s", error, delay)
+        with _stop_on_signals(stop):
+            wait(stop, delay)
+        reconnects += 1
     return reconnects
 
 
