@@ -468,14 +468,15 @@ def test_cli_command_runs_its_jobs_before_it_exits(app, embedded, monkeypatch):
     result = app.test_cli_runner().invoke(args=["leads", "publish", "--manufacturer", "acme", "--all-drafts"])
     assert result.exit_code == 0, result.output
     # no drain, no relay: the matching job ran before the command returned
-    assert CALLS == [("match", draft.id)]
+    assert list(CALLS) == [("match", draft.id)]
     match_job = db.session.scalar(sa.select(OutboxJob).where(OutboxJob.task == "leads.match"))
     assert match_job.status == JobStatus.DONE
 
 
 def test_cli_command_says_where_its_delayed_jobs_wait(app, embedded):
-    import click
     from datetime import timedelta
+
+    import click
 
     from exchange.cli import _running_jobs_before_exit
 
