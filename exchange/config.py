@@ -49,7 +49,17 @@ class Defaults:
     JOBS_QUEUE_DEFAULT = "default"
     JOBS_MAX_ATTEMPTS = 5
     JOBS_RETRY_BASE_SECONDS = 10
-    JOBS_STALE_SECONDS = 600  # an enqueued/running job older than this is handed over again
+    JOBS_STALE_SECONDS = 600  # a job handed to the queue but not started after this is handed over again
+    # A running job writes a heartbeat this often; one silent for JOBS_HEARTBEAT_TIMEOUT_SECONDS (its
+    # worker was killed) is rerun by the next relay (every 30 s): within about a minute.
+    JOBS_HEARTBEAT_SECONDS = 10
+    JOBS_HEARTBEAT_TIMEOUT_SECONDS = 30
+    # RQ kills a job running longer than its task's timeout (registry.TASK_TIMEOUTS) or this default.
+    JOBS_TIMEOUT_SECONDS = 600
+    # /healthz says "degraded" when a job that is due has waited longer than this to start.
+    JOBS_WAIT_DEGRADED_SECONDS = 180
+    # `flask worker` / `flask cron`: wait between reconnection attempts while Redis is unreachable.
+    JOBS_RECONNECT_MAX_SECONDS = 30
     EMBEDDED_SCHEDULER = True  # the in-process timer for periodic jobs when REDIS_URL is unset
 
     # E-mail
