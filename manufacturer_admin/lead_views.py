@@ -36,6 +36,7 @@ from exchange.models import (
 )
 from exchange.services import DomainError
 from exchange.services import leads as lead_service
+from exchange.security import safe_next
 from exchange.services.qualification import CRITERIA, rules_for
 from exchange.spreadsheet import safe_cell
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
@@ -126,9 +127,7 @@ def export_leads():
 def bulk_leads():
     org = current_org()
     ids = [int(v) for v in request.form.getlist("lead_ids") if v.isdigit()]
-    back = request.form.get("next") or url_for("manage.leads")
-    if not back.startswith("/"):
-        back = url_for("manage.leads")
+    back = safe_next(request.form.get("next")) or url_for("manage.leads")
     if not ids:
         flash(_("Select at least one lead."), "warning")
         return redirect(back)

@@ -32,3 +32,42 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+# zxcvbn is quadratic in the length; a longer password is judged by its start (and is long anyway).
+_STRENGTH_CHECK_CHARS = 100
+
+
+def password_problem(
+    password: str,
+    *,
+    email: str = "",
+    name: str = "",
+    current_hash: str | None = None,
+    min_score: int = 3,
+) -> str | None:
+    """Why ``password`` is refused, or None when it is good enough.
+
+    Refused: shorter than :data:`MIN_PASSWORD_LENGTH`; the current password; one that contains the
+    e-mail address, its local part or the name; one that zxcvbn (common-password and word lists,
+    keyboard patterns, repeats, sequences, dates, the user's own details) scores below ``min_score``.
+    """
+    from flask_babel import gettext as _
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if current_hash and verify_password(current_hash, password):
+        return _("Choose a password other than your current one.")
+    lowered = password.lower()
+    email = (email or "").strip().lower()
+    local = email.partition("@")[0]
+    personal = [email, local, *(name or "").lower().split(), (name or "").lower().replace(" ", "")]
+    if any(len(item) >= 4 and item in lowered for item in personal):
+        return _("The password must not contain your e-mail address or name.")
+    result = zxcvbn(password[:_STRENGTH_CHECK_CHARS], user_inputs=[item for item in personal if item])
+    if result["score"] < min_score:
+        hint = result.get("feedback", {}).get("warning") or ""
+        message = _("This password is too easy to guess; use a longer phrase of unrelated words.")
+        return f"{message} {hint}".strip() if hint else message
+    return None
