@@ -59,12 +59,18 @@ def password_problem(
         return _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
     if current_hash and verify_password(current_hash, password):
         return _("Choose a password other than your current one.")
-    lowered = password.lower()
+    squeezed = "".join(password.lower().split())
     email = (email or "").strip().lower()
     local = email.partition("@")[0]
-    personal = [email, local, *(name or "").lower().split(), (name or "").lower().replace(" ", "")]
-    if any(len(item) >= 4 and item in lowered for item in personal):
-        return _("The password must not contain your e-mail address or name.")
+    full_name = "".join((name or "").lower().split())
+    # The address itself, or little more than its local part or the name ("nina@x.test", "Nina2024!").
+    letters = "".join(ch for ch in squeezed if ch.isalpha())
+    if (email and email in squeezed) or any(
+        len(item) >= 3 and item in letters and len(letters) - len(item) < 4 for item in (local, full_name)
+    ):
+        return _("The password must not be your e-mail address or name.")
+    # Parts of the name and address count as known words: "Nina2024!" is weak for Nina.
+    personal = [email, local, full_name, *(name or "").lower().split(), *local.replace(".", " ").split()]
     result = zxcvbn(password[:_STRENGTH_CHECK_CHARS], user_inputs=[item for item in personal if item])
     if result["score"] < min_score:
         hint = result.get("feedback", {}).get("warning") or ""
