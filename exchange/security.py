@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
@@ -62,11 +63,11 @@ def _limit_request_size() -> None:
         return
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
-        megabytes = max(1, limit // (1024 * 1024))
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
         raise RequestEntityTooLarge(
-            description=f"The request is larger than {megabytes} MB."
-            if not key
-            else f"The file is larger than {megabytes} MB; split it into several files."
+            description=_("The file is larger than %(size)s; split it into several files.", size=size)
+            if key
+            else _("The request is larger than %(size)s.", size=size)
         )
 
 

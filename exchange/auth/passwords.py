@@ -64,9 +64,13 @@ def password_problem(
     local = email.partition("@")[0]
     full_name = "".join((name or "").lower().split())
     # The address itself, or little more than its local part or the name ("nina@x.test", "Nina2024!").
-    letters = "".join(ch for ch in squeezed if ch.isalpha())
+    def alnum(text: str) -> str:
+        return "".join(ch for ch in text if ch.isalnum())
+
+    plain = alnum(squeezed)
     if (email and email in squeezed) or any(
-        len(item) >= 3 and item in letters and len(letters) - len(item) < 4 for item in (local, full_name)
+        len(alnum(item)) >= 3 and alnum(item) in plain and len(plain) - len(alnum(item)) < max(4, len(alnum(item)))
+        for item in (local, full_name)
     ):
         return _("The password must not be your e-mail address or name.")
     # Parts of the name and address count as known words: "Nina2024!" is weak for Nina.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -44,15 +44,13 @@ def _locked_out(retry_after: int):
     from werkzeug.exceptions import TooManyRequests
 
     minutes = max(1, (retry_after + 59) // 60)
-    abort(
-        TooManyRequests(
-            _(
-                "Too many failed sign-ins for this account. Try again in %(n)d minutes, or ask your "
-                "organisation's admin to unlock it.",
-                n=minutes,
-            ),
-            retry_after=retry_after,
-        )
+    raise TooManyRequests(
+        _(
+            "Too many failed sign-ins for this account. Try again in %(n)d minutes, or ask your "
+            "organisation's admin to unlock it.",
+            n=minutes,
+        ),
+        retry_after=retry_after,
     )
 
 
