@@ -107,6 +107,9 @@ class Defaults:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI: str | None = None  # None: REDIS_URL, or memory:// in the embedded default
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis unreachable: Flask-Limiter counts in memory meanwhile instead of failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     # Per client address (limits syntax: "N per minute;M per hour").
     LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
     PASSWORD_RESET_RATE_LIMIT = "5 per minute;30 per hour"

@@ -94,32 +94,59 @@ def _lockout_item() -> RateLimitItem:
     return parse(f"{config['LOGIN_LOCKOUT_ATTEMPTS']} per {config['LOGIN_LOCKOUT_MINUTES']} minutes")
 
 
+def _bearer_item() -> RateLimitItem:
+    return parse(current_app.config["API_TOKEN_FAILURE_LIMIT"])
+
+
 def _account_key(email: str) -> str:
     from exchange.auth import normalise_email
 
     return normalise_email(email or "")
 
 
-def lockout_retry_after(email: str) -> int | None:
-    """Seconds until the account's sign-in lock ends, or None when it is not locked."""
+# Failure counters in the limiter's storage. When the storage is unreachable (Redis down) they fail
+# open with a warning: signing in keeps working, without the lock, rather than answering 500.
+
+
+def _retry_after(item: RateLimitItem, namespace: str, key: str) -> int | None:
+    """Seconds until the counter ``namespace/key`` is under ``item`` again; None when it is."""
     if not enabled():
         return None
-    item = _lockout_item()
-    key = _account_key(email)
-    if limiter.limiter.test(item, "login-lockout", key):
+    try:
+        if limiter.limiter.test(item, namespace, key):
+            return None
+        reset_at, _remaining = limiter.limiter.get_window_stats(item, namespace, key)
+    except Exception as error:  # noqa: BLE001 - storage down: fail open
+        current_app.logger.warning("rate-limit storage unreachable (%s): %s not checked", error, namespace)
         return None
-    reset_at, _remaining = limiter.limiter.get_window_stats(item, "login-lockout", key)
     return max(1, math.ceil(reset_at - time.time()))
+
+
+def _count_failure(item: RateLimitItem, namespace: str, key: str) -> bool:
+    """Count one failure; True when this one reached the limit."""
+    if not enabled():
+        return False
+    try:
+        limiter.limiter.hit(item, namespace, key)
+        return not limiter.limiter.test(item, namespace, key)
+    except Exception as error:  # noqa: BLE001 - storage down: fail open
+        current_app.logger.warning("rate-limit storage unreachable (%s): %s not counted", error, namespace)
+        return False
+
+
+def lockout_retry_after(email: str) -> int | None:
+    """Seconds until the account's sign-in lock ends, or None when it is not locked."""
+    return _retry_after(_lockout_item(), "login-lockout", _account_key(email))
+
+
+def is_locked(email: str) -> bool:
+    return lockout_retry_after(email) is not None
 
 
 def record_failed_login(email: str) -> None:
     """Count a failed sign-in against the account; log when it locks."""
-    if not enabled():
-        return
-    item = _lockout_item()
     key = _account_key(email)
-    limiter.limiter.hit(item, "login-lockout", key)
-    if not limiter.limiter.test(item, "login-lockout", key):
+    if _count_failure(_lockout_item(), "login-lockout", key):
         current_app.logger.warning(
             "sign-in locked for %s after %d failures (last from %s)",
             key,
@@ -129,32 +156,24 @@ def record_failed_login(email: str) -> None:
 
 
 def clear_failed_logins(email: str) -> None:
-    if enabled():
+    if not enabled():
+        return
+    try:
         limiter.limiter.clear(_lockout_item(), "login-lockout", _account_key(email))
-
-
-def is_locked(email: str) -> bool:
-    return lockout_retry_after(email) is not None
+    except Exception as error:  # noqa: BLE001 - storage down: nothing to clear there now
+        current_app.logger.warning("rate-limit storage unreachable (%s): lock not cleared", error)
 
 
 def check_bearer_failures() -> None:
     """Refuse an address that sent too many unknown API tokens (429 with ``Retry-After``)."""
-    if not enabled():
-        return
-    item = parse(current_app.config["API_TOKEN_FAILURE_LIMIT"])
-    address = get_remote_address()
-    if not limiter.limiter.test(item, "bearer-failures", address):
-        reset_at, _ = limiter.limiter.get_window_stats(item, "bearer-failures", address)
-        raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
+    retry_after = _retry_after(_bearer_item(), "bearer-failures", get_remote_address())
+    if retry_after is not None:
+        raise TooManyRequests(retry_after=retry_after)
 
 
 def record_bearer_failure() -> None:
-    if not enabled():
-        return
-    item = parse(current_app.config["API_TOKEN_FAILURE_LIMIT"])
     address = get_remote_address()
-    limiter.limiter.hit(item, "bearer-failures", address)
-    if not limiter.limiter.test(item, "bearer-failures", address):
+    if _count_failure(_bearer_item(), "bearer-failures", address):
         current_app.logger.warning("API token guessing from %s: refused for a while", address)
 
 

@@ -74,7 +74,7 @@ class _EndlessBody(io.RawIOBase):
         return n
 
 
-@pytest.mark.app_config(WTF_CSRF_ENABLED=True, MAX_CONTENT_LENGTH=1024 * 1024)
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_a_large_body_without_csrf_token_is_refused_with_413_before_it_is_read(client):
     body = _EndlessBody(50 * 1024 * 1024)
     response = client.post(
@@ -449,3 +449,10 @@ def test_one_safe_redirect_helper_for_every_next():
             if re.search(r"""(args|form|values)\.get\(\s*["']next["']""", line):
                 readers.append((source.name, "safe_next(" in line))
     assert readers and all(safe for _name, safe in readers), readers
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+def test_sign_in_still_works_when_the_rate_limit_storage_is_down(client, partner_team, caplog):
+    assert _login(client, "rep@partner.test", "wrong wrong wrong").status_code == 401
+    assert _login(client, "rep@partner.test").status_code == 302
+    assert "storage unreachable" in caplog.text.lower()
