@@ -127,6 +127,9 @@ class Defaults:
     # Passwords: minimum length, and the minimum zxcvbn score (0-4) of a chosen password.
     PASSWORD_MIN_SCORE = 3
 
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: the app faces clients).
+    TRUSTED_PROXIES = 0
+
     # Strict-Transport-Security: None = on in production (not when debugging or testing).
     HSTS_ENABLED: bool | None = None
     HSTS_MAX_AGE = 365 * 24 * 3600

@@ -238,6 +238,13 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     """Call before ``csrf.init_app``: hooks run in the order they are registered."""
     app.before_request(_limit_request_size)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind N reverse proxies: the client address (per-address limits) and scheme come from
+        # the X-Forwarded-For / -Proto headers those proxies set.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     limiter.init_app(app)

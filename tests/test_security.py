@@ -456,3 +456,16 @@ def test_sign_in_still_works_when_the_rate_limit_storage_is_down(client, partner
     assert _login(client, "rep@partner.test", "wrong wrong wrong").status_code == 401
     assert _login(client, "rep@partner.test").status_code == 302
     assert "storage unreachable" in caplog.text.lower()
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
+def test_behind_a_proxy_each_client_address_has_its_own_limit(client, partner_team):
+    def attempt(address):
+        return client.post(
+            "/login",
+            data={"email": "x@partner.test", "password": "wrong wrong wrong"},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert [attempt("203.0.113.1") for _ in range(3)] == [401, 401, 429]
+    assert attempt("203.0.113.2") == 401
