@@ -112,14 +112,14 @@ class Defaults:
     RATELIMIT_SWALLOW_ERRORS = True
     # Per client address (limits syntax: "N per minute;M per hour").
     LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
-    PASSWORD_RESET_RATE_LIMIT = "5 per minute;30 per hour"
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute;30 per hour"  # noqa: S105 - a rate, not a secret
     # Per address e-mail: at most this many reset requests (the mail itself is sent once in 5 minutes).
-    PASSWORD_RESET_ACCOUNT_LIMIT = "5 per hour"
-    CHOOSE_PASSWORD_RATE_LIMIT = "10 per minute;60 per hour"
+    PASSWORD_RESET_ACCOUNT_LIMIT = "5 per hour"  # noqa: S105 - a rate, not a secret
+    CHOOSE_PASSWORD_RATE_LIMIT = "10 per minute;60 per hour"  # noqa: S105 - a rate, not a secret
     # Unknown or revoked API bearer tokens per address before further tries are refused with 429.
-    API_TOKEN_FAILURE_LIMIT = "20 per minute"
+    API_TOKEN_FAILURE_LIMIT = "20 per minute"  # noqa: S105 - a rate, not a secret
     # Creating API tokens, per signed-in user.
-    TOKEN_CREATE_RATE_LIMIT = "20 per hour"
+    TOKEN_CREATE_RATE_LIMIT = "20 per hour"  # noqa: S105 - a rate, not a secret
     # Failed sign-ins per account before it is locked (an admin can lift the lock on the team page).
     LOGIN_LOCKOUT_ATTEMPTS = 10
     LOGIN_LOCKOUT_MINUTES = 15

@@ -184,7 +184,11 @@ def _too_many_requests(error: RateLimitExceeded) -> Any:
     current_limit = limiter.current_limit
     retry = max(1, math.ceil(current_limit.reset_at - time.time())) if current_limit else 60
     current_app.logger.warning(
-        "rate limit %s hit by %s on %s %s", error.description, get_remote_address(), request.method, request.path
+        "rate limit %s hit by %s on %s %s",
+        error.description,
+        get_remote_address(),
+        request.method,
+        request.path,
     )
     return handle_http_exception(TooManyRequests(retry_after=retry))
 

@@ -34,9 +34,9 @@ from exchange.models import (
     Temperature,
     User,
 )
+from exchange.security import safe_next
 from exchange.services import DomainError
 from exchange.services import leads as lead_service
-from exchange.security import safe_next
 from exchange.services.qualification import CRITERIA, rules_for
 from exchange.spreadsheet import safe_cell
 from exchange.tenancy import current_org, get_scoped_or_404, scoped

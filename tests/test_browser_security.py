@@ -21,7 +21,10 @@ def test_pages_work_under_the_content_security_policy(page, live_server, app):
     f.partner(maker, "Bavaria Systems")
     db.session.commit()
     violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text),
+    )
 
     sign_in(page, live_server, "admin@acme.test", lands_on="/manage/")
     page.goto(f"{live_server}/manage/partners")

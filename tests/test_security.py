@@ -246,10 +246,17 @@ def test_rate_limits_use_redis_when_configured(database_url, tmp_path):
     from exchange import create_app
 
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:6379/7"}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": "redis://127.0.0.1:6379/7",
+        }
     )
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/7"
-    embedded = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url, "REDIS_URL": None})
+    embedded = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url, "REDIS_URL": None}
+    )
     assert embedded.config["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
@@ -258,7 +265,16 @@ def test_rate_limits_use_redis_when_configured(database_url, tmp_path):
 
 @pytest.mark.parametrize(
     "password",
-    ["aaaaaaaaaa", "1234567890", "rep@partner.test", "password123", "qwertyuiop", "Password1!", "Summer2024!", "short"],
+    [
+        "aaaaaaaaaa",
+        "1234567890",
+        "rep@partner.test",
+        "password123",
+        "qwertyuiop",
+        "Password1!",
+        "Summer2024!",
+        "short",
+    ],
 )
 def test_weak_passwords_are_refused_on_the_account_page(client, partner_team, password):
     rep = partner_team["rep"]
@@ -315,7 +331,10 @@ def test_every_page_has_a_strict_content_security_policy(client, partner_team):
     for path in ("/login", "/portal/", "/portal/profile", "/portal/team", "/portal/tokens", "/api/docs"):
         response = client.get(path)
         policy = response.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+        assert (
+            "script-src 'self'" in policy
+            and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+        )
         assert "frame-ancestors 'none'" in policy
 
 
@@ -358,7 +377,12 @@ def test_hsts_is_on_by_default_in_production(database_url):
     from exchange import create_app
 
     app = create_app(
-        {"ENV_NAME": "production", "SECRET_KEY": "x", "DATABASE_URL": database_url, "RATELIMIT_ENABLED": False}
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": False,
+        }
     )
     assert "max-age=" in app.test_client().get("/login").headers["Strict-Transport-Security"]
 
@@ -420,7 +444,13 @@ def test_an_invited_account_takes_as_long_as_a_wrong_password(app, partner_team)
 
 @pytest.mark.parametrize(
     "target",
-    ["/portal/%0aSet-Cookie:x=1", "/portal/%0d%0a", "/%09/evil.example", "/\\evil.example", "//evil.example/x"],
+    [
+        "/portal/%0aSet-Cookie:x=1",
+        "/portal/%0d%0a",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "//evil.example/x",
+    ],
 )
 def test_hostile_next_after_login_goes_home(client, partner_team, target):
     response = _login(client, "boss@partner.test", next_=target)
@@ -444,7 +474,11 @@ def test_one_safe_redirect_helper_for_every_next():
 
     root = Path(__file__).resolve().parent.parent
     readers = []
-    for source in [*root.glob("exchange/**/*.py"), *root.glob("portal/**/*.py"), *root.glob("manufacturer_admin/**/*.py")]:
+    for source in [
+        *root.glob("exchange/**/*.py"),
+        *root.glob("portal/**/*.py"),
+        *root.glob("manufacturer_admin/**/*.py"),
+    ]:
         for line in source.read_text().splitlines():
             if re.search(r"""(args|form|values)\.get\(\s*["']next["']""", line):
                 readers.append((source.name, "safe_next(" in line))

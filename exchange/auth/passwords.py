@@ -63,13 +63,16 @@ def password_problem(
     email = (email or "").strip().lower()
     local = email.partition("@")[0]
     full_name = "".join((name or "").lower().split())
+
     # The address itself, or little more than its local part or the name ("nina@x.test", "Nina2024!").
     def alnum(text: str) -> str:
         return "".join(ch for ch in text if ch.isalnum())
 
     plain = alnum(squeezed)
     if (email and email in squeezed) or any(
-        len(alnum(item)) >= 3 and alnum(item) in plain and len(plain) - len(alnum(item)) < max(4, len(alnum(item)))
+        len(alnum(item)) >= 3
+        and alnum(item) in plain
+        and len(plain) - len(alnum(item)) < max(4, len(alnum(item)))
         for item in (local, full_name)
     ):
         return _("The password must not be your e-mail address or name.")

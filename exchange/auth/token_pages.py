@@ -13,8 +13,8 @@ from exchange.auth.forms import ConfirmForm, CreateTokenForm
 from exchange.auth.tokens import create_token, revoke_token, token_state
 from exchange.extensions import db
 from exchange.models import ApiToken, Role, TokenScope
-from exchange.services import DomainError
 from exchange.security import config_limit, limiter, no_store
+from exchange.services import DomainError
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 
 

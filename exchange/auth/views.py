@@ -122,7 +122,9 @@ def account():
             )
         except DomainError as error:
             db.session.rollback()
-            target = password_form.new_password if error.field == "password" else password_form.current_password
+            target = (
+                password_form.new_password if error.field == "password" else password_form.current_password
+            )
             target.errors.append(error.message)
         else:
             db.session.commit()
