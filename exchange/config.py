@@ -102,6 +102,8 @@ class Defaults:
 
     # Request bodies: 413 above this (the import upload has LEAD_IMPORT_MAX_BYTES instead).
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # POST /api/v1/leads/batch (up to 1,000 leads).
+    API_BATCH_MAX_BYTES = 16 * 1024 * 1024
 
     # Brute-force protection (Flask-Limiter; Redis when REDIS_URL is set, else memory).
     RATELIMIT_ENABLED = True

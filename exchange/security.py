@@ -51,7 +51,10 @@ def safe_next(target: str | None) -> str | None:
 # --- request size -----------------------------------------------------------------------------------
 
 # Endpoints that accept a larger body, with the config key holding their limit.
-LARGE_BODY_ENDPOINTS = {"manage.imports": "LEAD_IMPORT_MAX_BYTES"}
+LARGE_BODY_ENDPOINTS = {
+    "manage.imports": "LEAD_IMPORT_MAX_BYTES",
+    "api_leads.LeadBatch": "API_BATCH_MAX_BYTES",  # up to 1,000 leads in one JSON body
+}
 
 
 def _limit_request_size() -> None:

@@ -112,6 +112,21 @@ def test_the_import_upload_has_its_own_limit_and_it_is_enforced(client, maker_ad
     assert "larger than 400 KB" in too_big.get_data(as_text=True)
 
 
+@pytest.mark.app_config(MAX_CONTENT_LENGTH=1024, API_BATCH_MAX_BYTES=4096)
+def test_the_lead_batch_api_may_be_larger_than_other_requests(client, maker_admin):
+    from exchange.auth.tokens import issue_token
+    from exchange.models import TokenScope
+
+    token = issue_token(maker_admin, "crm", TokenScope.READ_WRITE).plaintext
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    items = [{"company_name": f"Acme {i}", "contact_email": f"a{i}@acme.example"} for i in range(40)]
+    assert client.post("/api/v1/leads/batch", json={"items": items}, headers=auth).status_code == 200
+    big = {"items": items * 4}
+    assert client.post("/api/v1/leads/batch", json=big, headers=auth).status_code == 413
+    assert client.post("/api/v1/leads", json={"company_name": "x" * 2000}, headers=auth).status_code == 413
+
+
 def test_default_limits():
     from exchange.config import Defaults
 
@@ -250,10 +265,10 @@ def test_rate_limits_use_redis_when_configured(database_url, tmp_path):
             "TESTING": True,
             "SECRET_KEY": "x",
             "DATABASE_URL": database_url,
-            "REDIS_URL": "redis://127.0.0.1:6379/7",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
         }
     )
-    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/7"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:1/0"
     embedded = create_app(
         {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url, "REDIS_URL": None}
     )
