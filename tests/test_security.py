@@ -518,3 +518,13 @@ def test_behind_a_proxy_each_client_address_has_its_own_limit(client, partner_te
 
     assert [attempt("203.0.113.1") for _ in range(3)] == [401, 401, 429]
     assert attempt("203.0.113.2") == 401
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_LOCKOUT_ATTEMPTS=2, LOGIN_RATE_LIMIT="100 per minute")
+def test_an_operator_lifts_a_lock_from_the_command_line(app, client, maker_admin):
+    for _ in range(2):
+        _login(client, "admin@maker.test", "wrong wrong wrong")
+    assert _login(client, "admin@maker.test").status_code == 429
+    result = app.test_cli_runner().invoke(args=["users", "unlock", "Admin@Maker.test"])
+    assert "can sign in again" in result.output
+    assert _login(client, "admin@maker.test").status_code == 302
