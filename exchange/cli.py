@@ -164,6 +164,20 @@ def create_user_command(email: str, slug: str, role: str, name: str, password: s
     click.echo(f"created {user.email} ({user.role.value}) in {org.name}")
 
 
+@users_cli.command("unlock")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    """Lift the lock that failed sign-ins put on EMAIL (partner admins can also do it on the team page)."""
+    from exchange.security import clear_failed_logins, is_locked
+
+    if not is_locked(email):
+        click.echo(f"{email} is not locked")
+        return
+    clear_failed_logins(email)
+    current_app.logger.warning("sign-in lock lifted for %s from the command line", email)
+    click.echo(f"{email} can sign in again")
+
+
 tokens_cli = AppGroup("tokens", help="API tokens.")
 
 

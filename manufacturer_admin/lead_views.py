@@ -34,6 +34,7 @@ from exchange.models import (
     Temperature,
     User,
 )
+from exchange.security import safe_next
 from exchange.services import DomainError
 from exchange.services import leads as lead_service
 from exchange.services.qualification import CRITERIA, rules_for
@@ -183,9 +184,7 @@ def export_leads():
 def bulk_leads():
     org = current_org()
     ids = [int(v) for v in request.form.getlist("lead_ids") if v.isdigit()]
-    back = request.form.get("next") or url_for("manage.leads")
-    if not back.startswith("/"):
-        back = url_for("manage.leads")
+    back = safe_next(request.form.get("next")) or url_for("manage.leads")
     if not ids:
         flash(_("Select at least one lead."), "warning")
         return redirect(back)
