@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app exchange
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench lint format install install-dev migrate seed worker cron clean
+.PHONY: run test bench lint format install install-dev migrate seed worker cron prod-smoke load clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ worker: install
 
 cron: install
 	$(FLASK) cron
+
+## The production setup on this machine (gunicorn, 2 workers, cron, a fresh PostgreSQL database on
+## DATABASE_URL's server, a Redis of its own) driven through one journey; < 3 minutes.
+prod-smoke: install
+	$(BIN)/python -m bench.prod_smoke
+
+## Mixed load against the same setup for LOAD_SECONDS (60); writes bench/results/load.json.
+load: install
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -20,9 +20,10 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench.publish", ["--leads", "10000", "--partners", "5000"]),
     ("bench.sla_sweep", ["--open", "100000"]),
     ("bench.pull", []),
+    ("bench.load", []),
 ]
 # These measure PostgreSQL (and pull also gunicorn and wrk): skipped, with a note, without it.
-NEEDS_POSTGRES = {"bench.publish", "bench.sla_sweep", "bench.pull"}
+NEEDS_POSTGRES = {"bench.publish", "bench.sla_sweep", "bench.pull", "bench.load"}
 
 
 def peak_rss_mb() -> float:

@@ -13,7 +13,7 @@ from flask import Flask
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI commands."""
-    from exchange import auth, cli, database, i18n, jobs, labels, web
+    from exchange import auth, cli, database, i18n, jobs, labels, security, web
     from exchange.api import init_api
     from exchange.config import load_config
     from exchange.extensions import bootstrap, csrf, migrate
@@ -23,6 +23,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     migrate.init_app(app, database.db, directory=str(database.MIGRATIONS_DIR), compare_type=True)
+    # Before CSRF: the body-size limit and rate limits apply before anything reads the form.
+    security.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     i18n.init_app(app)

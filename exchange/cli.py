@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from exchange.extensions import db
 
@@ -21,6 +22,83 @@ def init_app(app: Flask) -> None:
     from exchange.leads_cli import leads_cli
 
     app.cli.add_command(leads_cli)
+    for command in _walk(app.cli):
+        if command.name not in _LONG_RUNNING and command.callback is not None:
+            command.callback = _running_jobs_before_exit(command.callback)
+
+
+# --- jobs a command leaves behind ------------------------------------------------------------------
+
+_LONG_RUNNING = {"worker", "cron", "serve"}
+CLI_JOBS_WAIT_SECONDS = 1800
+
+
+def _walk(group: click.Group):
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            yield from _walk(command)
+        else:
+            yield command
+
+
+def _running_jobs_before_exit(callback):
+    """Wrap a command: the jobs it commits run before it exits in the embedded default (there is no
+    worker to take them once this process is gone); what is still waiting afterwards is reported,
+    with where it waits, on stderr."""
+
+    @functools.wraps(callback)
+    def command(*args, **kwargs):
+        ctx = click.get_current_context()
+        if not current_app:
+            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+        from exchange.jobs import tracking_created
+
+        with tracking_created() as created:
+            try:
+                return callback(*args, **kwargs)
+            finally:
+                if created:
+                    _finish_jobs(created)
+
+    return command
+
+
+def _finish_jobs(created: list[int]) -> None:
+    from exchange import jobs
+    from exchange.models import JobStatus, OutboxJob
+
+    embedded = current_app.extensions["exchange.jobs"].embedded
+    if embedded:
+        jobs.drain(timeout=CLI_JOBS_WAIT_SECONDS)
+    waiting: dict[JobStatus, tuple[int, object]] = {}
+    for start in range(0, len(created), 1000):
+        for status, count, first_due in db.session.execute(
+            sa.select(OutboxJob.status, sa.func.count(), sa.func.min(OutboxJob.run_after))
+            .where(OutboxJob.id.in_(created[start : start + 1000]), OutboxJob.status != JobStatus.DONE)
+            .group_by(OutboxJob.status)
+        ):
+            before = waiting.get(status, (0, first_due))
+            waiting[status] = (before[0] + count, min(before[1], first_due))
+    pending = waiting.get(JobStatus.PENDING)
+    if pending and embedded:
+        click.echo(
+            f"{pending[0]} background job(s) wait in the outbox (due from {pending[1]:%Y-%m-%d %H:%M} UTC): "
+            "they run while the portal is served (`flask serve`) or `flask cron` runs, or now with "
+            "`flask jobs relay`.",
+            err=True,
+        )
+    elif pending:
+        click.echo(
+            f"{pending[0]} background job(s) wait in the outbox (the queue was unreachable or they are "
+            "due later): `flask cron` hands them to the workers.",
+            err=True,
+        )
+    unfinished = sum(waiting.get(status, (0,))[0] for status in (JobStatus.ENQUEUED, JobStatus.RUNNING))
+    if unfinished and embedded:
+        click.echo(f"{unfinished} background job(s) still running after {CLI_JOBS_WAIT_SECONDS} s.", err=True)
+    failed = waiting.get(JobStatus.FAILED)
+    if failed:
+        click.echo(f"{failed[0]} background job(s) failed: `flask jobs list --status failed`.", err=True)
 
 
 def _echo_json(payload: object) -> None:
@@ -86,6 +164,20 @@ def create_user_command(email: str, slug: str, role: str, name: str, password: s
     click.echo(f"created {user.email} ({user.role.value}) in {org.name}")
 
 
+@users_cli.command("unlock")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    """Lift the lock that failed sign-ins put on EMAIL (partner admins can also do it on the team page)."""
+    from exchange.security import clear_failed_logins, is_locked
+
+    if not is_locked(email):
+        click.echo(f"{email} is not locked")
+        return
+    clear_failed_logins(email)
+    current_app.logger.warning("sign-in lock lifted for %s from the command line", email)
+    click.echo(f"{email} can sign in again")
+
+
 tokens_cli = AppGroup("tokens", help="API tokens.")
 
 
@@ -144,19 +236,17 @@ def revoke_token_command(prefix: str) -> None:
 @with_appcontext
 def worker_command(queues: str | None, burst: bool) -> None:
     """Run an RQ worker (needs REDIS_URL). Without Redis, jobs run inside the web process."""
-    from rq import SimpleWorker
-
     from exchange.jobs import QUEUES, backend
     from exchange.jobs.backends import RQBackend
+    from exchange.jobs.processes import run_worker
 
     jobs_backend = backend()
     if not isinstance(jobs_backend, RQBackend):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process in the embedded default.")
     names = [q.strip() for q in (queues or ",".join(QUEUES)).split(",") if q.strip()]
     # SimpleWorker runs jobs in this process, which holds the app context and its connection pool
-    # (a forked work horse would inherit the pool's sockets).
-    worker = SimpleWorker(names, connection=jobs_backend.connection)
-    worker.work(burst=burst)
+    # (a forked work horse would inherit the pool's sockets). Redis outages: it reconnects.
+    run_worker(current_app._get_current_object(), jobs_backend.connection, names, burst=burst)
 
 
 @click.command("cron")

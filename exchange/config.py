@@ -49,7 +49,17 @@ class Defaults:
     JOBS_QUEUE_DEFAULT = "default"
     JOBS_MAX_ATTEMPTS = 5
     JOBS_RETRY_BASE_SECONDS = 10
-    JOBS_STALE_SECONDS = 600  # an enqueued/running job older than this is handed over again
+    JOBS_STALE_SECONDS = 600  # a job handed to the queue but not started after this is handed over again
+    # A running job writes a heartbeat this often; one silent for JOBS_HEARTBEAT_TIMEOUT_SECONDS (its
+    # worker was killed) is rerun by the next relay (every 30 s): within about a minute.
+    JOBS_HEARTBEAT_SECONDS = 10
+    JOBS_HEARTBEAT_TIMEOUT_SECONDS = 30
+    # RQ kills a job running longer than its task's timeout (registry.TASK_TIMEOUTS) or this default.
+    JOBS_TIMEOUT_SECONDS = 600
+    # /healthz says "degraded" when a job that is due has waited longer than this to start.
+    JOBS_WAIT_DEGRADED_SECONDS = 180
+    # `flask worker` / `flask cron`: wait between reconnection attempts while Redis is unreachable.
+    JOBS_RECONNECT_MAX_SECONDS = 30
     EMBEDDED_SCHEDULER = True  # the in-process timer for periodic jobs when REDIS_URL is unset
 
     # E-mail
@@ -98,7 +108,43 @@ class Defaults:
     # Lead imports: uploads go to UPLOAD_FOLDER (default: instance/uploads); rows per committed batch.
     UPLOAD_FOLDER: str | None = None
     LEAD_IMPORT_BATCH_SIZE = 1000
-    LEAD_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+    LEAD_IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+    # Request bodies: 413 above this (the import upload has LEAD_IMPORT_MAX_BYTES instead).
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # POST /api/v1/leads/batch (up to 1,000 leads).
+    API_BATCH_MAX_BYTES = 16 * 1024 * 1024
+
+    # Brute-force protection (Flask-Limiter; Redis when REDIS_URL is set, else memory).
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI: str | None = None  # None: REDIS_URL, or memory:// in the embedded default
+    RATELIMIT_HEADERS_ENABLED = False
+    # Redis unreachable: Flask-Limiter counts in memory meanwhile instead of failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Per client address (limits syntax: "N per minute;M per hour").
+    LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute;30 per hour"  # noqa: S105 - a rate, not a secret
+    # Per address e-mail: at most this many reset requests (the mail itself is sent once in 5 minutes).
+    PASSWORD_RESET_ACCOUNT_LIMIT = "5 per hour"  # noqa: S105 - a rate, not a secret
+    CHOOSE_PASSWORD_RATE_LIMIT = "10 per minute;60 per hour"  # noqa: S105 - a rate, not a secret
+    # Unknown or revoked API bearer tokens per address before further tries are refused with 429.
+    API_TOKEN_FAILURE_LIMIT = "20 per minute"  # noqa: S105 - a rate, not a secret
+    # Creating API tokens, per signed-in user.
+    TOKEN_CREATE_RATE_LIMIT = "20 per hour"  # noqa: S105 - a rate, not a secret
+    # Failed sign-ins per account before it is locked (an admin can lift the lock on the team page).
+    LOGIN_LOCKOUT_ATTEMPTS = 10
+    LOGIN_LOCKOUT_MINUTES = 15
+
+    # Passwords: minimum length, and the minimum zxcvbn score (0-4) of a chosen password.
+    PASSWORD_MIN_SCORE = 3
+
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: the app faces clients).
+    TRUSTED_PROXIES = 0
+
+    # Strict-Transport-Security: None = on in production (not when debugging or testing).
+    HSTS_ENABLED: bool | None = None
+    HSTS_MAX_AGE = 365 * 24 * 3600
 
 
 # Environment variables read by the factory, with the config key they set.

@@ -259,6 +259,7 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
                 name=login.name,
                 role=login.role,
                 password=DEMO_PASSWORD,
+                check_password=False,  # a documented demo login, meant to be typed
             )
             created["users"] += 1
     db.session.flush()

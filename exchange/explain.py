@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+import matching
 from exchange.models import Offer
 
 SEPARATOR = " · "
@@ -32,6 +34,69 @@ GAP_CAUSES = {
     "at_capacity": _l("Every partner who could take it is at capacity"),
 }
 MAX_REASONS = 3
+# The six score components (matching.COMPONENTS), as the manufacturer and the partner read them.
+COMPONENT_LABELS = {
+    "specialty": _l("Specialty fit"),
+    "size": _l("Size fit"),
+    "geography": _l("Geography"),
+    "responsiveness": _l("Responsiveness"),
+    "capacity": _l("Capacity headroom"),
+    "tier": _l("Tier"),
+}
+# What a partner can do itself to raise a component (the others follow from the lead and the programme).
+COMPONENT_HINTS = {
+    "geography": _l(
+        "Coverage: add the countries, regions or postal areas you really serve to your profile; "
+        "a postal area scores higher than a whole country."
+    ),
+    "capacity": _l(
+        "Capacity: close or return leads you no longer work, or raise your capacity in the profile "
+        "if your team can take more."
+    ),
+    "responsiveness": _l(
+        "Responsiveness: claim within the window, log the first contact before it is due and keep "
+        "the status current; declines and breaches lower it."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    name: str
+    label: str
+    value: float | None  # in [0, 1]; None when the offer did not record it
+    weight: float  # the programme's current weight, in [0, 1]
+    hint: str | None  # what the partner could change, for the components it controls
+
+    @property
+    def points(self) -> float | None:
+        """The component's share of a 0-100 score."""
+        return None if self.value is None else self.value * self.weight * 100
+
+
+def score_breakdown(components: dict[str, Any] | None, weights: dict[str, Any] | None) -> list[ComponentRow]:
+    """One offer's score components in ``matching.COMPONENTS`` order with the programme's weights
+    and, for what the partner controls, a hint. Only this offer's own figures: nothing about the
+    other partners the lead was offered to."""
+    try:
+        normalised = matching.validate_weights(weights or None)
+    except matching.InvalidWeights:
+        normalised = dict(matching.DEFAULT_WEIGHTS)
+    components = components or {}
+    rows = []
+    for name in matching.COMPONENTS:
+        value = components.get(name)
+        hint = COMPONENT_HINTS.get(name)
+        rows.append(
+            ComponentRow(
+                name=name,
+                label=str(COMPONENT_LABELS[name]),
+                value=float(value) if isinstance(value, int | float) else None,
+                weight=normalised[name],
+                hint=str(hint) if hint else None,
+            )
+        )
+    return rows
 
 
 def render_reason(code: str, params: dict[str, Any]) -> str | None:

@@ -8,8 +8,19 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_currency, format_percent
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-from exchange.models import ClaimStatus, DeclineReason, Event, LeadStatus, OfferState, SizeBand, Temperature
+from exchange.models import (
+    ClaimStatus,
+    ContactChannel,
+    DeclineReason,
+    EnrollmentStatus,
+    Event,
+    LeadStatus,
+    OfferState,
+    SizeBand,
+    Temperature,
+)
 
 TEMPERATURE = {Temperature.HOT: _l("hot"), Temperature.WARM: _l("warm"), Temperature.COLD: _l("cold")}
 SIZE = {
@@ -59,6 +70,33 @@ DECLINE_REASONS = {
     DeclineReason.NO_CAPACITY: _l("No capacity right now"),
     DeclineReason.BAD_DATA: _l("Bad or incomplete data"),
     DeclineReason.OTHER: _l("Other (please say why)"),
+}
+ENROLLMENT_STATUS = {
+    EnrollmentStatus.PENDING: _l("pending"),
+    EnrollmentStatus.ACTIVE: _l("active"),
+    EnrollmentStatus.SUSPENDED: _l("suspended"),
+    EnrollmentStatus.ENDED: _l("ended"),
+}
+CONTACT_CHANNELS = {
+    ContactChannel.CALL: _l("Call"),
+    ContactChannel.EMAIL: _l("E-mail"),
+    ContactChannel.MEETING: _l("Meeting"),
+}
+# The SLA clocks by the names events and claims record them under.
+SLA_CLOCKS = {
+    "claim": _l("claim window"),
+    "first_contact": _l("first contact"),
+    "next_update": _l("status update"),
+    "status_update": _l("status update"),
+}
+# A lead's fields by their column names, as "Changed: …" in the history names them.
+LEAD_FIELD_EXTRAS = {
+    "product_line_id": _l("Product line"),
+    "campaign_id": _l("Campaign"),
+    "imported_rating": _l("Rating (hot / warm / cold)"),
+    "contact_name": _l("Contact"),
+    "temperature": _l("Temperature"),
+    "status": _l("Status"),
 }
 CLOCKS = {
     "claim": _l("Claim within"),
@@ -125,11 +163,100 @@ def _minutes(value: float | None) -> str:
     return _l("%(n).1f days", n=value / 1440)
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, "#0.#%")
+
+
+# How each figure of exchange.services.figures reads (its key there -> formatter).
+FIGURE_FORMATS = {
+    "response_rate": _percent,
+    "lead_response_rate": _percent,
+    "decline_rate": _percent,
+    "sla_compliance": _percent,
+    "return_rate": _percent,
+    "win_rate": _percent,
+    "breaches": str,
+    "claim_minutes_median": _minutes,
+    "contact_minutes_median": _minutes,
+}
+
+
+def figure(key: str, value: Any, compact: bool = False) -> Markup:
+    """A figure as people read it; without data "–" and why (in a tooltip when ``compact``)."""
+    from exchange.services.figures import NO_FIGURE
+
+    if value is not None:
+        return Markup.escape(FIGURE_FORMATS.get(key, str)(value))
+    reason = NO_FIGURE.get(key, "")
+    if compact:
+        return Markup(
+            '<abbr class="no-figure" title="{0}">–<span class="visually-hidden"> ({0})</span></abbr>'
+        ).format(reason)
+    return Markup('<span class="no-figure">– <small class="text-muted">({0})</small></span>').format(reason)
+
+
+def field_label(name: str) -> str:
+    """A lead field's name in words (``product_line_id`` -> "Product line")."""
+    from exchange.intake.headers import FIELDS_BY_NAME
+
+    spec = FIELDS_BY_NAME.get(name)
+    return str(spec.label if spec is not None else LEAD_FIELD_EXTRAS.get(name, name.replace("_", " ")))
+
+
+def _temperature(value: Any) -> str:
+    try:
+        return _label(TEMPERATURE, Temperature(value) if value is not None else None)
+    except ValueError:
+        return str(value)
+
+
+def end_reason_label(reason: str | None) -> str:
+    """Why a claim ended, in words: the sweep records "SLA breach: <clock>", a partner its own text."""
+    if not reason:
+        return "–"
+    prefix = "SLA breach: "
+    if reason.startswith(prefix):
+        clock = reason.removeprefix(prefix)
+        return str(_l("missed the %(clock)s deadline", clock=_label(SLA_CLOCKS, clock)))
+    return reason
+
+
+def _detail(event: Event, key: str, value: Any) -> str:
+    data = event.data or {}
+    if key == "channel":
+        return _label(CONTACT_CHANNELS, _enum(ContactChannel, value))
+    if key == "reason" and event.type == "offer.declined":
+        return _label(DECLINE_REASONS, _enum(DeclineReason, value))
+    if key == "amount":
+        try:
+            return money(Decimal(str(value)), data.get("currency"))
+        except ArithmeticError:
+            return str(value)
+    return str(value)
+
+
+def _enum(kind: type, value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
 def event_label(event: Event) -> str:
     text = str(EVENTS.get(event.type, event.type))
     data = event.data or {}
     # The state a transition led to is the event itself ("Claimed: claimed"), except for a status change.
-    details = [str(data[key]) for key in ("channel", "reason", "text", "amount", "note") if data.get(key)]
+    details = [
+        _detail(event, key, data[key])
+        for key in ("channel", "reason", "text", "amount", "note")
+        if data.get(key)
+    ]
+    if event.type in ("sla.breached", "lead.recycled", "sla.reminded") and data.get("clock"):
+        details.insert(0, _label(SLA_CLOCKS, data["clock"]))
+    if event.type in ("lead.cooled", "lead.requalified") and data.get("to"):
+        details.insert(0, f"{_temperature(data.get('from'))} → {_temperature(data['to'])}")
+    if event.type == "lead.status_confirmed" and data.get("status"):
+        details.insert(0, _label(LEAD_STATUS, _enum(LeadStatus, data["status"])))
     if event.type == "lead.unmatched" and data.get("cause"):
         from exchange.explain import GAP_CAUSES
 
@@ -142,6 +269,7 @@ def event_label(event: Event) -> str:
 def init_app(app: Flask) -> None:
     from exchange.explain import why
 
+    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.globals.update(
         temperature_label=lambda v: _label(TEMPERATURE, v),
         size_label=lambda v: _label(SIZE, v),
@@ -149,10 +277,14 @@ def init_app(app: Flask) -> None:
         offer_state_label=lambda v: _label(OFFER_STATE, v),
         manager_offer_state_label=lambda v: _label(OFFER_STATE_FOR_MANUFACTURER, v),
         claim_status_label=lambda v: _label(CLAIM_STATUS, v),
+        field_label=field_label,
+        enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
+        end_reason_label=end_reason_label,
         clock_label=lambda v: _label(CLOCKS, v),
         event_label=event_label,
         money=money,
-        percent=lambda v: "–" if v is None else format_percent(v, "#0.#%"),
+        percent=_percent,
+        figure=figure,
         minutes=_minutes,
         why=why,
     )

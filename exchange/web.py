@@ -86,9 +86,7 @@ def healthz():
         body["database"] = "unreachable"
     body.update(queue_health())
     usable = body["database"] == "ok"
-    body["status"] = (
-        "ok" if usable and body["queue"] in ("ok", "embedded") else ("degraded" if usable else "down")
-    )
+    body["status"] = "ok" if usable and not body.get("degraded") else ("degraded" if usable else "down")
     response = jsonify(body)
     response.status_code = 200 if usable else 503
     response.headers["Cache-Control"] = "no-store"

@@ -29,7 +29,7 @@ from exchange.services import DomainError
 from exchange.services import lead_import as import_service
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
-from manufacturer_admin.lead_forms import ImportSettingsForm, ImportUploadForm
+from manufacturer_admin.lead_forms import ImportSettingsForm, ImportUploadForm, import_formats_help
 
 
 def _campaign_choices() -> list[SelectChoice]:
@@ -83,7 +83,9 @@ def imports():
         .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
         .limit(50)
     ).all()
-    return render_template("manage/imports.html", form=form, history=history)
+    return render_template(
+        "manage/imports.html", form=form, history=history, formats_help=import_formats_help()
+    )
 
 
 @bp.route("/imports/<int:import_id>", methods=["GET", "POST"])

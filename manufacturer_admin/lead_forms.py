@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -67,12 +68,15 @@ class LeadForm(FlaskForm):
     submit = SubmitField(_l("Save lead"))
 
 
+UPLOAD_EXTENSIONS = ("csv", "txt", "tsv", "xlsx")
+
+
 class ImportUploadForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"),
         validators=[
             FileRequired(_l("Choose a file.")),
-            FileAllowed(["csv", "txt", "tsv", "xlsx"], _l("Upload a .csv, .txt, .tsv or .xlsx file.")),
+            FileAllowed(list(UPLOAD_EXTENSIONS), _l("Upload a .csv, .txt, .tsv or .xlsx file.")),
         ],
         description=_l("Exports from Salesforce, HubSpot, Excel (also German) are recognised."),
     )
@@ -146,3 +150,27 @@ class QualificationRulesForm(FlaskForm):
     warm_requires = MultiCheckboxField(_l("Warm also requires"), choices=CRITERIA_LABELS)
     requalify = BooleanField(_l("Re-qualify draft leads now"), default=True)
     submit = SubmitField(_l("Save rules"))
+
+
+def _either(labels: list[str]) -> str:
+    return (
+        _("%(some)s or %(last)s", some=", ".join(labels[:-1]), last=labels[-1])
+        if len(labels) > 1
+        else labels[0]
+    )
+
+
+def import_formats_help() -> str:
+    """What the importer reads, from the same lists the reader and the preview's choices use."""
+    text_files = ", ".join(f".{ext}" for ext in UPLOAD_EXTENSIONS if ext != "xlsx")
+    return _(
+        "Reads text files (%(files)s) in %(encodings)s, with values separated by %(delimiters)s (Excel's "
+        '"sep=;" first line is understood, quoted values may span lines), and Excel workbooks (.xlsx, the '
+        "first sheet; save an old .xls as .xlsx or CSV first). Number notation: %(numbers)s. The first "
+        "row names the columns; headers of Salesforce, HubSpot, snake_case and German exports are "
+        "recognised. You see a preview and can change how each column is read before anything is imported.",
+        files=text_files,
+        encodings=_either([str(choice.label) for choice in ENCODING_CHOICES]),
+        delimiters=_either([str(choice.label).lower() for choice in DELIMITER_CHOICES]),
+        numbers=_either([str(choice.label) for choice in NUMBER_FORMAT_CHOICES]),
+    )

@@ -34,6 +34,7 @@ from exchange.models import (
     Temperature,
     User,
 )
+from exchange.security import safe_next
 from exchange.services import DomainError
 from exchange.services import leads as lead_service
 from exchange.services.qualification import CRITERIA, rules_for
@@ -95,10 +96,63 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
+# What became of a lead, after its own fields: who claimed it last and when, its first contact, when its
+# status last changed, and how it closed (a partner name can be formula-like too: escaped as well).
+OUTCOME_COLUMNS = (
+    "claimed_by", "claimed_at", "first_contact_at", "status_changed_at", "won_at", "lost_at",
+    "won_amount", "won_currency", "lost_reason",
+)  # fmt: skip
+EXPORT_BATCH = 500
+
+
+def _outcomes(batch: list[Lead]) -> dict[int, dict[str, Any]]:
+    """The outcome columns of a batch of leads: three queries however large the batch."""
+    ids = [lead.id for lead in batch]
+    latest = (
+        sa.select(sa.func.max(Claim.id))
+        .where(Claim.lead_id.in_(ids))
+        .group_by(Claim.lead_id)
+        .scalar_subquery()
+    )
+    claims_by_lead = {
+        claim.lead_id: (claim, name)
+        for claim, name in db.session.execute(
+            sa.select(Claim, Organisation.name)
+            .join(Organisation, Organisation.id == Claim.partner_id)
+            .where(Claim.id.in_(latest))
+        )
+    }
+    changed: dict[int, Any] = {}
+    for lead_id, occurred_at, data in db.session.execute(
+        sa.select(Event.lead_id, Event.occurred_at, Event.data)
+        .where(Event.lead_id.in_(ids), Event.type.startswith("lead."))
+        .order_by(Event.lead_id, Event.occurred_at)
+    ):
+        data = data or {}  # every status change is recorded with "from" and "to" (leads.transition)
+        if data.get("to") and data.get("to") != data.get("from"):
+            changed[lead_id] = occurred_at
+    result = {}
+    for lead in batch:
+        claim, partner = claims_by_lead.get(lead.id, (None, None))
+        result[lead.id] = {
+            "claimed_by": partner,
+            "claimed_at": claim.claimed_at if claim else None,
+            "first_contact_at": claim.first_contact_at if claim else None,
+            "status_changed_at": changed.get(lead.id),
+            "won_at": lead.closed_at if lead.status == LeadStatus.WON else None,
+            "lost_at": lead.closed_at if lead.status == LeadStatus.LOST else None,
+            "won_amount": lead.won_amount,
+            "won_currency": lead.won_currency if lead.won_amount is not None else None,
+            "lost_reason": lead.lost_reason,
+        }
+    return result
+
+
 @bp.route("/leads/export.csv")
 def export_leads():
-    """The filtered list as CSV (every lead, not one page); formula-like cells escaped. Written to a
-    spooled temporary file, so a large export spills to disk instead of filling memory."""
+    """The filtered list as CSV (every lead, not one page) with what became of each lead; formula-like
+    cells escaped. Written to a spooled temporary file, so a large export spills to disk instead of
+    filling memory."""
     org = current_org()
     filters, _errors = parse_filters(request.args)
     query = filtered_leads(org, filters).options(
@@ -107,12 +161,16 @@ def export_leads():
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")  # noqa: SIM115 - send_file closes it
     text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text)
-    writer.writerow([*EXPORT_COLUMNS, "campaign", "product_line"])
-    for lead in db.session.scalars(query.execution_options(yield_per=500)):
-        values = [getattr(lead, name) for name in EXPORT_COLUMNS]
-        values.append(lead.campaign.name if lead.campaign else None)
-        values.append(lead.product_line.code if lead.product_line else None)
-        writer.writerow([safe_cell(v) for v in values])
+    writer.writerow([*EXPORT_COLUMNS, "campaign", "product_line", *OUTCOME_COLUMNS])
+    leads = db.session.scalars(query.execution_options(yield_per=EXPORT_BATCH))
+    for batch in leads.partitions(EXPORT_BATCH):
+        outcomes = _outcomes(list(batch))
+        for lead in batch:
+            values = [getattr(lead, name) for name in EXPORT_COLUMNS]
+            values.append(lead.campaign.name if lead.campaign else None)
+            values.append(lead.product_line.code if lead.product_line else None)
+            values.extend(outcomes[lead.id][name] for name in OUTCOME_COLUMNS)
+            writer.writerow([safe_cell(v) for v in values])
     text.detach()
     spool.seek(0)
     stamp = clock.now().strftime("%Y%m%d-%H%M")
@@ -126,9 +184,7 @@ def export_leads():
 def bulk_leads():
     org = current_org()
     ids = [int(v) for v in request.form.getlist("lead_ids") if v.isdigit()]
-    back = request.form.get("next") or url_for("manage.leads")
-    if not back.startswith("/"):
-        back = url_for("manage.leads")
+    back = safe_next(request.form.get("next")) or url_for("manage.leads")
     if not ids:
         flash(_("Select at least one lead."), "warning")
         return redirect(back)

@@ -15,7 +15,7 @@ from wtforms import DecimalField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 import matching
-from exchange.explain import GAP_CAUSES, INELIGIBLE, render_reasons
+from exchange.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_reasons
 from exchange.extensions import db
 from exchange.models import Lead, Offer, Organisation, Role
 from exchange.services import DomainError
@@ -23,15 +23,6 @@ from exchange.services.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.services.programs import update_weights
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
-
-COMPONENT_LABELS = {
-    "specialty": _l("Specialty fit"),
-    "size": _l("Size fit"),
-    "geography": _l("Geography"),
-    "responsiveness": _l("Responsiveness"),
-    "capacity": _l("Capacity headroom"),
-    "tier": _l("Tier"),
-}
 
 
 @bp.route("/leads/<int:lead_id>/partners")

@@ -140,6 +140,7 @@ class CampaignResultSchema(ma.Schema):
     claimed = ma.fields.Integer(metadata={"description": "A partner claimed it (whatever happened since)"})
     unclaimed = ma.fields.Integer(metadata={"description": "Ran out of waves unclaimed (leakage)"})
     won = ma.fields.Integer()
+    lost = ma.fields.Integer()
     won_elsewhere = ma.fields.Integer(
         metadata={"description": "Won in another currency: counted, not summed"}
     )
@@ -147,7 +148,9 @@ class CampaignResultSchema(ma.Schema):
     response_rate = ma.fields.Float(
         allow_none=True, metadata={"description": "claimed / (claimed + unclaimed); null while none decided"}
     )
-    win_rate = ma.fields.Float(allow_none=True, metadata={"description": "won / claimed"})
+    win_rate = ma.fields.Float(
+        allow_none=True, metadata={"description": "won / (won + lost); null while none closed"}
+    )
     cost_per_won = ma.fields.Decimal(as_string=True, places=2, allow_none=True)
     return_on_leads = ma.fields.Float(allow_none=True, metadata={"description": "won_value / cost"})
 

@@ -18,7 +18,6 @@ from exchange.models import (
     Campaign,
     CoverageArea,
     Enrollment,
-    Event,
     Lead,
     LeadStatus,
     Organisation,
@@ -27,11 +26,13 @@ from exchange.models import (
     Tier,
 )
 from exchange.models.enums import CLAIMED_STATUSES, IN_PROGRESS_STATUSES
-from exchange.services.campaigns import response_rate
+from exchange.services import figures
 from exchange.services.claims import in_progress_counts
 from exchange.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
+
+DASHBOARD_DAYS = 30  # the SLA figures on the dashboard: claims of the last 30 days
 
 
 @bp.route("/")
@@ -53,12 +54,8 @@ def dashboard():
     )
     partners = db.session.scalar(sa.select(sa.func.count()).select_from(scoped(Enrollment, org).subquery()))
     campaigns = db.session.scalar(sa.select(sa.func.count()).select_from(scoped(Campaign, org).subquery()))
-    since = clock.now() - timedelta(days=30)
-    breaches = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Event)
-        .where(Event.manufacturer_id == org.id, Event.type == "sla.breached", Event.occurred_at >= since)
-    )
+    now = clock.now()
+    sla = figures.sla_figures(org.id, since=now - timedelta(days=DASHBOARD_DAYS), now=now)
     claimed = sum(by_status.get(s, 0) for s in CLAIMED_STATUSES)
     unclaimed = by_status.get(LeadStatus.UNCLAIMED, 0)
     return render_template(
@@ -70,9 +67,9 @@ def dashboard():
         campaigns=campaigns,
         on_offer=by_status.get(LeadStatus.OFFERED, 0) + by_status.get(LeadStatus.PUBLISHED, 0),
         in_progress=sum(by_status.get(s, 0) for s in IN_PROGRESS_STATUSES),
-        response_rate=response_rate(claimed, unclaimed),
+        response_rate=figures.response_rate(claimed, claimed + unclaimed),
         unclaimed=unclaimed,
-        breaches=breaches,
+        sla=sla,
     )
 
 
@@ -83,7 +80,7 @@ PARTNER_SORTS = {
     "response_rate": (_l("Response rate"), lambda row: row.figures.get("response_rate"), True),
     "claim_minutes": (_l("Time to claim"), lambda row: row.figures.get("claim_minutes_median"), False),
     "sla_compliance": (_l("SLA compliance"), lambda row: row.figures.get("sla_compliance"), True),
-    "breaches": (_l("SLA breaches"), lambda row: row.figures.get("breaches", 0), True),
+    "breaches": (_l("SLA breaches"), lambda row: row.figures.get("breaches"), True),
     "load": (_l("Load"), lambda row: row.in_progress / row.capacity if row.capacity else 1.0, True),
 }
 

@@ -25,6 +25,7 @@ from portal.schemas import (
     NoteSchema,
     OfferFilterSchema,
     OfferPageSchema,
+    PartnerOfferDetailSchema,
     PartnerOfferSchema,
     ReturnSchema,
     StatusSchema,
@@ -64,10 +65,13 @@ class Offers(MethodView):
     @offers_blp.response(200, OfferPageSchema)
     @offers_blp.doc(
         summary="The offers open to this partner now, best first",
-        description="Sorted by score, then temperature (hot first), then freshness. No contact details.",
+        description="Sorted by score, then temperature (hot first), then freshness; or first by "
+        "deal_size, deadline or temperature (`sort`). `manufacturer` keeps one programme's offers. "
+        "No contact details.",
     )
     def get(self, args):
         filters = PullFilters(
+            manufacturer_id=args["manufacturer"],
             temperature=args["temperature"],
             product_line_id=args["product_line"],
             country=args["country"],
@@ -75,7 +79,7 @@ class Offers(MethodView):
             min_value=args["min_value"],
             max_value=args["max_value"],
         )
-        page = pull_page(current_org().id, filters, args["page"], args["per_page"])
+        page = pull_page(current_org().id, filters, args["page"], args["per_page"], args["sort"])
         # The hottest endpoint: the rows are already plain data in the documented shape (a test keeps
         # them equal to OfferPageSchema's output), so they go out without a second serialisation pass.
         return jsonify(to_json(page))
@@ -83,8 +87,8 @@ class Offers(MethodView):
 
 @offers_blp.route("/<int:offer_id>")
 class OfferResource(MethodView):
-    @offers_blp.response(200, PartnerOfferSchema)
-    @offers_blp.doc(summary="One offer (no contact details)")
+    @offers_blp.response(200, PartnerOfferDetailSchema)
+    @offers_blp.doc(summary="One offer with the parts of its score (no contact details)")
     def get(self, offer_id: int):
         return get_scoped_or_404(Offer, offer_id, current_org())
 

@@ -41,8 +41,13 @@ class ClaimForm(FlaskForm):
 class DeclineForm(FlaskForm):
     reason = SelectField(
         _l("Reason"),
-        choices=[SelectChoice(r.value, label) for r, label in DECLINE_LABELS.items()],
-        validators=[DataRequired()],
+        # No reason is pre-selected: declining is for good, so the partner picks one on purpose.
+        choices=[
+            SelectChoice("", _l("Choose a reason…")),
+            *(SelectChoice(r.value, label) for r, label in DECLINE_LABELS.items()),
+        ],
+        default="",
+        validators=[DataRequired(message=_l("Choose a reason to decline."))],
     )
     text = StringField(_l("Details"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Decline"))

@@ -10,6 +10,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from exchange import clock
 from exchange.extensions import db
 from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Role, User
 from exchange.services import DomainError
@@ -47,6 +48,12 @@ def my_leads():
         query = query.where(Claim.status == ClaimStatus.ACTIVE)
     elif show == "mine":
         query = query.where(Claim.status == ClaimStatus.ACTIVE, Claim.assigned_to_id == current_user.id)
+    elif show == "overdue":  # what blocks new claims: first contacts past their deadline
+        query = query.where(
+            Claim.status == ClaimStatus.ACTIVE,
+            Claim.first_contact_at.is_(None),
+            Claim.first_contact_deadline < clock.now(),
+        )
     query = query.order_by(
         sa.case((Claim.status == ClaimStatus.ACTIVE, 0), else_=1),
         sa.func.coalesce(Claim.first_contact_deadline, Claim.next_update_deadline),

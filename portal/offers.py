@@ -2,24 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_time, get_timezone, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from exchange import clock
+from exchange.explain import score_breakdown
 from exchange.extensions import db
-from exchange.models import DeclineReason, Enrollment, Offer, OfferState, ProductLine, Temperature
+from exchange.models import (
+    DeclineReason,
+    Enrollment,
+    Offer,
+    OfferState,
+    Organisation,
+    ProductLine,
+    Temperature,
+)
 from exchange.services import DomainError
-from exchange.services.claims import claim_offer, decline_offer
-from exchange.services.pull_list import PullFilters, mark_shown, pull_list
+from exchange.services.claims import claim_blockers, claim_offer, decline_offer
+from exchange.services.clocks import ClaimClock, claim_clock
+from exchange.services.pull_list import PULL_SORTS, PullFilters, mark_shown, pull_list
+from exchange.services.waves import in_open_pool
+from exchange.sla.policies import describe_minutes
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from portal import bp
 from portal.forms import DECLINE_LABELS, ClaimForm, DeclineForm
 
+SORT_LABELS = {
+    "score": _l("Score"),
+    "deal_size": _l("Deal size"),
+    "deadline": _l("Deadline"),
+    "temperature": _l("Temperature"),
+}
 
-def filters_from_args(args) -> tuple[PullFilters, dict[str, str]]:
+
+def partner_programmes(partner_id: int) -> list[tuple[int, str]]:
+    """(manufacturer id, name) of every programme the partner is enrolled in, by name."""
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(
+            sa.select(Organisation.id, Organisation.name)
+            .join(Enrollment, Enrollment.manufacturer_id == Organisation.id)
+            .where(Enrollment.partner_id == partner_id)
+            .order_by(Organisation.name, Organisation.id)
+        )
+    ]
+
+
+def sort_from_args(args) -> tuple[str, dict[str, str]]:
+    sort = args.get("sort") or "score"
+    if sort not in PULL_SORTS:
+        return "score", {"sort": _("Unknown sort order: %(v)s", v=sort)}
+    return sort, {}
+
+
+def filters_from_args(args, programmes: list[tuple[int, str]] = ()) -> tuple[PullFilters, dict[str, str]]:
     """Filters from query arguments; unknown or malformed values are ignored (and reported back)."""
     problems: dict[str, str] = {}
 
@@ -41,7 +84,12 @@ def filters_from_args(args) -> tuple[PullFilters, dict[str, str]]:
     if product_line and not product_line.isdigit():
         problems["product_line"] = _("Unknown product line.")
         product_line = None
+    manufacturer = (args.get("manufacturer") or "").strip() or None
+    if manufacturer and not (manufacturer.isdigit() and int(manufacturer) in {id_ for id_, _ in programmes}):
+        problems["manufacturer"] = _("Unknown manufacturer.")
+        manufacturer = None
     filters = PullFilters(
+        manufacturer_id=int(manufacturer) if manufacturer else None,
         temperature=Temperature(temperature) if temperature else None,
         product_line_id=int(product_line) if product_line else None,
         country=(args.get("country") or "").strip().upper() or None,
@@ -64,11 +112,68 @@ def partner_product_lines(partner_id: int) -> list[ProductLine]:
     )
 
 
+def business_duration(minutes: int) -> str:
+    """Business time in words: "1 business hour", "2 business hours 15 minutes", "45 minutes"."""
+    hours, rest = divmod(minutes, 60)
+    if not rest or not hours:
+        return describe_minutes(minutes)
+    return "{} {}".format(describe_minutes(hours * 60), ngettext("%(num)s minute", "%(num)s minutes", rest))
+
+
+def when(moment: datetime) -> str:
+    """A moment in the near future as the viewer says it: "08:00 today", "08:00 tomorrow",
+    "08:00 on Monday"."""
+    zone = get_timezone()
+    day = moment.astimezone(zone).date()
+    today = clock.now().astimezone(zone).date()
+    time_text = format_time(moment, "HH:mm")
+    if day == today:
+        return _("%(time)s today", time=time_text)
+    if day == today + timedelta(days=1):
+        return _("%(time)s tomorrow", time=time_text)
+    if day < today + timedelta(days=7):
+        return _("%(time)s on %(day)s", time=time_text, day=format_date(day, "EEEE"))
+    return _("%(time)s on %(day)s", time=time_text, day=format_date(day, "medium"))
+
+
+def clock_hint(state: ClaimClock | None) -> str | None:
+    """Why a business-time countdown reads as it does: when the clock runs and how much of it is left."""
+    if state is None or not state.business:
+        return None
+    if not state.running:
+        return _(
+            "%(duration)s, from %(when)s",
+            duration=business_duration(state.remaining_minutes),
+            when=when(state.resumes_at),
+        )
+    if state.pauses_at is not None:
+        return _(
+            "%(duration)s left: the clock stops at %(pause)s and runs on from %(when)s",
+            duration=business_duration(state.remaining_minutes),
+            pause=format_time(state.pauses_at, "HH:mm"),
+            when=when(state.resumes_at),
+        )
+    return None
+
+
+def _clocks(offers: list[Offer], org: Organisation) -> dict[int, tuple[ClaimClock | None, str | None]]:
+    now = clock.now()
+    states = {offer.id: claim_clock(offer, org.profile, now) for offer in offers}
+    return {offer_id: (state, clock_hint(state)) for offer_id, state in states.items()}
+
+
+def _blockers(org: Organisation):
+    return claim_blockers(org.id, org.profile.capacity if org.profile else 0)
+
+
 @bp.route("/")
 def offers():
     org = current_org()
-    filters, problems = filters_from_args(request.args)
-    page = db.paginate(pull_list(org.id, filters), per_page=25, error_out=False)
+    programmes = partner_programmes(org.id)
+    filters, problems = filters_from_args(request.args, programmes)
+    sort, sort_problems = sort_from_args(request.args)
+    problems.update(sort_problems)
+    page = db.paginate(pull_list(org.id, filters, sort=sort), per_page=25, error_out=False)
     mark_shown(page.items)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return _rendered_then_committed(
@@ -77,8 +182,16 @@ def offers():
         filters=filters,
         problems=problems,
         args=args,
+        sort=sort,
+        sorts=SORT_LABELS,
+        programmes=programmes,
+        programme_names=dict(programmes),
         product_lines=partner_product_lines(org.id),
         temperatures=list(Temperature),
+        clocks=_clocks(page.items, org),
+        open_pool={offer.id for offer in page.items if in_open_pool(offer)},
+        blockers=_blockers(org),
+        claim_form=ClaimForm(),
     )
 
 
@@ -90,13 +203,30 @@ def offer_detail(offer_id: int):
         if claim is not None:
             return redirect(url_for("portal.lead_detail", claim_id=claim.id))
     mark_shown([offer])
-    return _rendered_then_committed(
-        "portal/offer_detail.html",
-        offer=offer,
-        claim_form=ClaimForm(),
-        decline_form=DeclineForm(),
-        decline_labels=DECLINE_LABELS,
-    )
+    return _rendered_then_committed("portal/offer_detail.html", **_offer_context(offer, DeclineForm()))
+
+
+def _offer_context(offer: Offer, decline_form: DeclineForm) -> dict:
+    org = current_org()
+    manufacturer = db.session.get(Organisation, offer.manufacturer_id)
+    program = manufacturer.program if manufacturer else None
+    state, hint = _clocks([offer], org)[offer.id]
+    now = clock.now()
+    return {
+        "offer": offer,
+        "programme": manufacturer.name if manufacturer else "–",
+        "breakdown": score_breakdown(offer.components, program.matching_weights if program else None),
+        "claim_clock": state,
+        # Open and inside its window: the sweep may not have closed a lapsed offer yet.
+        "claimable": offer.state == OfferState.OPEN
+        and (offer.claim_deadline is None or offer.claim_deadline > now),
+        "clock_hint": hint,
+        "open_pool": in_open_pool(offer),
+        "blockers": _blockers(org),
+        "claim_form": ClaimForm(),
+        "decline_form": decline_form,
+        "decline_labels": DECLINE_LABELS,
+    }
 
 
 def _rendered_then_committed(template: str, **context) -> str:
@@ -137,8 +267,9 @@ def decline(offer_id: int):
     offer = get_scoped_or_404(Offer, offer_id, current_org())
     form = DeclineForm()
     if not form.validate_on_submit():
-        flash(_("Choose a reason to decline."), "warning")
-        return redirect(url_for("portal.offer_detail", offer_id=offer_id))
+        if form.errors.get("csrf_token"):
+            flash(_("The form expired; please try again."), "warning")
+        return render_template("portal/offer_detail.html", **_offer_context(offer, form)), 422
     try:
         decline_offer(current_user, offer, DeclineReason(form.reason.data), form.text.data)
     except DomainError as error:

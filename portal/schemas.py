@@ -8,6 +8,7 @@ import marshmallow as ma
 from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
 from exchange.schemas import PageArgsSchema, non_negative_decimal, page_schema
 from exchange.services.partner_payloads import PartnerClaimedLeadSchema, PartnerLeadTeaserSchema
+from exchange.services.pull_list import PULL_SORTS
 
 
 class LeadTeaserSchema(PartnerLeadTeaserSchema):
@@ -28,6 +29,7 @@ class LeadTeaserSchema(PartnerLeadTeaserSchema):
 
 class PartnerOfferSchema(ma.Schema):
     id = ma.fields.Integer()
+    manufacturer_id = ma.fields.Integer()  # the programme the offer comes from
     score = ma.fields.Float()
     components = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
     # The one-line "why", in English for API clients (the pages render it in the viewer's language).
@@ -42,7 +44,43 @@ class PartnerOfferSchema(ma.Schema):
 OfferPageSchema = page_schema(PartnerOfferSchema, "OfferPageSchema")
 
 
+class ScoreComponentSchema(ma.Schema):
+    name = ma.fields.String()
+    label = ma.fields.String()
+    value = ma.fields.Float(allow_none=True)
+    weight = ma.fields.Float()
+    points = ma.fields.Float(allow_none=True)
+    hint = ma.fields.String(allow_none=True)
+
+
+class PartnerOfferDetailSchema(PartnerOfferSchema):
+    """One offer: also the programme's name and the score's parts as the offer page shows them
+    (exchange.explain.score_breakdown)."""
+
+    manufacturer_name = ma.fields.Method("_manufacturer_name")
+    score_breakdown = ma.fields.Method("_breakdown")
+
+    def _manufacturer(self, offer):
+        from exchange.extensions import db
+        from exchange.models import Organisation
+
+        return db.session.get(Organisation, offer.manufacturer_id)
+
+    def _manufacturer_name(self, offer):
+        manufacturer = self._manufacturer(offer)
+        return manufacturer.name if manufacturer else None
+
+    def _breakdown(self, offer):
+        from exchange.explain import score_breakdown
+
+        manufacturer = self._manufacturer(offer)
+        weights = manufacturer.program.matching_weights if manufacturer and manufacturer.program else None
+        return ScoreComponentSchema(many=True).dump(score_breakdown(offer.components, weights))
+
+
 class OfferFilterSchema(PageArgsSchema):
+    manufacturer = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(PULL_SORTS))
     temperature = ma.fields.Enum(Temperature, by_value=True, load_default=None)
     product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
     country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))

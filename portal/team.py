@@ -12,6 +12,7 @@ from exchange.auth.forms import ConfirmForm
 from exchange.auth.password_links import LinkPurpose, link_url, make_token, site_base_url
 from exchange.extensions import db
 from exchange.models import Role, User
+from exchange.security import is_locked
 from exchange.services import DomainError
 from exchange.services.team import (
     change_role,
@@ -19,6 +20,7 @@ from exchange.services.team import (
     invite_member,
     reactivate_member,
     resend_invitation,
+    unlock_sign_in,
 )
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web import ROLE_LABELS
@@ -35,6 +37,7 @@ def _render(form: InviteMemberForm, new_link: dict | None = None, status: int = 
             "portal/team.html",
             form=form,
             members=members,
+            locked={m.id for m in members if m.is_active_user and is_locked(m.email)},
             new_link=new_link,
             role_choices=PARTNER_ROLE_CHOICES,
         ),
@@ -124,6 +127,18 @@ def reactivate(user_id: int):
     return _act(
         lambda: reactivate_member(current_user._get_current_object(), member),
         _("%(name)s is active again.", name=member.name),
+    )
+
+
+@bp.route("/team/<int:user_id>/unlock", methods=["POST"])
+@roles_required(Role.PARTNER_ADMIN)
+def unlock(user_id: int):
+    member = get_scoped_or_404(User, user_id, current_org())
+    if not ConfirmForm().validate_on_submit():
+        return _bad_request()
+    return _act(
+        lambda: unlock_sign_in(current_user._get_current_object(), member),
+        _("%(name)s can sign in again.", name=member.name),
     )
 
 

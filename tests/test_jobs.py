@@ -254,3 +254,241 @@ def test_relay_revives_jobs_whose_worker_died(app, run_jobs):
     assert summary["revived"] == 1
     run_jobs()
     assert CALLS == [("revived",)]
+
+
+# --- a worker killed mid-job: heartbeats, per-task timeouts -----------------------------------------
+
+
+def slow_call(*args):
+    import time
+
+    time.sleep(0.5)
+    CALLS.append(("slow", *args))
+
+
+@pytest.fixture
+def slow_task(monkeypatch):
+    monkeypatch.setitem(registry.TASKS, "test.slow", f"{__name__}:slow_call")
+
+
+def test_a_job_whose_worker_was_killed_reruns_within_a_minute(app, run_jobs):
+    """The worker died 45 s ago in the middle of the job (no heartbeat since); a job beside it is
+    alive (heartbeat 5 s ago). The relay (every 30 s) reruns the dead one only."""
+    from datetime import timedelta
+
+    now = clock.now()
+    dead = jobs.enqueue("test.record", "dead", delay=timedelta(days=1))
+    alive = jobs.enqueue("test.record", "alive", delay=timedelta(days=1))
+    db.session.commit()
+    for job, silent_for in ((dead, 45), (alive, 5)):
+        job.status = JobStatus.RUNNING
+        job.attempts = 1
+        job.started_at = now - timedelta(seconds=50)
+        job.heartbeat_at = now - timedelta(seconds=silent_for)
+        job.run_after = now - timedelta(seconds=50)
+    db.session.commit()
+    summary = jobs.relay_outbox()
+    assert summary["revived"] == 1
+    run_jobs()
+    assert CALLS == [("dead",)]
+    rerun = _job(dead.id)
+    assert (rerun.status, rerun.attempts) == (JobStatus.DONE, 2)
+    assert _job(alive.id).status == JobStatus.RUNNING
+
+
+@pytest.mark.app_config(JOBS_HEARTBEAT_SECONDS=0.1)
+def test_a_running_job_writes_heartbeats(app, run_jobs, slow_task):
+    job = jobs.enqueue("test.slow", 1)
+    db.session.commit()
+    run_jobs()
+    done = _job(job.id)
+    assert done.status == JobStatus.DONE
+    assert CALLS == [("slow", 1)]
+    # the job ran 0.5 s with a beat every 0.1 s: the last one is well after the start
+    assert (done.heartbeat_at - done.started_at).total_seconds() >= 0.2
+
+
+def test_rq_jobs_get_their_tasks_timeout(app, fake_redis_app, monkeypatch, slow_task):
+    from rq import Queue
+
+    _server, connection = fake_redis_app
+    monkeypatch.setitem(registry.TASK_TIMEOUTS, "test.slow", 42)
+    jobs.enqueue("test.slow")
+    jobs.enqueue("test.record")
+    db.session.commit()
+    timeouts = [job.timeout for job in Queue("default", connection=connection).jobs]
+    assert timeouts == [42, app.config["JOBS_TIMEOUT_SECONDS"]]
+
+
+# --- worker and cron through a Redis outage -----------------------------------------------------------
+
+
+def test_worker_reconnects_after_a_redis_outage(app, fake_redis_app, caplog):
+    from exchange.jobs.processes import run_worker
+
+    server, connection = fake_redis_app
+    job = jobs.enqueue("test.record", "after the outage")
+    db.session.commit()
+    assert _job(job.id).status == JobStatus.ENQUEUED
+    server.connected = False
+    waits = []
+
+    def wait(_stop, seconds):
+        waits.append(seconds)
+        if len(waits) == 3:
+            server.connected = True  # Redis is back after the third wait
+        return False
+
+    with caplog.at_level("WARNING", logger="exchange.jobs.processes"):
+        reconnects = run_worker(app, connection, list(jobs.QUEUES), burst=True, wait=wait)
+    assert reconnects == 3
+    assert waits == [1, 2, 4]  # backoff
+    assert "reconnecting in 1 s" in caplog.text
+    assert CALLS == [("after the outage",)]
+    assert _job(job.id).status == JobStatus.DONE
+
+
+def test_cron_survives_a_redis_outage_and_hands_over_what_waited(app, fake_redis_app, caplog):
+    from exchange.jobs.schedule import build_rq_cron
+
+    server, connection = fake_redis_app
+    scheduler = build_rq_cron(connection)
+    assert scheduler.tick() <= 60
+    server.connected = False
+    waiting = jobs.enqueue("test.record", "waited")
+    db.session.commit()
+    assert _job(waiting.id).status == JobStatus.PENDING
+    with caplog.at_level("WARNING", logger="exchange.jobs.processes"):
+        assert [scheduler.tick() for _ in range(3)] == [1, 2, 4]  # no exception: it keeps trying
+        assert "Redis unreachable" in caplog.text
+        server.connected = True
+        scheduler.tick()
+        assert "Redis reachable again" in caplog.text
+    # handed over at once, not at the next relay
+    assert _job(waiting.id).status == JobStatus.ENQUEUED
+    _work(connection)
+    assert CALLS == [("waited",)]
+
+
+def test_healthz_is_degraded_when_jobs_wait_too_long(app, client):
+    from datetime import timedelta
+
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    job = jobs.enqueue("test.record", delay=timedelta(days=1))
+    db.session.commit()
+    job.run_after = clock.now() - timedelta(seconds=app.config["JOBS_WAIT_DEGRADED_SECONDS"] + 60)
+    db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "degraded"
+    assert body["oldest_job_waiting_seconds"] >= app.config["JOBS_WAIT_DEGRADED_SECONDS"] + 60
+    assert "has waited" in body["degraded"][0]
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not __import__("shutil").which("redis-server"), reason="redis-server is not installed")
+def test_cron_and_worker_on_a_real_redis_that_restarts(app, monkeypatch, tmp_path):
+    """A redis-server of its own (not the shared one) is stopped and started again (empty): the cron
+    notices its marker key is gone and hands over again the job Redis lost; a worker runs it."""
+    import subprocess
+    import time
+
+    from redis import Redis
+
+    from exchange.jobs.processes import run_worker
+    from exchange.jobs.schedule import build_rq_cron
+    from tests.conftest import _free_port
+
+    port = _free_port()
+
+    def start():
+        process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
+        for _ in range(50):
+            try:
+                Redis(port=port).ping()
+                return process
+            except Exception:  # noqa: BLE001
+                time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    server = start()
+    try:
+        rq_backend = RQBackend(app, f"redis://127.0.0.1:{port}/0")
+        monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", rq_backend)
+        scheduler = build_rq_cron(rq_backend.connection)
+        scheduler.tick()
+        job = jobs.enqueue("test.record", "lost by redis")
+        db.session.commit()
+        assert _job(job.id).status == JobStatus.ENQUEUED
+        server.terminate()
+        server.wait(10)
+        assert scheduler.tick() == 1  # down: backoff, no exception
+        server = start()  # back, empty
+        scheduler.tick()
+        assert run_worker(app, rq_backend.connection, list(jobs.QUEUES), burst=True) == 0
+        assert CALLS == [("lost by redis",)]
+        assert _job(job.id).status == JobStatus.DONE
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+# --- embedded mode: a CLI command runs its jobs before it exits ---------------------------------------
+
+
+def slow_match(lead_ids):
+    import time
+
+    from exchange.services.matchmaking import match_leads
+
+    time.sleep(0.3)
+    CALLS.append(("match", *lead_ids))
+    return match_leads(lead_ids)
+
+
+@pytest.fixture
+def embedded(app, monkeypatch):
+    from exchange.jobs.backends import InProcessBackend
+
+    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", InProcessBackend(app))
+
+
+def test_cli_command_runs_its_jobs_before_it_exits(app, embedded, monkeypatch):
+    from tests import factories as f
+
+    monkeypatch.setitem(registry.TASKS, "leads.match", f"{__name__}:slow_match")
+    maker = f.manufacturer("Acme Pumps", slug="acme")
+    draft = f.lead(maker)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["leads", "publish", "--manufacturer", "acme", "--all-drafts"])
+    assert result.exit_code == 0, result.output
+    # no drain, no relay: the matching job ran before the command returned
+    assert list(CALLS) == [("match", draft.id)]
+    match_job = db.session.scalar(sa.select(OutboxJob).where(OutboxJob.task == "leads.match"))
+    assert match_job.status == JobStatus.DONE
+
+
+def test_cli_command_says_where_its_delayed_jobs_wait(app, embedded):
+    from datetime import timedelta
+
+    import click
+
+    from exchange.cli import _running_jobs_before_exit
+
+    @click.command("later")
+    def later():
+        jobs.enqueue("test.record", "now")
+        jobs.enqueue("test.record", "tomorrow", delay=timedelta(days=1))
+        db.session.commit()
+
+    later.callback = _running_jobs_before_exit(later.callback)
+    result = app.test_cli_runner().invoke(later)
+    assert result.exit_code == 0, result.output
+    assert CALLS == [("now",)]
+    assert "1 background job(s) wait in the outbox" in result.stderr
+    assert "flask jobs relay" in result.stderr

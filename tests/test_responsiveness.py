@@ -64,6 +64,7 @@ def test_figures_come_from_the_partners_own_history(history):
     assert slow["claim_minutes_median"] == 120.0
     assert slow["decline_rate"] == 0.5
     assert slow["sla_compliance"] == 0.0  # four claims, no first contact, deadlines long past
+    assert slow["breaches"] == 4 and fast["breaches"] == 0  # each missed deadline is a breach
     assert slow["contact_minutes_median"] is None
 
 

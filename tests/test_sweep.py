@@ -302,3 +302,47 @@ def test_business_time_across_a_weekend_and_a_daylight_saving_change(setup):
     assert sweep(setup, datetime(2026, 3, 30, 8, 59, tzinfo=UTC))["waves_advanced"] == 0
     assert sweep(setup, datetime(2026, 3, 30, 9, 0, tzinfo=UTC))["waves_advanced"] == 1
     assert lead.current_wave == 2
+
+
+def slow_responsiveness(*args):
+    import time
+
+    from exchange.services.responsiveness import recompute
+
+    time.sleep(0.3)
+    responsiveness_calls.append(args)
+    return recompute(*args)
+
+
+responsiveness_calls: list[tuple] = []
+
+
+def test_sla_sweep_command_runs_its_jobs_before_it_exits(setup, app, monkeypatch):
+    """Embedded default: the jobs a breach queues (the partner's figures, notifications) run before
+    `flask sla sweep` returns, not when some web server's relay finds them ten minutes later."""
+    from exchange.jobs import registry
+    from exchange.jobs.backends import InProcessBackend
+    from exchange.models import JobStatus, OutboxJob
+
+    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", InProcessBackend(app))
+    monkeypatch.setitem(registry.TASKS, "partners.responsiveness", f"{__name__}:slow_responsiveness")
+    responsiveness_calls.clear()
+    p = setup["partners"]
+    lead = publish(setup)
+    offer = db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id))
+    claim = claims.claim_offer(setup["reps"][p[0].id], offer)
+    db.session.commit()
+    claim.first_contact_deadline = clock.now() - timedelta(minutes=1)
+    claim.first_contact_remind_at = clock.now() - timedelta(minutes=2)
+    db.session.commit()
+    from exchange import jobs
+
+    jobs.drain()  # what the claim queued
+    responsiveness_calls.clear()
+    before = db.session.scalar(sa.select(sa.func.max(OutboxJob.id))) or 0
+    result = app.test_cli_runner().invoke(args=["sla", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert '"breached": 1' in result.output
+    assert responsiveness_calls == [(p[0].id, setup["maker"].id)]
+    statuses = db.session.scalars(sa.select(OutboxJob.status).where(OutboxJob.id > before)).all()
+    assert statuses and set(statuses) == {JobStatus.DONE}

@@ -53,9 +53,12 @@ def load_user_from_bearer(req: Any) -> User | None:
     from flask import g
 
     from exchange.auth.tokens import resolve_token
+    from exchange.security import check_bearer_failures, record_bearer_failure
 
+    check_bearer_failures()
     token = resolve_token(header[7:].strip())
     if token is None:
+        record_bearer_failure()
         return None
     g.api_token = token
     return token.user

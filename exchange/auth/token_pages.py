@@ -4,7 +4,7 @@ with :func:`register_token_pages`."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,8 +13,13 @@ from exchange.auth.forms import ConfirmForm, CreateTokenForm
 from exchange.auth.tokens import create_token, revoke_token, token_state
 from exchange.extensions import db
 from exchange.models import ApiToken, Role, TokenScope
+from exchange.security import config_limit, limiter, no_store
 from exchange.services import DomainError
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
 
 
 def register_token_pages(bp: Blueprint, admin_role: Role, api_example: str) -> None:
@@ -22,6 +27,7 @@ def register_token_pages(bp: Blueprint, admin_role: Role, api_example: str) -> N
 
     @bp.route("/tokens", methods=["GET", "POST"])
     @roles_required(admin_role)
+    @limiter.limit(config_limit("TOKEN_CREATE_RATE_LIMIT"), methods=["POST"], key_func=_user_key)
     def tokens():
         form = CreateTokenForm()
         new_token, status = None, 200
@@ -57,7 +63,8 @@ def register_token_pages(bp: Blueprint, admin_role: Role, api_example: str) -> N
             revoke_endpoint=f"{bp.name}.revoke_api_token",
             api_example=api_example,
         )
-        return page, status
+        # The new token is in this page: never cached (the header is set on every page anyway).
+        return no_store(make_response(page, status))
 
     @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
     @roles_required(admin_role)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -20,6 +18,17 @@ from exchange.auth.password_links import LinkExpired, LinkInvalid, LinkPurpose, 
 from exchange.extensions import db
 from exchange.i18n import is_valid_timezone
 from exchange.models import DigestFrequency
+from exchange.models.user import new_session_nonce
+from exchange.security import (
+    clear_failed_logins,
+    config_limit,
+    form_email,
+    limiter,
+    lockout_retry_after,
+    no_store,
+    record_failed_login,
+    safe_next,
+)
 from exchange.services import DomainError
 from exchange.services.accounts import authenticate, change_password
 from exchange.services.team import choose_password, request_password_reset
@@ -31,35 +40,52 @@ def home_for(user) -> str:
     return url_for("manage.dashboard") if user.is_manufacturer_user else url_for("portal.offers")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths; never an absolute URL (open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+def _locked_out(retry_after: int):
+    from werkzeug.exceptions import TooManyRequests
+
+    minutes = max(1, (retry_after + 59) // 60)
+    raise TooManyRequests(
+        _(
+            "Too many failed sign-ins for this account. Try again in %(n)d minutes, or ask your "
+            "organisation's admin to unlock it.",
+            n=minutes,
+        ),
+        retry_after=retry_after,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
+        retry_after = lockout_retry_after(form.email.data)
+        if retry_after is not None:
+            _locked_out(retry_after)
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.rollback()
+            record_failed_login(form.email.data)
+            current_app.logger.info("failed sign-in for %s from %s", form.email.data, request.remote_addr)
             flash(_("E-mail or password is not correct."), "danger")
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
+        clear_failed_logins(form.email.data)
         login_user(user, remember=form.remember.data)
-        return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # A new nonce: the session id in this cookie (and in any copy of it, and the remember-me
+        # cookie) no longer matches, so a saved cookie cannot open a page again.
+        user = current_user._get_current_object()
+        user.session_nonce = new_session_nonce()
+        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -96,7 +122,10 @@ def account():
             )
         except DomainError as error:
             db.session.rollback()
-            password_form.current_password.errors.append(error.message)
+            target = (
+                password_form.new_password if error.field == "password" else password_form.current_password
+            )
+            target.errors.append(error.message)
         else:
             db.session.commit()
             # The nonce changed: every other session is over; keep this one.
@@ -109,6 +138,8 @@ def account():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(config_limit("PASSWORD_RESET_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("PASSWORD_RESET_ACCOUNT_LIMIT"), methods=["POST"], key_func=form_email)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -127,12 +158,21 @@ def forgot_password():
     return render_template("auth/forgot_password.html", form=form)
 
 
+def _link_key() -> str:
+    """Per link, that is per account: the signed token in the URL."""
+    return "link:" + str((request.view_args or {}).get("token", ""))[:200]
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(config_limit("CHOOSE_PASSWORD_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("CHOOSE_PASSWORD_RATE_LIMIT"), methods=["POST"], key_func=_link_key)
 def accept_invitation(token: str):
     return _choose_password(token, LinkPurpose.INVITE)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(config_limit("CHOOSE_PASSWORD_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("CHOOSE_PASSWORD_RATE_LIMIT"), methods=["POST"], key_func=_link_key)
 def reset_password(token: str):
     return _choose_password(token, LinkPurpose.RESET)
 
@@ -165,7 +205,6 @@ def _choose_password(token: str, purpose: LinkPurpose):
 
 def _no_leaks(body: str):
     """The URL holds a secret: keep it out of caches and out of Referer headers."""
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
+    response = no_store(make_response(body))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -10,10 +10,13 @@ See ``registry`` (which jobs exist, what runs periodically), ``outbox`` (hand-ov
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from exchange.jobs.backends import InProcessBackend, RQBackend
 from exchange.jobs.outbox import enqueue, relay_outbox
@@ -30,6 +33,8 @@ __all__ = [
     "init_app",
     "queue_health",
     "relay_outbox",
+    "track_created",
+    "tracking_created",
 ]
 
 _EXTENSION = "exchange.jobs"
@@ -41,6 +46,8 @@ class JobsState:
         url = app.config.get("REDIS_URL")
         self.backend: RQBackend | InProcessBackend = RQBackend(app, url) if url else InProcessBackend(app)
         self.scheduler: Any = None
+        # Ids of the jobs created while a CLI command runs (None: not tracking).
+        self.created: list[int] | None = None
 
     @property
     def embedded(self) -> bool:
@@ -80,12 +87,39 @@ def drain(timeout: float = 30) -> bool:
     return backend().drain(timeout)
 
 
+def track_created(job_ids: list[int]) -> None:
+    """Note jobs committed while a CLI command tracks them (see ``tracking_created``)."""
+    if not job_ids or not has_app_context():
+        return
+    created = current_app.extensions[_EXTENSION].created
+    if created is not None:
+        created.extend(job_ids)
+
+
+@contextmanager
+def tracking_created() -> Iterator[list[int]]:
+    """Collect the ids of every job committed inside the block (by this process, any thread)."""
+    state: JobsState = current_app.extensions[_EXTENSION]
+    state.created = created = []
+    try:
+        yield created
+    finally:
+        state.created = None
+
+
 def queue_health() -> dict[str, Any]:
+    """The queue's state for /healthz; ``degraded`` lists why the jobs are not flowing, if they aren't:
+    the queue is unreachable, or a job that is due has waited longer than JOBS_WAIT_DEGRADED_SECONDS."""
+    from exchange import clock
     from exchange.extensions import db
     from exchange.models import JobStatus, OutboxJob
 
     health = backend().health()
+    degraded: list[str] = []
+    if health["queue"] not in ("ok", "embedded"):
+        degraded.append(f"job queue {health['queue']}: {health.get('queue_error', '')}".strip(": "))
     try:
+        now = clock.now()
         counts = dict(
             db.session.execute(
                 sa.select(OutboxJob.status, sa.func.count())
@@ -95,6 +129,20 @@ def queue_health() -> dict[str, Any]:
         )
         health["jobs_waiting"] = counts.get(JobStatus.PENDING, 0)
         health["jobs_failed"] = counts.get(JobStatus.FAILED, 0)
+        oldest = db.session.scalar(
+            sa.select(sa.func.min(OutboxJob.run_after)).where(
+                OutboxJob.status.in_([JobStatus.PENDING, JobStatus.ENQUEUED]), OutboxJob.run_after <= now
+            )
+        )
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        waited = 0 if oldest is None else max(0, int((now - oldest).total_seconds()))
+        health["oldest_job_waiting_seconds"] = waited
+        limit = current_app.config["JOBS_WAIT_DEGRADED_SECONDS"]
+        if waited > limit:
+            degraded.append(f"a job has waited {waited} s to start (over {limit} s): are worker and cron up?")
     except sa.exc.SQLAlchemyError:
-        pass
+        db.session.rollback()
+    if degraded:
+        health["degraded"] = degraded
     return health

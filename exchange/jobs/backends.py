@@ -30,19 +30,22 @@ class RQBackend:
             self._connection = Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
         return self._connection
 
-    def hand_over(self, jobs: list[tuple[int, str]]) -> int:
+    def hand_over(self, jobs: list[tuple[int, str, str]]) -> int:
+        """Queue ``(job id, queue, task)`` items; each RQ job gets its task's timeout."""
         from redis.exceptions import RedisError
         from rq import Queue
 
         from exchange.jobs.outbox import mark_enqueued
+        from exchange.jobs.registry import task_timeout
 
         handed: list[int] = []
+        default_timeout = self.app.config["JOBS_TIMEOUT_SECONDS"]
         try:
-            for job_id, queue_name in jobs:
+            for job_id, queue_name, *task in jobs:
                 Queue(queue_name, connection=self.connection).enqueue(
                     RQ_JOB_FUNCTION,
                     job_id,
-                    job_timeout=self.app.config["JOBS_STALE_SECONDS"],
+                    job_timeout=task_timeout(task[0], default_timeout) if task else default_timeout,
                     result_ttl=3600,
                     failure_ttl=7 * 86400,
                 )
@@ -85,13 +88,13 @@ class InProcessBackend:
                 self._thread = threading.Thread(target=self._loop, name="exchange-jobs", daemon=True)
                 self._thread.start()
 
-    def hand_over(self, jobs: list[tuple[int, str]]) -> int:
+    def hand_over(self, jobs: list[tuple[int, str, str]]) -> int:
         from exchange.jobs.outbox import mark_enqueued
 
-        mark_enqueued([job_id for job_id, _ in jobs])
+        mark_enqueued([job[0] for job in jobs])
         self._ensure_thread()
-        for job_id, _queue in jobs:
-            self._queue.put(("job", job_id))
+        for job in jobs:
+            self._queue.put(("job", job[0]))
         return len(jobs)
 
     def submit_periodic(self, name: str) -> None:

@@ -52,7 +52,7 @@ def enqueue(
     )
     session.add(job)
     # Attributes expire at commit; keep what the hand-over needs beside the instance.
-    session.info.setdefault(_SESSION_KEY, []).append((job, job.run_after, queue))
+    session.info.setdefault(_SESSION_KEY, []).append((job, job.run_after, queue, task))
     return job
 
 
@@ -61,18 +61,21 @@ def _hand_over_after_commit(session: Session) -> None:
     jobs = session.info.pop(_SESSION_KEY, None)
     if not jobs or not has_app_context():
         return
+    from exchange.jobs import backend, track_created
+
     now = clock.now()
-    ready: list[tuple[int, str]] = []
-    for job, run_after, queue in jobs:
+    ready: list[tuple[int, str, str]] = []
+    created: list[int] = []
+    for job, run_after, queue, task in jobs:
         state = sa.inspect(job)
         if state.identity is None or not state.persistent:
             continue  # rolled back with a savepoint
+        created.append(state.identity[0])
         if run_after > now:
             continue  # delayed: the relay hands it over when due
-        ready.append((state.identity[0], queue))
+        ready.append((state.identity[0], queue, task))
+    track_created(created)
     if ready:
-        from exchange.jobs import backend
-
         backend().hand_over(ready)
 
 
@@ -93,21 +96,35 @@ def mark_enqueued(job_ids: list[int]) -> None:
         )
 
 
-def relay_outbox(limit: int = 1000) -> dict[str, int]:
-    """Hand over pending jobs that are due, and jobs whose hand-over or worker was lost."""
+def relay_outbox(limit: int = 1000, *, all_enqueued: bool = False) -> dict[str, int]:
+    """Hand over pending jobs that are due, and jobs whose hand-over or worker was lost.
+
+    A running job whose heartbeat stopped (its worker was killed) goes back to pending and is handed
+    over again. ``all_enqueued`` hands over every job already given to the queue, whatever its age
+    (the cron does this when Redis restarted and may have lost them; a job handed over twice runs once).
+    """
     now = clock.now()
-    stale = now - timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
+    config = current_app.config
+    stale = now - timedelta(seconds=config["JOBS_STALE_SECONDS"])
+    silent = now - timedelta(seconds=config["JOBS_HEARTBEAT_TIMEOUT_SECONDS"])
     revived = db.session.execute(
         sa.update(OutboxJob)
-        .where(OutboxJob.status == JobStatus.RUNNING, OutboxJob.started_at < stale)
-        .values(status=JobStatus.PENDING, last_error="the worker running this job was lost")
+        .where(
+            OutboxJob.status == JobStatus.RUNNING,
+            sa.func.coalesce(OutboxJob.heartbeat_at, OutboxJob.started_at) < silent,
+        )
+        .values(status=JobStatus.PENDING, last_error="the worker running this job was lost (no heartbeat)")
+        .execution_options(synchronize_session=False)
     ).rowcount
+    if revived:
+        log.warning("%d running job(s) lost their worker (no heartbeat): handed over again", revived)
+    enqueued = OutboxJob.status == JobStatus.ENQUEUED
     rows = db.session.execute(
-        sa.select(OutboxJob.id, OutboxJob.queue)
+        sa.select(OutboxJob.id, OutboxJob.queue, OutboxJob.task)
         .where(
             sa.or_(
                 sa.and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.run_after <= now),
-                sa.and_(OutboxJob.status == JobStatus.ENQUEUED, OutboxJob.enqueued_at < stale),
+                enqueued if all_enqueued else sa.and_(enqueued, OutboxJob.enqueued_at < stale),
             )
         )
         .order_by(OutboxJob.id)
@@ -116,7 +133,7 @@ def relay_outbox(limit: int = 1000) -> dict[str, int]:
     db.session.commit()
     from exchange.jobs import backend
 
-    handed = backend().hand_over([(row.id, row.queue) for row in rows]) if rows else 0
+    handed = backend().hand_over([(row.id, row.queue, row.task) for row in rows]) if rows else 0
     return {"due": len(rows), "handed_over": handed, "revived": revived}
 
 

@@ -37,6 +37,19 @@ TASKS: dict[str, str] = {
     "leads.cool": "exchange.services.qualification:cool_unworked_leads",
 }
 
+# Seconds a job may run before RQ stops it (and the runner retries it); JOBS_TIMEOUT_SECONDS otherwise.
+# A worker that dies mid-job is noticed by the missing heartbeat, whatever the timeout.
+TASK_TIMEOUTS: dict[str, int] = {
+    "leads.import": 3 * 3600,
+    "partners.responsiveness_all": 3600,
+    "leads.match": 1800,
+    "offers.rerank_unshown": 1800,
+}
+
+
+def task_timeout(name: str, default: int) -> int:
+    return TASK_TIMEOUTS.get(name, default)
+
 
 @dataclass(frozen=True)
 class PeriodicJob:

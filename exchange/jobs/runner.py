@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from datetime import timedelta
 from typing import Any
@@ -61,19 +62,23 @@ def execute(job_id: int) -> str:
     claimed = db.session.execute(
         sa.update(OutboxJob)
         .where(OutboxJob.id == job_id, OutboxJob.status.in_([JobStatus.PENDING, JobStatus.ENQUEUED]))
-        .values(status=JobStatus.RUNNING, started_at=now, attempts=OutboxJob.attempts + 1)
+        .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=OutboxJob.attempts + 1)
     ).rowcount
     db.session.commit()
     if claimed != 1:
         return "skipped"
     job = db.session.get(OutboxJob, job_id)
     assert job is not None
-    task, args = job.task, list(job.args or [])
+    task, args, attempt = job.task, list(job.args or []), job.attempts
+    heartbeat = Heartbeat(job_id, attempt, current_app.config["JOBS_HEARTBEAT_SECONDS"]).start()
     try:
         result: Any = resolve_task(task)(*args)
     except Exception as error:  # noqa: BLE001 - a failed job is recorded, retried, then visible
+        heartbeat.stop()
         db.session.rollback()
         return _record_failure(job_id, task, error)
+    finally:
+        heartbeat.stop()
     job = db.session.get(OutboxJob, job_id)
     assert job is not None
     job.status = JobStatus.DONE
@@ -82,6 +87,52 @@ def execute(job_id: int) -> str:
     job.last_error = None
     db.session.commit()
     return JobStatus.DONE.value
+
+
+class Heartbeat:
+    """While a job runs, a thread writes ``heartbeat_at`` on a connection of its own every few
+    seconds. A job whose heartbeat stops (the worker was killed, the host died) is revived by the
+    relay after ``JOBS_HEARTBEAT_TIMEOUT_SECONDS``, not after the job's whole timeout."""
+
+    def __init__(self, job_id: int, attempt: int, interval: float) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        self.interval = interval
+        self.beats = 0
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"job-{job_id}-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def beat(self) -> bool:
+        """Write one heartbeat; False when the job is no longer this attempt's (revived elsewhere)."""
+        with self._app.app_context(), db.engine.begin() as connection:
+            mine = connection.execute(
+                sa.update(OutboxJob)
+                .where(
+                    OutboxJob.id == self.job_id,
+                    OutboxJob.status == JobStatus.RUNNING,
+                    OutboxJob.attempts == self.attempt,
+                )
+                .values(heartbeat_at=clock.now())
+            ).rowcount
+        self.beats += 1
+        return mine == 1
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not self.beat():
+                    log.warning("job %s: attempt %d was taken over by another run", self.job_id, self.attempt)
+                    return
+            except sa.exc.SQLAlchemyError as error:
+                log.warning("job %s: heartbeat not written: %s", self.job_id, error)
 
 
 def _record_failure(job_id: int, task: str, error: Exception) -> str:

@@ -23,13 +23,14 @@ def next_run(job: PeriodicJob, after: datetime) -> datetime:
     return croniter(job.cron, after).get_next(datetime)
 
 
-def build_rq_cron(connection):  # pragma: no cover - exercised by `flask cron` in production
-    """An RQ ``CronScheduler`` with every periodic job registered."""
-    from rq.cron import CronScheduler
+def build_rq_cron(connection, app: Flask | None = None):
+    """RQ's cron scheduler (kept alive through Redis outages) with every periodic job registered."""
+    from flask import current_app
 
+    from exchange.jobs.processes import ResilientCronScheduler
     from exchange.jobs.runner import run_periodic
 
-    scheduler = CronScheduler(connection=connection)
+    scheduler = ResilientCronScheduler(app or current_app._get_current_object(), connection)
     for job in PERIODIC_JOBS:
         scheduler.register(
             run_periodic, job.queue, args=(job.name,), interval=job.interval, cron=job.cron, name=job.name

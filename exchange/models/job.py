@@ -28,6 +28,8 @@ class OutboxJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     enqueued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
+    # Written every JOBS_HEARTBEAT_SECONDS while the job runs; a silent running job is rerun.
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

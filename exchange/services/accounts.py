@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import functools
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from exchange import clock
 from exchange.auth import find_user_by_email, normalise_email
-from exchange.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from exchange.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from exchange.extensions import db
 from exchange.models import Organisation, Role, User
 from exchange.models.user import new_session_nonce
@@ -16,7 +23,13 @@ from exchange.services import DomainError
 
 
 def create_user(
-    organisation: Organisation, *, email: str, name: str, role: Role, password: str | None = None
+    organisation: Organisation,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    check_password: bool = True,
 ) -> User:
     if role.org_kind != organisation.kind:
         raise DomainError(
@@ -27,14 +40,26 @@ def create_user(
         raise DomainError(_("A user with this e-mail address already exists."), field="email", status=409)
     user = User(organisation=organisation, email=email, name=name, role=role)
     if password is not None:
-        set_password(user, password)
+        set_password(user, password, check=check_password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
+def set_password(user: User, password: str, *, check: bool = True) -> None:
+    """Hash and store ``password`` after the strength rules (``check=False``: only the documented demo
+    logins, which are meant to be typed)."""
+    if check:
+        problem = password_problem(
+            password,
+            email=user.email or "",
+            name=user.name or "",
+            current_hash=user.password_hash,
+            min_score=current_app.config.get("PASSWORD_MIN_SCORE", 3),
+        )
+        if problem:
+            raise DomainError(problem, field="password")
+    elif len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
             _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password"
         )
@@ -54,6 +79,10 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check so response times do not reveal which e-mails exist.
+        verify_password(_dummy_hash(), password)
+        return None
+    if not user.password_hash:
+        # Invited, no password yet: as slow as a real check, so timing does not reveal invitations.
         verify_password(_dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:

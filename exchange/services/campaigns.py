@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from exchange.extensions import db
 from exchange.models import CLAIMED_STATUSES, Campaign, Lead, LeadStatus, Organisation
-from exchange.services import Conflict, DomainError
+from exchange.services import Conflict, DomainError, figures
 
 FIELDS = ("name", "channel", "starts_on", "ends_on", "cost", "currency", "description")
 
@@ -83,13 +83,6 @@ def delete_campaign(campaign: Campaign) -> None:
     db.session.flush()
 
 
-def response_rate(claimed: int, unclaimed: int) -> float | None:
-    """Of the published leads that were claimed or ran out of waves, the share a partner claimed
-    (leads still on offer are not decided yet, so running work is not understated)."""
-    decided = claimed + unclaimed
-    return claimed / decided if decided else None
-
-
 @dataclass
 class CampaignResult:
     """What a campaign brought: its leads, how many partners took, what they won, its Return on Leads."""
@@ -101,18 +94,20 @@ class CampaignResult:
     unclaimed: int = 0  # ran out of waves: leakage
     awaiting: int = 0  # published, offered, nobody has claimed it yet
     won: int = 0
+    lost: int = 0
     won_value: Decimal = Decimal(0)  # in the campaign's currency
     won_elsewhere: int = 0  # won in another currency (not added up)
     months: list[ReturnMonth] | None = None  # filled by campaign_result
 
     @property
     def response_rate(self) -> float | None:
-        return response_rate(self.claimed, self.unclaimed)
+        """Of the leads claimed or run out of waves, the share claimed (leads on offer are undecided)."""
+        return figures.response_rate(self.claimed, self.claimed + self.unclaimed)
 
     @property
     def win_rate(self) -> float | None:
-        """Of the claimed leads, the share won."""
-        return self.won / self.claimed if self.claimed else None
+        """Of the closed leads (won or lost), the share won."""
+        return figures.win_rate(self.won, self.lost)
 
     @property
     def cost_per_won(self) -> Decimal | None:
@@ -154,12 +149,14 @@ def _with_results(manufacturer_id: int, campaigns: Sequence[Campaign]) -> list[C
             sa.func.sum(sa.case((Lead.status == LeadStatus.UNCLAIMED, 1), else_=0)),
             sa.func.sum(sa.case((Lead.status.in_([LeadStatus.PUBLISHED, LeadStatus.OFFERED]), 1), else_=0)),
             sa.func.sum(sa.case((won, 1), else_=0)),
+            sa.func.sum(sa.case((Lead.status == LeadStatus.LOST, 1), else_=0)),
             sa.func.sum(sa.case((won, Lead.won_amount), else_=None)),
         )
         .where(Lead.manufacturer_id == manufacturer_id, Lead.campaign_id.in_(list(results)))
         .group_by(Lead.campaign_id, Lead.won_currency)
     ).all()
-    for campaign_id, currency, leads, published, claimed, unclaimed, awaiting, won_count, won_value in rows:
+    for row in rows:
+        campaign_id, currency, leads, published, claimed, unclaimed, awaiting, won_count, lost, value = row
         result = results.get(campaign_id)
         if result is None:
             continue
@@ -169,10 +166,11 @@ def _with_results(manufacturer_id: int, campaigns: Sequence[Campaign]) -> list[C
         result.unclaimed += int(unclaimed or 0)
         result.awaiting += int(awaiting or 0)
         result.won += int(won_count or 0)
+        result.lost += int(lost or 0)
         if won_count and currency is not None and currency != result.campaign.currency:
             result.won_elsewhere += int(won_count)
-        elif won_value is not None:
-            result.won_value += Decimal(won_value)
+        elif value is not None:
+            result.won_value += Decimal(value)
     return list(results.values())
 
 

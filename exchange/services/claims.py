@@ -8,6 +8,7 @@ many concurrent claims exactly one changes the row; the others find it claimed a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -61,17 +62,66 @@ def in_progress_counts(partner_ids: Sequence[int]) -> dict[int, int]:
     )
 
 
-def overdue_uncontacted(partner_id: int, now: datetime) -> list[Claim]:
+def overdue_uncontacted_count(partner_id: int, now: datetime) -> int:
     """Active claims of the partner whose first-contact deadline has passed without a contact."""
-    return list(
-        db.session.scalars(
-            sa.select(Claim).where(
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Claim)
+            .where(
                 Claim.partner_id == partner_id,
                 Claim.status == ClaimStatus.ACTIVE,
                 Claim.first_contact_at.is_(None),
                 Claim.first_contact_deadline < now,
             )
         )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class ClaimBlockers:
+    """What stops a partner from claiming another lead now: capacity used up, first contacts overdue."""
+
+    in_progress: int
+    capacity: int
+    overdue: int
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.in_progress >= self.capacity
+
+    @property
+    def blocked(self) -> bool:
+        return self.at_capacity or self.overdue > 0
+
+    def messages(self) -> list[str]:
+        """Why a claim would fail, in the words the claim itself answers with."""
+        reasons = []
+        if self.at_capacity:
+            reasons.append(
+                _(
+                    "You are at capacity (%(n)d leads in progress). Close or return a lead first.",
+                    n=self.capacity,
+                )
+            )
+        if self.overdue:
+            reasons.append(
+                _(
+                    "Log the first contact on %(n)d overdue claimed lead(s) before claiming more.",
+                    n=self.overdue,
+                )
+            )
+        return reasons
+
+
+def claim_blockers(partner_id: int, capacity: int, now: datetime | None = None) -> ClaimBlockers:
+    """The one rule for whether a partner may claim more: shown on the list before a click and
+    enforced by :func:`claim_offer`."""
+    return ClaimBlockers(
+        in_progress=in_progress_count(partner_id),
+        capacity=capacity,
+        overdue=overdue_uncontacted_count(partner_id, now or clock.now()),
     )
 
 
@@ -99,18 +149,9 @@ def claim_offer(actor: User, offer: Offer) -> Claim:
         raise Conflict(_("This offer is no longer open (%(state)s).", state=offer.state.value))
     if offer.claim_deadline is not None and offer.claim_deadline <= now:
         raise Conflict(_("The claim window for this offer has closed."))
-    if in_progress_count(offer.partner_id) >= profile.capacity:
-        raise DomainError(
-            _(
-                "You are at capacity (%(n)d leads in progress). Close or return a lead first.",
-                n=profile.capacity,
-            )
-        )
-    overdue = overdue_uncontacted(offer.partner_id, now)
-    if overdue:
-        raise DomainError(
-            _("Log the first contact on %(n)d overdue claimed lead(s) before claiming more.", n=len(overdue))
-        )
+    blockers = claim_blockers(offer.partner_id, profile.capacity, now)
+    if blockers.blocked:
+        raise DomainError(blockers.messages()[0])
 
     # The atomic step: only one transaction moves the lead out of "offered".
     won = db.session.execute(

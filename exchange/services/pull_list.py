@@ -23,11 +23,32 @@ class PullFilters:
     region: str | None = None
     min_value: Decimal | None = None
     max_value: Decimal | None = None
+    manufacturer_id: int | None = None  # one programme of a partner enrolled in several
 
 
-def pull_list(partner_id: int, filters: PullFilters | None = None, now: datetime | None = None) -> sa.Select:
+# How the list may be sorted; "score" (the default) is the order of the pull-list index.
+PULL_SORTS = ("score", "deal_size", "deadline", "temperature")
+
+
+def _order(sort: str) -> tuple:
+    best = (Offer.score.desc(), Offer.temperature_priority.desc(), Offer.visible_from.desc(), Offer.id.desc())
+    if sort == "deal_size":
+        return (Lead.estimated_value.desc().nulls_last(), *best)
+    if sort == "deadline":
+        return (Offer.claim_deadline.asc().nulls_last(), *best)
+    if sort == "temperature":
+        return (Offer.temperature_priority.desc(), *best)
+    if sort != "score":
+        raise ValueError(f"sort: one of {', '.join(PULL_SORTS)}, not {sort!r}")
+    return best
+
+
+def pull_list(
+    partner_id: int, filters: PullFilters | None = None, now: datetime | None = None, sort: str = "score"
+) -> sa.Select:
     """Open offers whose claim window has not closed, sorted by score, then temperature (hot first),
-    then freshness (newest first)."""
+    then freshness (newest first); or first by deal size (largest), deadline (soonest) or
+    temperature (hottest) with that order after it (``PULL_SORTS``)."""
     filters = filters or PullFilters()
     now = now or clock.now()
     query = (
@@ -41,6 +62,8 @@ def pull_list(partner_id: int, filters: PullFilters | None = None, now: datetime
             sa.or_(Offer.claim_deadline.is_(None), Offer.claim_deadline > now),
         )
     )
+    if filters.manufacturer_id is not None:
+        query = query.where(Offer.manufacturer_id == filters.manufacturer_id)
     if filters.temperature is not None:
         query = query.where(Lead.temperature == filters.temperature)
     if filters.product_line_id is not None:
@@ -53,11 +76,9 @@ def pull_list(partner_id: int, filters: PullFilters | None = None, now: datetime
         query = query.where(Lead.estimated_value >= filters.min_value)
     if filters.max_value is not None:
         query = query.where(Lead.estimated_value <= filters.max_value)
-    # Best score first, then hot before warm before cold, then the newest: the order of the
-    # ix_offers_pull_list index, read backwards.
-    return query.order_by(
-        Offer.score.desc(), Offer.temperature_priority.desc(), Offer.visible_from.desc(), Offer.id.desc()
-    )
+    # By default best score first, then hot before warm before cold, then the newest: the order of
+    # the ix_offers_pull_list index, read backwards.
+    return query.order_by(*_order(sort))
 
 
 def mark_shown(offers: list[Offer], now: datetime | None = None) -> None:
@@ -80,7 +101,15 @@ def _mark_shown(offer_ids: list[int], now: datetime | None = None) -> None:
 def _count_query(partner_id: int, filters: PullFilters) -> sa.Select:
     lead_filtered = any(
         getattr(filters, name) is not None
-        for name in ("temperature", "product_line_id", "country", "region", "min_value", "max_value")
+        for name in (
+            "temperature",
+            "product_line_id",
+            "country",
+            "region",
+            "min_value",
+            "max_value",
+            "manufacturer_id",
+        )
     )
     if lead_filtered:
         return sa.select(sa.func.count()).select_from(
@@ -98,18 +127,21 @@ def _count_query(partner_id: int, filters: PullFilters) -> sa.Select:
     )
 
 
-def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page: int) -> dict:
+def pull_page(
+    partner_id: int, filters: PullFilters | None, page: int, per_page: int, sort: str = "score"
+) -> dict:
     """One page of the pull list as plain rows (the API's shape), read in one lean query: the columns
     a partner may see and the list's length, no ORM objects. Returns ``{items, page, per_page, total,
     pages}``."""
     from exchange.models import ProductLine, SizeBand
 
     filters = filters or PullFilters()
-    base = pull_list(partner_id, filters)
+    base = pull_list(partner_id, filters, sort=sort)
     columns = (
         # The count rides along as an uncorrelated subquery (computed once): one round trip.
         _count_query(partner_id, filters).scalar_subquery().label("total"),
         Offer.id,
+        Offer.manufacturer_id,
         Offer.score,
         Offer.components,
         Offer.explanation,
@@ -146,6 +178,7 @@ def pull_page(partner_id: int, filters: PullFilters | None, page: int, per_page:
     items = [
         {
             "id": row.id,
+            "manufacturer_id": row.manufacturer_id,
             "score": row.score,
             "components": row.components,
             "explanation": row.explanation,

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.models import Claim, ClaimStatus, Enrollment, Event, Offer, OfferState
+from exchange.models import Claim, ClaimStatus, Enrollment, Offer, OfferState
+from exchange.services import figures
 
 WINDOW_DAYS = 90
 RESOLVED_STATES = (
@@ -25,6 +26,10 @@ RESOLVED_STATES = (
     OfferState.RECYCLED,
     OfferState.RETURNED,
 )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _minutes(values: list[float]) -> tuple[float | None, float | None]:
@@ -53,7 +58,7 @@ def compute(partner_id: int, manufacturer_id: int, now: datetime | None = None) 
         (o.closed_at - o.visible_from).total_seconds() for o in claimed if o.closed_at and o.visible_from
     ]
     claims = db.session.execute(
-        sa.select(Claim.status, Claim.claimed_at, Claim.first_contact_at, Claim.first_contact_deadline).where(
+        sa.select(Claim.status, Claim.claimed_at, Claim.first_contact_at).where(
             Claim.partner_id == partner_id,
             Claim.manufacturer_id == manufacturer_id,
             Claim.claimed_at >= since,
@@ -62,27 +67,7 @@ def compute(partner_id: int, manufacturer_id: int, now: datetime | None = None) 
     contact_seconds = [
         (c.first_contact_at - c.claimed_at).total_seconds() for c in claims if c.first_contact_at is not None
     ]
-    # A first-contact clock is judged once it was met or its deadline passed.
-    judged = [c for c in claims if c.first_contact_at is not None or (c.first_contact_deadline or now) <= now]
-    met = [
-        c
-        for c in judged
-        if c.first_contact_at is not None
-        and (c.first_contact_deadline is None or c.first_contact_at <= c.first_contact_deadline)
-    ]
-    breaches = (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Event)
-            .where(
-                Event.partner_id == partner_id,
-                Event.manufacturer_id == manufacturer_id,
-                Event.type == "sla.breached",
-                Event.occurred_at >= since,
-            )
-        )
-        or 0
-    )
+    sla = figures.sla_figures(manufacturer_id, since, now, partner_id=partner_id)
     returned = sum(1 for c in claims if c.status == ClaimStatus.RETURNED)
     claim_median, claim_p90 = _minutes(claim_seconds)
     contact_median, contact_p90 = _minutes(contact_seconds)
@@ -90,15 +75,16 @@ def compute(partner_id: int, manufacturer_id: int, now: datetime | None = None) 
         "window_days": WINDOW_DAYS,
         "offers": resolved,
         "claims": len(claims),
-        "response_rate": round(len(claimed) / resolved, 4) if resolved else None,
-        "decline_rate": round(declined / resolved, 4) if resolved else None,
+        "response_rate": _rounded(figures.response_rate(len(claimed), resolved)),
+        "decline_rate": _rounded(figures.share(declined, resolved)),
         "claim_minutes_median": claim_median,
         "claim_minutes_p90": claim_p90,
         "contact_minutes_median": contact_median,
         "contact_minutes_p90": contact_p90,
-        "sla_compliance": round(len(met) / len(judged), 4) if judged else None,
-        "breaches": breaches,
-        "return_rate": round(returned / len(claims), 4) if claims else None,
+        "clocks_decided": sla.decided,
+        "sla_compliance": _rounded(sla.compliance),
+        "breaches": sla.breaches,
+        "return_rate": _rounded(figures.share(returned, len(claims))),
     }
 
 

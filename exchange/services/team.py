@@ -157,6 +157,19 @@ def reactivate_member(actor: User, member: User) -> None:
     _record("user.reactivated", actor, member)
 
 
+def unlock_sign_in(actor: User, member: User) -> bool:
+    """Lift the lock that failed sign-ins put on ``member``'s account; False when it was not locked."""
+    from exchange.security import clear_failed_logins, is_locked
+
+    _lock_and_check_admin(actor, actor.organisation)
+    _check_member(actor, member)
+    if not is_locked(member.email):
+        return False
+    clear_failed_logins(member.email)
+    _record("user.sign_in_unlocked", actor, member)
+    return True
+
+
 def choose_password(user: User, password: str, purpose: LinkPurpose) -> None:
     """Set the password from an invitation or reset link. The link dies with it (new nonce and hash),
     and so does every other session of this user."""

@@ -57,6 +57,12 @@ def pool_wave(terms: dict[str, Any]) -> int:
     return int(terms.get("waves", 3)) + 1
 
 
+def in_open_pool(offer: Offer) -> bool:
+    """Whether the offer is part of the open pool (every eligible partner, the first claim wins)
+    rather than an exclusive wave."""
+    return offer.wave >= pool_wave(clocks.lead_terms(offer.lead))
+
+
 def _existing_offers(lead_ids: Sequence[int]) -> dict[int, dict[int, Offer]]:
     """``{lead id: {partner id: offer}}`` for every offer of the leads."""
     existing: dict[int, dict[int, Offer]] = defaultdict(dict)

@@ -45,3 +45,14 @@ document.addEventListener("submit", function (event) {
   var question = event.target.getAttribute("data-confirm");
   if (question && !window.confirm(question)) { event.preventDefault(); }
 });
+
+// No inline handlers (the Content-Security-Policy allows scripts from files only):
+// <select data-autosubmit> submits its form when changed; <input data-select-on-focus> selects its text.
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("[data-autosubmit]") && event.target.form) {
+    event.target.form.submit();
+  }
+});
+document.addEventListener("focusin", function (event) {
+  if (event.target.matches && event.target.matches("[data-select-on-focus]")) { event.target.select(); }
+});
