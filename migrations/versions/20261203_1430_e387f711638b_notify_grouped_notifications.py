@@ -1,8 +1,8 @@
 """Grouped notifications: a group key and an item count, one row per user and group
 
 Revision ID: e387f711638b
-Revises: e7c64104a6cd
-Create Date: 2026-12-03 14:00:00.000000
+Revises: b7e1c2a9d4f3
+Create Date: 2026-12-03 14:30:00.000000
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e387f711638b'
-down_revision = 'e7c64104a6cd'
+down_revision = 'b7e1c2a9d4f3'
 branch_labels = None
 depends_on = None
 
