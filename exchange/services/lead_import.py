@@ -427,13 +427,18 @@ def new_upload_path(file_name: str) -> Path:
     return upload_folder() / f"{uuid.uuid4().hex}{suffix}"
 
 
+def limits() -> files.Limits:
+    """What one import file may cost (``LEAD_IMPORT_MAX_*`` settings)."""
+    return files.Limits.from_config(current_app.config)
+
+
 def _numeric_sample(path: Path, settings: files.FileSettings, mapping: list[str | None]) -> list[str]:
     columns = [i for i, name in enumerate(mapping) if name in NUMERIC_FIELDS]
     sample: list[str] = []
     if not columns:
         return sample
-    for n, (_row, record) in enumerate(files.iter_records(path, settings)):
-        if n == 0:
+    for n, (_row, record) in enumerate(files.iter_records(path, settings, limits())):
+        if n == 0 or isinstance(record, files.BadRecord):
             continue
         if n > 500:
             break
@@ -454,18 +459,18 @@ def create_import(
     """Read the file's header, detect how to read it and map its columns; raises
     :class:`ImportFileError` when it cannot be read as a table at all."""
     try:
-        settings = files.detect_settings(path, file_name)
-        headers, _sample = files.read_header_and_sample(path, settings)
+        settings = files.detect_settings(path, file_name, limits())
+        headers, _sample = files.read_header_and_sample(path, settings, limits=limits())
+        mapping = detect_mapping(headers)
+        number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
     except files.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
-    mapping = detect_mapping(headers)
-    number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
     record = LeadImport(
         manufacturer_id=manufacturer.id,
         created_by_id=actor.id if actor else None,
         campaign_id=campaign_id,
         actor_kind=kind,
-        file_name=file_name[:255],
+        file_name=file_name.replace("\x00", "")[:255],
         stored_path=str(path),
         file_size=path.stat().st_size,
         file_format=settings.format,
@@ -483,7 +488,7 @@ def create_import(
 def preview_rows(record: LeadImport, rows: int = 5) -> list[list[str]]:
     settings = files.FileSettings.from_dict(record.settings)
     try:
-        _headers, sample = files.read_header_and_sample(Path(record.stored_path), settings, rows)
+        _headers, sample = files.read_header_and_sample(Path(record.stored_path), settings, rows, limits())
     except files.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
     width = len(record.headers)
@@ -521,7 +526,7 @@ def configure_import(
     if reread:
         try:
             headers, _sample = files.read_header_and_sample(
-                Path(record.stored_path), files.FileSettings.from_dict(settings)
+                Path(record.stored_path), files.FileSettings.from_dict(settings), limits=limits()
             )
         except files.UnreadableFile as error:
             raise ImportFileError(str(error), field="delimiter") from None
@@ -665,7 +670,9 @@ def _column_names(record: LeadImport) -> dict[str, str]:
 
 def _iter_data(record: LeadImport) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row number, record) of every data record after the header."""
-    rows = files.iter_records(Path(record.stored_path), files.FileSettings.from_dict(record.settings))
+    rows = files.iter_records(
+        Path(record.stored_path), files.FileSettings.from_dict(record.settings), limits()
+    )
     first = True
     for row, cells in rows:
         if first:
@@ -680,7 +687,7 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
     if not path.exists():
         raise files.UnreadableFile("The uploaded file is gone; upload it again.")
     if record.total_rows is None:
-        record.total_rows = files.count_records(path, settings)
+        record.total_rows = files.count_records(path, settings, limits())
         db.session.commit()
     manufacturer = db.session.get(Organisation, record.manufacturer_id)
     actor = db.session.get(User, record.created_by_id) if record.created_by_id else None
@@ -734,7 +741,9 @@ def _write_batch(
     too_wide: list[RowResult] = []
     for row, raw, cells in batch:
         extra = [c for c in cells[width:] if c not in (None, "")]
-        if extra:
+        if isinstance(cells, files.BadRecord):
+            too_wide.append(RowResult(row=row, status="rejected", errors={"_row": [cells.problem]}))
+        elif extra:
             message = f"The row has {len(cells)} cells but the header names {width} columns"
             too_wide.append(RowResult(row=row, status="rejected", errors={"_row": [message]}))
         else:
