@@ -742,3 +742,29 @@ def test_a_file_over_the_row_limit_fails_before_a_row_lands(app, maker, tmp_path
     assert result.exit_code == 1
     assert "more than 5 rows" in result.output
     assert lead_names(maker.id) == []
+
+
+@pytest.mark.app_config(LEAD_IMPORT_PREVIEW_COLUMNS=10)
+def test_the_preview_shows_a_bounded_number_of_columns(client, maker):
+    from exchange.models import Role
+
+    f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
+    db.session.commit()
+    header = [f"extra {n}" for n in range(300)] + ["Company", "Email"]
+    row = [f"v{n}" for n in range(300)] + ["A GmbH", "a@a.example"]
+    content = (",".join(header) + "\n" + ",".join(row) + "\n").encode()
+    response = client.post(
+        "/manage/imports", data={"file": (io.BytesIO(content), "w.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    record = db.session.scalar(sa.select(LeadImport))
+    page = client.get(f"/manage/imports/{record.id}").get_data(as_text=True)
+    assert page.count('<select class="form-select form-select-sm"') == 12  # 10 first + the 2 mapped
+    assert "extra 9</th>" in page and "extra 10</th>" not in page and ">A GmbH<" in page
+    assert "290 more columns are not shown; they are not imported." in page
+    # Saving the form keeps the mapping of the columns it did not show.
+    form = {"encoding": "utf-8-sig", "delimiter": ",", "number_format": "en", "campaign_id": ""}
+    form |= {f"map_{i}": "" for i in range(10)} | {"map_300": "company_name", "map_301": "contact_email"}
+    assert client.post(f"/manage/imports/{record.id}", data={**form, "action": "start"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(LeadImport, record.id).mapping[-2:] == ["company_name", "contact_email"]

@@ -485,14 +485,31 @@ def create_import(
     return record
 
 
+PREVIEW_CELL_CHARS = 60
+
+
+def preview_columns(record: LeadImport) -> tuple[list[int], int]:
+    """The columns the preview shows (the first ``LEAD_IMPORT_PREVIEW_COLUMNS``, and any mapped one
+    beyond them) and how many it leaves out: a page for a file with 1,000 columns stays small."""
+    shown = int(current_app.config.get("LEAD_IMPORT_PREVIEW_COLUMNS", 50))
+    columns = [i for i, name in enumerate(record.mapping) if i < shown or name]
+    return columns, len(record.headers) - len(columns)
+
+
 def preview_rows(record: LeadImport, rows: int = 5) -> list[list[str]]:
+    """The first rows, cut to the preview's columns (cells cut to what the table shows)."""
     settings = files.FileSettings.from_dict(record.settings)
     try:
         _headers, sample = files.read_header_and_sample(Path(record.stored_path), settings, rows, limits())
     except files.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
-    width = len(record.headers)
-    return [[("" if cell is None else str(cell)) for cell in (r + [None] * width)[:width]] for r in sample]
+    columns, _hidden = preview_columns(record)
+
+    def cell(r: list[Any], i: int) -> str:
+        value = r[i] if i < len(r) else None
+        return "" if value is None else str(value)[: PREVIEW_CELL_CHARS + 1]
+
+    return [[cell(r, i) for i in columns] for r in sample]
 
 
 def configure_import(
