@@ -271,7 +271,7 @@ class _CsvLines:
         self.chars = 0
         self.quotes = 0
         self.lines = 0
-        self.first_line = ""
+        self.raw: list[str] = []
         self.second_line_at: int | None = None
         self.problem: str | None = None
 
@@ -288,12 +288,11 @@ class _CsvLines:
         self.lines += 1
         self.chars += len(line)
         self.quotes += line.count(QUOTE)
-        if self.chars > self.limit:
-            raise _RecordTooLarge
         if not line.isascii():
             line = self._checked(line)
-        if self.lines == 1:
-            self.first_line = line
+        self.raw.append(line)
+        if self.chars > self.limit:
+            raise _RecordTooLarge
         return line
 
     def _checked(self, line: str) -> str:
@@ -350,17 +349,21 @@ def _iter_csv(path: Path, settings: FileSettings, limits: Limits) -> Iterator[tu
                     return
                 except _RecordTooLarge:
                     at = lines.second_line_at
-                    if lines.skip_rest() or at is None:
+                    if at is not None and not _well_quoted(lines.raw, delimiter, complete=False):
+                        yield row, _unclosed_quote(lines.raw[0], delimiter)
+                        handle.seek(at)
+                    elif lines.skip_rest() or at is None:
                         yield row, BadRecord([], f"The row is larger than {_mib(limits.cell_chars)}.")
                     else:
-                        yield row, _unclosed_quote(lines.first_line, delimiter)
+                        yield row, _unclosed_quote(lines.raw[0], delimiter)
                         handle.seek(at)
                     reader = csv.reader(lines, delimiter=delimiter)
                     continue
-                if lines.eof and lines.quotes % 2 and lines.second_line_at is not None:
-                    # A quote that never closed swallowed the rest of the file: read it again
-                    # from the line after the one that opened it.
-                    yield row, _unclosed_quote(lines.first_line, delimiter)
+                if lines.second_line_at is not None and not _well_quoted(lines.raw, delimiter):
+                    # A quote that does not close where a field ends swallowed the rows after it
+                    # (up to the next quote, or the end): read them again on their own, from the
+                    # line after the one that opened it.
+                    yield row, _unclosed_quote(lines.raw[0], delimiter)
                     handle.seek(lines.second_line_at)
                     lines.eof = False
                     reader = csv.reader(lines, delimiter=delimiter)
@@ -375,9 +378,23 @@ def _iter_csv(path: Path, settings: FileSettings, limits: Limits) -> Iterator[tu
         raise UnreadableFile(f"The file is not {encoding} text: {error}.") from None
 
 
+def _well_quoted(lines: list[str], delimiter: str, *, complete: bool = True) -> bool:
+    """A record over several lines is one quoted field with line breaks only when every quote closes
+    where a field ends (strict CSV); otherwise a stray quote joined rows. ``complete=False``: the
+    lines are the start of a record, which may end inside a quoted field."""
+    try:
+        for _record in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        return not complete and "unexpected end of data" in str(error)
+    return True
+
+
 def _unclosed_quote(line: str, delimiter: str) -> BadRecord:
     cells = next(csv.reader([line.rstrip("\r\n") + QUOTE], delimiter=delimiter), [])
-    return BadRecord(cells, "A quote (\") in this row is never closed; the rows after it are read on.")
+    return BadRecord(
+        cells, "A quote (\") in this row is never closed where a cell ends; the rows after it are read on."
+    )
 
 
 # --- .xlsx -----------------------------------------------------------------------------------------
