@@ -63,7 +63,7 @@ def imports():
         path = import_service.new_upload_path(upload.filename or file_name)
         upload.save(path)
         try:
-            record = import_service.create_import(
+            record = import_service.receive_upload(
                 current_user,
                 current_org(),
                 path,

@@ -478,22 +478,37 @@ def test_random_bytes_are_refused_with_a_message(app, maker, tmp_path):
     assert "noise.csv: " in result.output
 
 
-def test_upload_of_a_cr_file_and_of_noise_answers_with_the_form(client, maker, tmp_path):
+def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_path, monkeypatch):
     from exchange.models import Role
 
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
     db.session.commit()
+    queued = []
+    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: queued.append((task, *args)))
     noise = bytes(range(1, 256)) * 40 + b'"\r"x\r,\r;'
-    response = client.post(
-        "/manage/imports", data={"file": (io.BytesIO(noise), "n.csv")}, content_type="multipart/form-data"
-    )
-    assert response.status_code == 200
-    assert "The first row must name the columns" in response.get_data(as_text=True)
     cr = b"Company,Email\rA GmbH,a@a.example\r"
-    response = client.post(
-        "/manage/imports", data={"file": (io.BytesIO(cr), "cr.csv")}, content_type="multipart/form-data"
+    ids = []
+    for content, name in ((noise, "n.csv"), (cr, "cr.csv")):
+        response = client.post(
+            "/manage/imports", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
+        )
+        assert response.status_code == 302  # the request only keeps the file
+        ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert queued == [("leads.read_upload", ids[0]), ("leads.read_upload", ids[1])]
+    page = client.get(f"/manage/imports/{ids[0]}").get_data(as_text=True)
+    assert 'data-testid="reading"' in page
+    assert client.get(f"/manage/imports/{ids[0]}/progress").get_json()["status"] == "reading"
+    for import_id in ids:
+        lead_import.read_upload_job(import_id)
+    db.session.expire_all()
+    noisy, fine = (db.session.get(LeadImport, i) for i in ids)
+    assert noisy.status == ImportStatus.FAILED and "The first row must name the columns" in noisy.message
+    assert not Path(noisy.stored_path).exists()
+    assert "The first row must name the columns" in client.get(f"/manage/imports/{ids[0]}").get_data(
+        as_text=True
     )
-    assert response.status_code == 302
+    assert (fine.status, fine.mapping) == (ImportStatus.UPLOADED, ["company_name", "contact_email"])
+    assert ">A GmbH<" in client.get(f"/manage/imports/{ids[1]}").get_data(as_text=True)
 
 
 def nul_file(path: Path, good_before: int) -> Path:
@@ -745,7 +760,7 @@ def test_a_file_over_the_row_limit_fails_before_a_row_lands(app, maker, tmp_path
 
 
 @pytest.mark.app_config(LEAD_IMPORT_PREVIEW_COLUMNS=10)
-def test_the_preview_shows_a_bounded_number_of_columns(client, maker):
+def test_the_preview_shows_a_bounded_number_of_columns(client, maker, run_jobs):
     from exchange.models import Role
 
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
@@ -757,6 +772,7 @@ def test_the_preview_shows_a_bounded_number_of_columns(client, maker):
         "/manage/imports", data={"file": (io.BytesIO(content), "w.csv")}, content_type="multipart/form-data"
     )
     assert response.status_code == 302
+    run_jobs()
     record = db.session.scalar(sa.select(LeadImport))
     page = client.get(f"/manage/imports/{record.id}").get_data(as_text=True)
     assert page.count('<select class="form-select form-select-sm"') == 12  # 10 first + the 2 mapped

@@ -456,15 +456,8 @@ def create_import(
     publish: bool = False,
     kind: str = "user",
 ) -> LeadImport:
-    """Read the file's header, detect how to read it and map its columns; raises
-    :class:`ImportFileError` when it cannot be read as a table at all."""
-    try:
-        settings = files.detect_settings(path, file_name, limits())
-        headers, _sample = files.read_header_and_sample(path, settings, limits=limits())
-        mapping = detect_mapping(headers)
-        number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
-    except files.UnreadableFile as error:
-        raise ImportFileError(str(error), field="file") from None
+    """Read the file's header, detect how to read it and map its columns (the CLI, which runs the
+    import itself); raises :class:`ImportFileError` when it cannot be read as a table at all."""
     record = LeadImport(
         manufacturer_id=manufacturer.id,
         created_by_id=actor.id if actor else None,
@@ -473,16 +466,83 @@ def create_import(
         file_name=file_name.replace("\x00", "")[:255],
         stored_path=str(path),
         file_size=path.stat().st_size,
-        file_format=settings.format,
-        settings={**settings.as_dict(), "number_format": number_format},
-        headers=headers,
-        mapping=mapping,
         publish=publish,
-        status=ImportStatus.UPLOADED,
     )
+    _read_upload(record)
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def _read_upload(record: LeadImport) -> None:
+    """Detect how the record's file reads (format, encoding, delimiter, numbers) and map its columns;
+    :class:`ImportFileError` when it cannot be read as a table at all."""
+    path = Path(record.stored_path)
+    try:
+        settings = files.detect_settings(path, record.file_name, limits())
+        headers, _sample = files.read_header_and_sample(path, settings, limits=limits())
+        mapping = detect_mapping(headers)
+        number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
+    except files.UnreadableFile as error:
+        raise ImportFileError(str(error), field="file") from None
+    record.file_format = settings.format
+    record.settings = {**settings.as_dict(), "number_format": number_format}
+    record.headers = headers
+    record.mapping = mapping
+    record.status = ImportStatus.UPLOADED
+
+
+def receive_upload(
+    actor: User,
+    manufacturer: Organisation,
+    path: Path,
+    *,
+    file_name: str,
+    campaign_id: int | None = None,
+    publish: bool = False,
+) -> LeadImport:
+    """Keep a browser upload and queue the ``leads.read_upload`` job that reads it: the request looks
+    at the first bytes only (empty, old .xls), so a large or hostile file never holds it."""
+    try:
+        file_format = files.detect_format(path, file_name)
+    except files.UnreadableFile as error:
+        raise ImportFileError(str(error), field="file") from None
+    record = LeadImport(
+        manufacturer_id=manufacturer.id,
+        created_by_id=actor.id,
+        campaign_id=campaign_id,
+        actor_kind="user",
+        file_name=file_name.replace("\x00", "")[:255],
+        stored_path=str(path),
+        file_size=path.stat().st_size,
+        file_format=file_format,
+        settings={"format": file_format},
+        headers=[],
+        mapping=[],
+        publish=publish,
+        status=ImportStatus.READING,
+    )
+    db.session.add(record)
+    db.session.flush()
+    enqueue("leads.read_upload", record.id)
+    return record
+
+
+def read_upload_job(import_id: int) -> dict[str, Any]:
+    """The ``leads.read_upload`` job: detect how an upload reads and map it, for the preview; a file
+    that cannot be read fails the import with the reason (and is deleted)."""
+    record = db.session.get(LeadImport, import_id)
+    if record is None or record.status != ImportStatus.READING:
+        return {"skipped": True}
+    try:
+        _read_upload(record)
+    except ImportFileError as error:
+        record.status = ImportStatus.FAILED
+        record.message = error.message
+        record.finished_at = clock.now()
+        Path(record.stored_path).unlink(missing_ok=True)
+    db.session.commit()
+    return {"import_id": record.id, "status": record.status.value}
 
 
 PREVIEW_CELL_CHARS = 60
