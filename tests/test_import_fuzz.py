@@ -60,7 +60,9 @@ def junk_line(draw, kind: str, delimiter: str, other_encoding: str) -> bytes:
         lines = "z\n" * CELL_LIMIT
         return f'Huge{delimiter}h@fuzz.example{delimiter}"{lines}"'.encode()
     if kind == "foreign":
-        return f"Groß {draw(names)}{delimiter}f@fuzz.example{delimiter}Düren".encode(other_encoding, "replace")
+        return f"Groß {draw(names)}{delimiter}f@fuzz.example{delimiter}Düren".encode(
+            other_encoding, "replace"
+        )
     if kind == "wide":
         return delimiter.join(["Wide", "w@fuzz.example", "a", "b"]).encode()
     return delimiter.join(draw(st.lists(plain, max_size=4))).encode("utf-8")  # text of any width
@@ -126,7 +128,10 @@ def test_generated_csv_files(app, maker, tmp_path, case):
     result = import_file(app, path)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert summary["rows"] == summary["created"] + summary["updated"] + summary["duplicates"] + summary["rejected"]
+    assert (
+        summary["rows"]
+        == summary["created"] + summary["updated"] + summary["duplicates"] + summary["rejected"]
+    )
     assert_all_landed(maker, valid, content)
 
 
@@ -142,9 +147,7 @@ def test_random_bytes_never_crash(app, maker, tmp_path, content, name):
     assert import_file(app, zipped).exit_code == 1
 
 
-xlsx_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20
-)
+xlsx_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20)
 
 
 @st.composite

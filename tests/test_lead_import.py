@@ -571,7 +571,7 @@ def test_utf8_file_with_one_windows_1252_row_reports_that_row(app, maker, tmp_pa
     ]
     content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
     content += "Groß KG,g@gross.example,Düsseldorf\r\n".encode("cp1252")
-    content += "Last GmbH,l@last.example,Berlin\r\n".encode("utf-8")
+    content += b"Last GmbH,l@last.example,Berlin\r\n"
     (tmp_path / "mixed.csv").write_bytes(content)
     result = cli_json(app, tmp_path / "mixed.csv", "--manufacturer", "acme")
     assert (result["rows"], result["created"], result["rejected"]) == (4, 3, 1)
@@ -585,11 +585,14 @@ def test_utf8_file_with_one_windows_1252_row_reports_that_row(app, maker, tmp_pa
 
 def test_windows_1252_file_with_one_utf8_row_reports_that_row(app, maker, tmp_path):
     content = "Company,Email\r\nMüller GmbH,m@m.example\r\nJörg AG,j@j.example\r\n".encode("cp1252")
-    content += "Groß KG,g@g.example\r\n".encode("utf-8")
+    content += "Groß KG,g@g.example\r\n".encode()
     (tmp_path / "legacy.csv").write_bytes(content)
     result = cli_json(app, tmp_path / "legacy.csv", "--manufacturer", "acme")
     assert (result["created"], result["rejected"]) == (2, 1)
-    assert result["errors"][0]["row"] == 4 and "UTF-8 text in a Windows-1252 file" in result["errors"][0]["message"]
+    assert (
+        result["errors"][0]["row"] == 4
+        and "UTF-8 text in a Windows-1252 file" in result["errors"][0]["message"]
+    )
     assert lead_names(maker.id) == ["Jörg AG", "Müller GmbH"]
 
 
@@ -660,7 +663,9 @@ def test_an_xlsx_cell_over_the_limit_rejects_its_row(app, maker, tmp_path):
     workbook.save(tmp_path / "big.xlsx")
     result = cli_json(app, tmp_path / "big.xlsx", "--manufacturer", "acme")
     assert (result["created"], result["rejected"]) == (2, 1)
-    assert result["errors"] == [{"row": 3, "column": "", "message": "A cell is longer than 1,000 characters."}]
+    assert result["errors"] == [
+        {"row": 3, "column": "", "message": "A cell is longer than 1,000 characters."}
+    ]
 
 
 def test_a_workbook_that_unpacks_too_large_is_refused_before_reading(app, maker, tmp_path):
@@ -719,8 +724,9 @@ def shared_strings_xlsx(path: Path, rows: list[list[str]]) -> Path:
         f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" '
         'Target="sharedStrings.xml"/></Relationships>',
         "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?><worksheet xmlns="{main}"><dimension ref="A1"/>'
-        f'<sheetData>{"".join(sheet_rows)}</sheetData></worksheet>',
-        "xl/sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{main}" count="{len(texts)}">{strings}</sst>',
+        f"<sheetData>{''.join(sheet_rows)}</sheetData></worksheet>",
+        "xl/sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{main}" count="{len(texts)}">'
+        f"{strings}</sst>",
     }
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
@@ -734,7 +740,9 @@ def test_shared_strings_are_bounded(app, maker, tmp_path):
             ["C", "c@c.example", "ok"]]  # fmt: skip
     result = cli_json(app, shared_strings_xlsx(tmp_path / "s.xlsx", rows), "--manufacturer", "acme")
     assert (result["created"], result["rejected"]) == (2, 1)
-    assert result["errors"] == [{"row": 3, "column": "", "message": "A cell is longer than 1,000 characters."}]
+    assert result["errors"] == [
+        {"row": 3, "column": "", "message": "A cell is longer than 1,000 characters."}
+    ]
 
     rows = [["Company", "Email"]] + [[f"Co {n}", f"c{n}@co.example"] for n in range(40)]
     result = run_cli(app, shared_strings_xlsx(tmp_path / "many.xlsx", rows), "--manufacturer", "acme")

@@ -393,7 +393,7 @@ def _well_quoted(lines: list[str], delimiter: str, *, complete: bool = True) -> 
 def _unclosed_quote(line: str, delimiter: str) -> BadRecord:
     cells = next(csv.reader([line.rstrip("\r\n") + QUOTE], delimiter=delimiter), [])
     return BadRecord(
-        cells, "A quote (\") in this row is never closed where a cell ends; the rows after it are read on."
+        cells, 'A quote (") in this row is never closed where a cell ends; the rows after it are read on.'
     )
 
 
