@@ -480,13 +480,17 @@ def _read_upload(record: LeadImport) -> None:
     path = Path(record.stored_path)
     try:
         settings = files.detect_settings(path, record.file_name, limits())
-        headers, _sample = files.read_header_and_sample(path, settings, limits=limits())
+        headers, sample = files.read_header_and_sample(path, settings, PREVIEW_ROWS, limits())
         mapping = detect_mapping(headers)
         number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
     except files.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
     record.file_format = settings.format
-    record.settings = {**settings.as_dict(), "number_format": number_format}
+    record.settings = {
+        **settings.as_dict(),
+        "number_format": number_format,
+        "preview": _preview_sample(sample, len(headers)),
+    }
     record.headers = headers
     record.mapping = mapping
     record.status = ImportStatus.UPLOADED
@@ -546,6 +550,20 @@ def read_upload_job(import_id: int) -> dict[str, Any]:
 
 
 PREVIEW_CELL_CHARS = 60
+PREVIEW_ROWS = 5
+
+
+def _preview_sample(sample: list[list[Any]], width: int) -> list[list[str]]:
+    """The preview's rows as stored on the record (the preview page does not open the file again):
+    cells cut to what the table shows, as text JSON takes on every database."""
+
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        cut = str(value)[: PREVIEW_CELL_CHARS + 1].replace("\x00", "")
+        return cut.encode("utf-8", "replace").decode("utf-8")  # no lone surrogate
+
+    return [[text(value) for value in row[:width]] for row in sample[:PREVIEW_ROWS]]
 
 
 def preview_columns(record: LeadImport) -> tuple[list[int], int]:
@@ -556,13 +574,17 @@ def preview_columns(record: LeadImport) -> tuple[list[int], int]:
     return columns, len(record.headers) - len(columns)
 
 
-def preview_rows(record: LeadImport, rows: int = 5) -> list[list[str]]:
+def preview_rows(record: LeadImport) -> list[list[str]]:
     """The first rows, cut to the preview's columns (cells cut to what the table shows)."""
-    settings = files.FileSettings.from_dict(record.settings)
-    try:
-        _headers, sample = files.read_header_and_sample(Path(record.stored_path), settings, rows, limits())
-    except files.UnreadableFile as error:
-        raise ImportFileError(str(error), field="file") from None
+    sample = record.settings.get("preview")
+    if sample is None:  # read before the preview was stored with the record
+        settings = files.FileSettings.from_dict(record.settings)
+        try:
+            _headers, sample = files.read_header_and_sample(
+                Path(record.stored_path), settings, PREVIEW_ROWS, limits()
+            )
+        except files.UnreadableFile as error:
+            raise ImportFileError(str(error), field="file") from None
     columns, _hidden = preview_columns(record)
 
     def cell(r: list[Any], i: int) -> str:
@@ -602,11 +624,12 @@ def configure_import(
     record.settings = settings
     if reread:
         try:
-            headers, _sample = files.read_header_and_sample(
-                Path(record.stored_path), files.FileSettings.from_dict(settings), limits=limits()
+            headers, sample = files.read_header_and_sample(
+                Path(record.stored_path), files.FileSettings.from_dict(settings), PREVIEW_ROWS, limits()
             )
         except files.UnreadableFile as error:
             raise ImportFileError(str(error), field="delimiter") from None
+        record.settings = {**settings, "preview": _preview_sample(sample, len(headers))}
         record.headers = headers
         record.mapping = detect_mapping(headers)
     elif mapping is not None:
