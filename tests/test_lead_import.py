@@ -796,3 +796,34 @@ def test_the_preview_shows_a_bounded_number_of_columns(client, maker, run_jobs):
     assert client.post(f"/manage/imports/{record.id}", data={**form, "action": "start"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(LeadImport, record.id).mapping[-2:] == ["company_name", "contact_email"]
+
+
+def inline_cell_xlsx(path: Path, length: int) -> Path:
+    """A workbook with one inline text of ``length`` characters in C2 (openpyxl cuts what it writes to
+    Excel's 32,767, so the text is put into the sheet's XML afterwards, as a hostile file would)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in [["Company", "Email", "Notes"], ["A", "a@a.example", "PLACEHOLDER"], ["B", "b@b.example"]]:
+        workbook.active.append(row)
+    workbook.save(path.with_suffix(".tmp"))
+    with zipfile.ZipFile(path.with_suffix(".tmp")) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"PLACEHOLDER", b"z" * length)
+            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.app_config(LEAD_IMPORT_MAX_CELL_CHARS=100_000)
+def test_an_inline_xlsx_cell_far_over_the_limit_is_refused_before_openpyxl_reads_it(app, maker, tmp_path):
+    path = inline_cell_xlsx(tmp_path / "inline.xlsx", 400_001)
+    result = run_cli(app, path, "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "The worksheet has a cell longer than 400,000 characters" in result.output
+    # Up to four times the limit, the cell is read and only its row rejected.
+    result = cli_json(app, inline_cell_xlsx(tmp_path / "inline2.xlsx", 399_990), "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (1, 1)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 MIB = 1024 * 1024
+SHEET_CELL_FACTOR = 4  # .xlsx: a cell this many times over the cell limit refuses the file
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 ENCODINGS = ("utf-8-sig", "utf-16", "cp1252", "latin-1")
@@ -422,6 +423,32 @@ def check_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
         )
 
 
+SHEET_CHUNK = MIB
+
+
+def check_sheet_cells(source: BinaryIO, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a sheet with a cell far over the cell limit before openpyxl reads it (it holds a cell's
+    whole text in memory). A cell up to ``SHEET_CELL_FACTOR`` times the limit is read and its row
+    rejected; beyond that the file is refused. Bytes between two ``<``, counted at C speed."""
+    cap = limits.cell_chars * SHEET_CELL_FACTOR
+    inner = re.compile(rb"[^<]{%d}" % (cap + 1)) if cap < SHEET_CHUNK else None
+    run = 0  # the bytes since the last "<", at the end of the chunks read so far
+    while chunk := source.read(SHEET_CHUNK):
+        first = chunk.find(b"<")
+        if first == -1:
+            run += len(chunk)
+        else:
+            run += first
+            if run > cap or (inner is not None and inner.search(chunk, first)):
+                run = cap + 1
+            else:
+                run = len(chunk) - chunk.rfind(b"<") - 1
+        if run > cap:
+            raise UnreadableFile(
+                f"The worksheet has a cell longer than {_mib(cap)}; shorten it to import the file."
+            )
+
+
 def read_shared_strings(source: BinaryIO, limits: Limits = DEFAULT_LIMITS) -> list[Any]:
     """The workbook's shared strings as openpyxl reads them (the ``t`` texts of each ``si``, phonetic
     runs left out), streamed by expat: a text over the cell limit is kept as its length only, and
@@ -513,6 +540,8 @@ def _iter_xlsx(path: Path, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise UnreadableFile("The workbook has no worksheet.")
+        with sheet._get_source() as source:
+            check_sheet_cells(source, limits)
         # The rows as the sheet's XML has them: its declared dimension (A1:C2) is often stale, and
         # openpyxl's iter_rows would stop there and pad every row to the widest column.
         with sheet._get_source() as source:
