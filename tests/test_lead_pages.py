@@ -83,7 +83,12 @@ def test_import_in_the_browser(client, admin, maker, run_jobs):
     response = client.post(f"/manage/imports/{record.id}", data={**form, "action": "start"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(LeadImport, record.id).status == ImportStatus.QUEUED
+    # Queued; the in-process runner (already awake from reading the upload) may have picked it up.
+    assert db.session.get(LeadImport, record.id).status in (
+        ImportStatus.QUEUED,
+        ImportStatus.RUNNING,
+        ImportStatus.DONE,
+    )
     run_jobs()
     progress = client.get(f"/manage/imports/{record.id}/progress").get_json()
     assert progress == {

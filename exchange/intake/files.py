@@ -392,7 +392,10 @@ def _well_quoted(lines: list[str], delimiter: str, *, complete: bool = True) -> 
 
 
 def _unclosed_quote(line: str, delimiter: str) -> BadRecord:
-    cells = next(csv.reader([line.rstrip("\r\n") + QUOTE], delimiter=delimiter), [])
+    try:
+        cells = next(csv.reader([line.rstrip("\r\n") + QUOTE], delimiter=delimiter), [])
+    except csv.Error:
+        cells = [line]
     return BadRecord(
         cells, 'A quote (") in this row is never closed where a cell ends; the rows after it are read on.'
     )
@@ -414,7 +417,7 @@ def check_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as error:
+    except Exception as error:  # noqa: BLE001 - BadZipFile, OSError, NotImplementedError, ...
         raise UnreadableFile(f"The workbook cannot be opened: {error}.") from None
     if unpacked > limits.unpacked_bytes:
         raise UnreadableFile(

@@ -540,9 +540,9 @@ def read_upload_job(import_id: int) -> dict[str, Any]:
         return {"skipped": True}
     try:
         _read_upload(record)
-    except ImportFileError as error:
+    except (ImportFileError, OSError) as error:
         record.status = ImportStatus.FAILED
-        record.message = error.message
+        record.message = getattr(error, "message", None) or "The uploaded file is gone; upload it again."
         record.finished_at = clock.now()
         Path(record.stored_path).unlink(missing_ok=True)
     db.session.commit()
