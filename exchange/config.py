@@ -145,6 +145,14 @@ class Defaults:
     # Strict-Transport-Security: None = on in production (not when debugging or testing).
     HSTS_ENABLED: bool | None = None
     HSTS_MAX_AGE = 365 * 24 * 3600
+    # What one file may cost (exchange.intake.files.Limits): a row over the cell limit is rejected,
+    # a file over any other limit is refused with a message naming it.
+    LEAD_IMPORT_MAX_CELL_CHARS = 10 * 1024 * 1024
+    LEAD_IMPORT_MAX_COLUMNS = 1_000
+    LEAD_IMPORT_MAX_ROWS = 1_000_000
+    LEAD_IMPORT_MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # .xlsx, its zip entries together
+    LEAD_IMPORT_MAX_SHARED_STRINGS = 3_000_000  # .xlsx, distinct texts
+    LEAD_IMPORT_PREVIEW_COLUMNS = 50
 
 
 # Environment variables read by the factory, with the config key they set.

@@ -63,7 +63,7 @@ def imports():
         path = import_service.new_upload_path(upload.filename or file_name)
         upload.save(path)
         try:
-            record = import_service.create_import(
+            record = import_service.receive_upload(
                 current_user,
                 current_org(),
                 path,
@@ -106,7 +106,11 @@ def lead_import(import_id: int):
     form.campaign_id.choices = _campaign_choices()
     mapping_error = None
     if form.validate_on_submit():
-        mapping = [request.form.get(f"map_{i}") or None for i in range(len(record.headers))]
+        # A column the preview did not show keeps its mapping.
+        mapping = [
+            (request.form.get(f"map_{i}") or None) if f"map_{i}" in request.form else record.mapping[i]
+            for i in range(len(record.headers))
+        ]
         try:
             import_service.configure_import(
                 record,
@@ -129,11 +133,14 @@ def lead_import(import_id: int):
         sample = import_service.preview_rows(record)
     except DomainError as error:
         sample, mapping_error = [], error.message
+    columns, hidden_columns = import_service.preview_columns(record)
     return render_template(
         "manage/import_preview.html",
         record=record,
         form=form,
         sample=sample,
+        columns=columns,
+        hidden_columns=hidden_columns,
         fields=IMPORT_FIELDS,
         mapping_error=mapping_error,
     )

@@ -441,3 +441,389 @@ def test_transition_refuses_a_status_it_does_not_come_from(app, maker):
     event = transition(lead, LeadStatus.LOST, None, "lead.lost", partner_id=None, reason="budget cut")
     assert lead.status == LeadStatus.LOST
     assert (event.type, event.data) == ("lead.lost", {"from": "won", "to": "lost", "reason": "budget cut"})
+
+
+# --- hostile and broken files (issue 10) -----------------------------------------------------------
+
+
+def lead_names(maker_id):
+    return sorted(db.session.scalars(sa.select(Lead.company_name).where(Lead.manufacturer_id == maker_id)))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Company,Email\rA GmbH,a@a.example\rB GmbH,b@b.example\r",  # old Mac line ends
+        b'Company,Email,Notes\r\nA GmbH,a@a.example,"one\rtwo"\r\nB GmbH,b@b.example,x\r\n',
+        b'Company,Email,Notes\nA GmbH,a@a.example,plain\nB GmbH,b@b.example,"x\ry"\n',
+    ],
+    ids=["cr-only", "cr-in-quoted-field", "cr-in-quoted-field-not-first"],
+)
+def test_lone_carriage_returns_are_line_ends_or_text(app, maker, tmp_path, content):
+    (tmp_path / "cr.csv").write_bytes(content)
+    result = cli_json(app, tmp_path / "cr.csv", "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (2, 0), result["errors"]
+    assert lead_names(maker.id) == ["A GmbH", "B GmbH"]
+
+
+def test_random_bytes_are_refused_with_a_message(app, maker, tmp_path):
+    import random
+
+    noise = random.Random(10)
+    content = bytes(noise.choice([b for b in range(1, 256)]) for _ in range(20_000))
+    (tmp_path / "noise.csv").write_bytes(content)
+    result = run_cli(app, tmp_path / "noise.csv", "--manufacturer", "acme")
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "noise.csv: " in result.output
+
+
+def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_path, monkeypatch):
+    from exchange.models import Role
+
+    f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
+    db.session.commit()
+    queued = []
+    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: queued.append((task, *args)))
+    noise = bytes(range(1, 256)) * 40 + b'"\r"x\r,\r;'
+    cr = b"Company,Email\rA GmbH,a@a.example\r"
+    ids = []
+    for content, name in ((noise, "n.csv"), (cr, "cr.csv")):
+        response = client.post(
+            "/manage/imports", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
+        )
+        assert response.status_code == 302  # the request only keeps the file
+        ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert queued == [("leads.read_upload", ids[0]), ("leads.read_upload", ids[1])]
+    page = client.get(f"/manage/imports/{ids[0]}").get_data(as_text=True)
+    assert 'data-testid="reading"' in page
+    assert client.get(f"/manage/imports/{ids[0]}/progress").get_json()["status"] == "reading"
+    for import_id in ids:
+        lead_import.read_upload_job(import_id)
+    db.session.expire_all()
+    noisy, fine = (db.session.get(LeadImport, i) for i in ids)
+    assert noisy.status == ImportStatus.FAILED and "The first row must name the columns" in noisy.message
+    assert not Path(noisy.stored_path).exists()
+    assert "The first row must name the columns" in client.get(f"/manage/imports/{ids[0]}").get_data(
+        as_text=True
+    )
+    assert (fine.status, fine.mapping) == (ImportStatus.UPLOADED, ["company_name", "contact_email"])
+    assert ">A GmbH<" in client.get(f"/manage/imports/{ids[1]}").get_data(as_text=True)
+
+
+def nul_file(path: Path, good_before: int) -> Path:
+    rows = [["Id", "Company", "Email"]]
+    rows += [[f"G{n}", f"Good {n}", f"g{n}@good.example"] for n in range(good_before)]
+    rows += [["NUL", "Bad\x00 GmbH", "nul@bad.example"], ["LAST", "Last GmbH", "last@good.example"]]
+    return write_csv(path, rows)
+
+
+@pytest.mark.app_config(LEAD_IMPORT_BATCH_SIZE=1000)
+def test_a_nul_byte_rejects_its_row_and_the_rest_lands(app, maker, tmp_path):
+    """Runs on SQLite and, with DATABASE_URL, on PostgreSQL (which cannot store NUL at all)."""
+    result = cli_json(app, nul_file(tmp_path / "nul.csv", 6000), "--manufacturer", "acme")
+    assert (result["rows"], result["created"], result["rejected"]) == (6002, 6001, 1)
+    assert result["errors"] == [
+        {"row": 6002, "column": "Company", "message": "Contains a NUL character (0x00); remove it."}
+    ]
+    record = db.session.get(LeadImport, result["import_id"])
+    assert record.status == ImportStatus.DONE
+    assert "LAST" in leads_by_source(maker.id) and "NUL" not in leads_by_source(maker.id)
+
+
+def test_a_nul_in_the_header_line_is_not_a_text_file(app, maker, tmp_path):
+    (tmp_path / "bin.csv").write_bytes(b"Com\x00pany,Email\nA,a@a.example\n")
+    result = run_cli(app, tmp_path / "bin.csv", "--manufacturer", "acme")
+    assert result.exit_code == 1 and "not a text (CSV) file" in result.output
+
+
+def test_api_batch_rejects_only_the_item_with_a_nul(client, maker):
+    from exchange.auth.tokens import issue_token
+    from exchange.models import Role, TokenScope
+
+    user = f.user(maker, Role.MANUFACTURER_ADMIN)
+    db.session.commit()
+    token = issue_token(user, "crm", TokenScope.READ_WRITE).plaintext
+    db.session.commit()
+    items = [
+        {"company_name": "Fine GmbH", "contact_email": "fine@x.example"},
+        {"company_name": "Nul\u0000 GmbH", "contact_email": "nul@x.example", "city": "K\u0000ln"},
+        {"company_name": "Also Fine", "contact_phone": "+49 1"},
+    ]
+    response = client.post(
+        "/api/v1/leads/batch", json={"items": items}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [r["status"] for r in body["results"]] == ["created", "rejected", "created"]
+    assert body["results"][1]["errors"] == {
+        "company_name": ["Contains a NUL character (0x00); remove it."],
+        "city": ["Contains a NUL character (0x00); remove it."],
+    }
+    assert lead_names(maker.id) == ["Also Fine", "Fine GmbH"]
+
+
+def test_utf8_file_with_one_windows_1252_row_reports_that_row(app, maker, tmp_path):
+    lines = [
+        "Company,Email,City",
+        "Müller GmbH,m@mueller.example,München",
+        "Jörg AG,j@joerg.example,Köln",
+    ]
+    content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    content += "Groß KG,g@gross.example,Düsseldorf\r\n".encode("cp1252")
+    content += b"Last GmbH,l@last.example,Berlin\r\n"
+    (tmp_path / "mixed.csv").write_bytes(content)
+    result = cli_json(app, tmp_path / "mixed.csv", "--manufacturer", "acme")
+    assert (result["rows"], result["created"], result["rejected"]) == (4, 3, 1)
+    assert [e["row"] for e in result["errors"]] == [4]
+    assert "not UTF-8 text like the rest of the file" in result["errors"][0]["message"]
+    assert lead_names(maker.id) == ["Jörg AG", "Last GmbH", "Müller GmbH"]  # not "MÃ¼ller"
+    assert db.session.get(LeadImport, result["import_id"]).settings["encoding"] == "utf-8-sig"
+    with open(db.session.get(LeadImport, result["import_id"]).rejected_path, encoding="utf-8-sig") as f_:
+        assert "Groß KG" in f_.read()  # the rejected row, as it most likely reads
+
+
+def test_windows_1252_file_with_one_utf8_row_reports_that_row(app, maker, tmp_path):
+    content = "Company,Email\r\nMüller GmbH,m@m.example\r\nJörg AG,j@j.example\r\n".encode("cp1252")
+    content += "Groß KG,g@g.example\r\n".encode()
+    (tmp_path / "legacy.csv").write_bytes(content)
+    result = cli_json(app, tmp_path / "legacy.csv", "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (2, 1)
+    assert (
+        result["errors"][0]["row"] == 4
+        and "UTF-8 text in a Windows-1252 file" in result["errors"][0]["message"]
+    )
+    assert lead_names(maker.id) == ["Jörg AG", "Müller GmbH"]
+
+
+def test_a_cell_over_10_mib_rejects_its_row_and_the_rest_lands(app, maker, tmp_path):
+    huge = "x" * (10 * 1024 * 1024 + 10)
+    rows = [
+        ["Company", "Email", "Notes"],
+        ["A GmbH", "a@a.example", "short"],
+        ["Huge GmbH", "h@h.example", huge],
+        ["B GmbH", "b@b.example", "multi\nline"],
+    ]
+    result = cli_json(app, write_csv(tmp_path / "huge.csv", rows), "--manufacturer", "acme")
+    assert (result["rows"], result["created"], result["rejected"]) == (3, 2, 1)
+    assert result["errors"] == [{"row": 3, "column": "", "message": "The row is larger than 10 MiB."}]
+    # The same in a quoted cell spanning lines.
+    rows[2][2] = "line\n" * (2 * 1024 * 1024 + 10)
+    result = cli_json(app, write_csv(tmp_path / "huge2.csv", rows), "--manufacturer", "acme")
+    assert (result["rows"], result["duplicates"], result["rejected"]) == (3, 2, 1)
+
+
+def test_an_unclosed_quote_loses_no_row_after_it(app, maker, tmp_path):
+    content = b'Company,Email\nA GmbH,a@a.example\n"Broken GmbH,x@x.example\nB GmbH,b@b.example\n'
+    (tmp_path / "q.csv").write_bytes(content)
+    result = cli_json(app, tmp_path / "q.csv", "--manufacturer", "acme")
+    assert (result["rows"], result["created"], result["rejected"]) == (3, 2, 1)
+    assert "never closed" in result["errors"][0]["message"]
+    assert lead_names(maker.id) == ["A GmbH", "B GmbH"]
+
+
+def stale_dimension_xlsx(path: Path, rows: list[list], ref: str) -> Path:
+    """A workbook whose sheet declares the dimension ``ref`` whatever its rows are (as exporters do)."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path.with_suffix(".tmp"))
+    with zipfile.ZipFile(path.with_suffix(".tmp")) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data)
+                assert f'ref="{ref}"'.encode() in data
+            target.writestr(item, data)
+    return path
+
+
+def test_xlsx_rows_beyond_the_declared_dimension_are_read(app, maker, tmp_path):
+    rows = [["Company", "Email", "City", "Phone"]]
+    rows += [[f"Co {n}", f"c{n}@co.example", "Köln", f"+49 {n}"] for n in range(5)]
+    path = stale_dimension_xlsx(tmp_path / "stale.xlsx", rows, "A1:C2")
+    result = cli_json(app, path, "--manufacturer", "acme")
+    assert (result["rows"], result["created"]) == (5, 5)
+    assert db.session.scalar(sa.select(Lead.contact_phone).where(Lead.company_name == "Co 4")) == "+49 4"
+
+
+@pytest.mark.app_config(LEAD_IMPORT_MAX_CELL_CHARS=1000)
+def test_an_xlsx_cell_over_the_limit_rejects_its_row(app, maker, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in [["Company", "Email", "Notes"], ["A", "a@a.example", "ok"], ["Big", "b@b.example", "y" * 1001],
+                ["C", "c@c.example", "ok"]]:  # fmt: skip
+        workbook.active.append(row)
+    workbook.save(tmp_path / "big.xlsx")
+    result = cli_json(app, tmp_path / "big.xlsx", "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (2, 1)
+    assert result["errors"] == [
+        {"row": 3, "column": "", "message": "A cell is longer than 1,000 characters."}
+    ]
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_reading(app, maker, tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/sharedStrings.xml", "w") as entry:  # 600 MiB of one cell, 600 KB packed
+            entry.write(b"<sst><si><t>")
+            block = b"A" * (1024 * 1024)
+            for _ in range(600):
+                entry.write(block)
+            entry.write(b"</t></si></sst>")
+    assert path.stat().st_size < 2 * 1024 * 1024
+    result = run_cli(app, path, "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "unpacks to 600 MiB, more than the 512 MiB an import may read" in result.output
+
+
+def shared_strings_xlsx(path: Path, rows: list[list[str]]) -> Path:
+    """A minimal workbook as Excel writes it: every text in the shared-strings table (openpyxl writes
+    inline strings, which would not exercise that table)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from openpyxl.utils import get_column_letter
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    texts: list[str] = []
+    sheet_rows = []
+    for r, row in enumerate(rows, start=1):
+        cells = []
+        for c, value in enumerate(row, start=1):
+            texts.append(value)
+            cells.append(f'<c r="{get_column_letter(c)}{r}" t="s"><v>{len(texts) - 1}</v></c>')
+        sheet_rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+    strings = "".join(f"<si><t>{escape(t)}</t></si>" for t in texts)
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats'
+        '-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument'
+        '.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName='
+        '"/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml'
+        '.sharedStrings+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Leads" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+        f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+        f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" '
+        'Target="sharedStrings.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?><worksheet xmlns="{main}"><dimension ref="A1"/>'
+        f"<sheetData>{''.join(sheet_rows)}</sheetData></worksheet>",
+        "xl/sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{main}" count="{len(texts)}">'
+        f"{strings}</sst>",
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+@pytest.mark.app_config(LEAD_IMPORT_MAX_SHARED_STRINGS=50, LEAD_IMPORT_MAX_CELL_CHARS=1000)
+def test_shared_strings_are_bounded(app, maker, tmp_path):
+    rows = [["Company", "Email", "Notes"], ["A", "a@a.example", "ok"], ["Big", "b@b.example", "y" * 1001],
+            ["C", "c@c.example", "ok"]]  # fmt: skip
+    result = cli_json(app, shared_strings_xlsx(tmp_path / "s.xlsx", rows), "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (2, 1)
+    assert result["errors"] == [
+        {"row": 3, "column": "", "message": "A cell is longer than 1,000 characters."}
+    ]
+
+    rows = [["Company", "Email"]] + [[f"Co {n}", f"c{n}@co.example"] for n in range(40)]
+    result = run_cli(app, shared_strings_xlsx(tmp_path / "many.xlsx", rows), "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "more than 50 distinct texts" in result.output
+
+
+def test_a_csv_with_100000_columns_is_refused_naming_the_limit(app, maker, tmp_path):
+    header = ",".join(["Company", "Email"] + [f"c{n}" for n in range(100_000)])
+    (tmp_path / "wide.csv").write_text(header + "\nA,a@a.example\n")
+    result = run_cli(app, tmp_path / "wide.csv", "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "100,002 columns; an import reads at most 1,000" in result.output
+
+
+@pytest.mark.app_config(LEAD_IMPORT_MAX_ROWS=5)
+def test_a_file_over_the_row_limit_fails_before_a_row_lands(app, maker, tmp_path):
+    rows = [["Company", "Email"]] + [[f"Co {n}", f"c{n}@co.example"] for n in range(8)]
+    result = run_cli(app, write_csv(tmp_path / "long.csv", rows), "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "more than 5 rows" in result.output
+    assert lead_names(maker.id) == []
+
+
+@pytest.mark.app_config(LEAD_IMPORT_PREVIEW_COLUMNS=10)
+def test_the_preview_shows_a_bounded_number_of_columns(client, maker, run_jobs):
+    from exchange.models import Role
+
+    f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
+    db.session.commit()
+    header = [f"extra {n}" for n in range(300)] + ["Company", "Email"]
+    row = [f"v{n}" for n in range(300)] + ["A GmbH", "a@a.example"]
+    content = (",".join(header) + "\n" + ",".join(row) + "\n").encode()
+    response = client.post(
+        "/manage/imports", data={"file": (io.BytesIO(content), "w.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    run_jobs()
+    record = db.session.scalar(sa.select(LeadImport))
+    stored = Path(record.stored_path)
+    kept = stored.read_bytes()
+    stored.unlink()  # the preview page shows what the job read; it does not open the file again
+    page = client.get(f"/manage/imports/{record.id}").get_data(as_text=True)
+    stored.write_bytes(kept)
+    assert page.count('<select class="form-select form-select-sm"') == 12  # 10 first + the 2 mapped
+    assert "extra 9</th>" in page and "extra 10</th>" not in page and ">A GmbH<" in page
+    assert "290 more columns are not shown; they are not imported." in page
+    # Saving the form keeps the mapping of the columns it did not show.
+    form = {"encoding": "utf-8-sig", "delimiter": ",", "number_format": "en", "campaign_id": ""}
+    form |= {f"map_{i}": "" for i in range(10)} | {"map_300": "company_name", "map_301": "contact_email"}
+    assert client.post(f"/manage/imports/{record.id}", data={**form, "action": "start"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(LeadImport, record.id).mapping[-2:] == ["company_name", "contact_email"]
+
+
+def inline_cell_xlsx(path: Path, length: int) -> Path:
+    """A workbook with one inline text of ``length`` characters in C2 (openpyxl cuts what it writes to
+    Excel's 32,767, so the text is put into the sheet's XML afterwards, as a hostile file would)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in [["Company", "Email", "Notes"], ["A", "a@a.example", "PLACEHOLDER"], ["B", "b@b.example"]]:
+        workbook.active.append(row)
+    workbook.save(path.with_suffix(".tmp"))
+    with zipfile.ZipFile(path.with_suffix(".tmp")) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"PLACEHOLDER", b"z" * length)
+            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.app_config(LEAD_IMPORT_MAX_CELL_CHARS=100_000)
+def test_an_inline_xlsx_cell_far_over_the_limit_is_refused_before_openpyxl_reads_it(app, maker, tmp_path):
+    path = inline_cell_xlsx(tmp_path / "inline.xlsx", 400_001)
+    result = run_cli(app, path, "--manufacturer", "acme")
+    assert result.exit_code == 1
+    assert "The worksheet has a cell longer than 400,000 characters" in result.output
+    # Up to four times the limit, the cell is read and only its row rejected.
+    result = cli_json(app, inline_cell_xlsx(tmp_path / "inline2.xlsx", 399_990), "--manufacturer", "acme")
+    assert (result["created"], result["rejected"]) == (1, 1)

@@ -16,9 +16,16 @@ MAX_NUMBER = Decimal("999999999999")  # Numeric(14, 2)
 MAX_EMPLOYEES = 10_000_000
 
 
+def _refuse_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: the row is rejected here, on every database alike.
+    if "\x00" in text:
+        raise ma.ValidationError(_("Contains a NUL character (0x00); remove it."))
+    return text
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return value.strip()
+        return _refuse_nul(value).strip()
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ma.ValidationError(_("Not a valid text."))
     return str(value)
@@ -101,7 +108,7 @@ class Number(LeanField):
         elif isinstance(value, float):
             number = Decimal(str(value))
         elif isinstance(value, str):
-            if not value.strip():
+            if not _refuse_nul(value).strip():
                 return None
             try:
                 number = values.parse_number(value, getattr(self.parent, "number_format", "en"))

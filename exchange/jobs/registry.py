@@ -34,6 +34,7 @@ TASKS: dict[str, str] = {
     "webhooks.deliver": "exchange.delivery_jobs:deliver_webhook",
     "webhooks.prune": "exchange.delivery_jobs:prune_webhook_deliveries",
     "leads.import": "exchange.services.lead_import:run_import_job",
+    "leads.read_upload": "exchange.services.lead_import:read_upload_job",
     "leads.cool": "exchange.services.qualification:cool_unworked_leads",
 }
 

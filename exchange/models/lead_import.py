@@ -13,6 +13,7 @@ from exchange.models.base import Base, StrEnum, TimestampMixin
 
 
 class ImportStatus(enum.StrEnum):
+    READING = "reading"  # uploaded; the ``leads.read_upload`` job detects how to read and map it
     UPLOADED = "uploaded"  # read and mapped; waiting for the user to start it
     QUEUED = "queued"  # the job is in the outbox
     RUNNING = "running"

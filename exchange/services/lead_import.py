@@ -427,13 +427,18 @@ def new_upload_path(file_name: str) -> Path:
     return upload_folder() / f"{uuid.uuid4().hex}{suffix}"
 
 
+def limits() -> files.Limits:
+    """What one import file may cost (``LEAD_IMPORT_MAX_*`` settings)."""
+    return files.Limits.from_config(current_app.config)
+
+
 def _numeric_sample(path: Path, settings: files.FileSettings, mapping: list[str | None]) -> list[str]:
     columns = [i for i, name in enumerate(mapping) if name in NUMERIC_FIELDS]
     sample: list[str] = []
     if not columns:
         return sample
-    for n, (_row, record) in enumerate(files.iter_records(path, settings)):
-        if n == 0:
+    for n, (_row, record) in enumerate(files.iter_records(path, settings, limits())):
+        if n == 0 or isinstance(record, files.BadRecord):
             continue
         if n > 500:
             break
@@ -451,43 +456,142 @@ def create_import(
     publish: bool = False,
     kind: str = "user",
 ) -> LeadImport:
-    """Read the file's header, detect how to read it and map its columns; raises
-    :class:`ImportFileError` when it cannot be read as a table at all."""
-    try:
-        settings = files.detect_settings(path, file_name)
-        headers, _sample = files.read_header_and_sample(path, settings)
-    except files.UnreadableFile as error:
-        raise ImportFileError(str(error), field="file") from None
-    mapping = detect_mapping(headers)
-    number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
+    """Read the file's header, detect how to read it and map its columns (the CLI, which runs the
+    import itself); raises :class:`ImportFileError` when it cannot be read as a table at all."""
     record = LeadImport(
         manufacturer_id=manufacturer.id,
         created_by_id=actor.id if actor else None,
         campaign_id=campaign_id,
         actor_kind=kind,
-        file_name=file_name[:255],
+        file_name=file_name.replace("\x00", "")[:255],
         stored_path=str(path),
         file_size=path.stat().st_size,
-        file_format=settings.format,
-        settings={**settings.as_dict(), "number_format": number_format},
-        headers=headers,
-        mapping=mapping,
         publish=publish,
-        status=ImportStatus.UPLOADED,
     )
+    _read_upload(record)
     db.session.add(record)
     db.session.flush()
     return record
 
 
-def preview_rows(record: LeadImport, rows: int = 5) -> list[list[str]]:
-    settings = files.FileSettings.from_dict(record.settings)
+def _read_upload(record: LeadImport) -> None:
+    """Detect how the record's file reads (format, encoding, delimiter, numbers) and map its columns;
+    :class:`ImportFileError` when it cannot be read as a table at all."""
+    path = Path(record.stored_path)
     try:
-        _headers, sample = files.read_header_and_sample(Path(record.stored_path), settings, rows)
+        settings = files.detect_settings(path, record.file_name, limits())
+        headers, sample = files.read_header_and_sample(path, settings, PREVIEW_ROWS, limits())
+        mapping = detect_mapping(headers)
+        number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
     except files.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
-    width = len(record.headers)
-    return [[("" if cell is None else str(cell)) for cell in (r + [None] * width)[:width]] for r in sample]
+    record.file_format = settings.format
+    record.settings = {
+        **settings.as_dict(),
+        "number_format": number_format,
+        "preview": _preview_sample(sample, len(headers)),
+    }
+    record.headers = headers
+    record.mapping = mapping
+    record.status = ImportStatus.UPLOADED
+
+
+def receive_upload(
+    actor: User,
+    manufacturer: Organisation,
+    path: Path,
+    *,
+    file_name: str,
+    campaign_id: int | None = None,
+    publish: bool = False,
+) -> LeadImport:
+    """Keep a browser upload and queue the ``leads.read_upload`` job that reads it: the request looks
+    at the first bytes only (empty, old .xls), so a large or hostile file never holds it."""
+    try:
+        file_format = files.detect_format(path, file_name)
+    except files.UnreadableFile as error:
+        raise ImportFileError(str(error), field="file") from None
+    record = LeadImport(
+        manufacturer_id=manufacturer.id,
+        created_by_id=actor.id,
+        campaign_id=campaign_id,
+        actor_kind="user",
+        file_name=file_name.replace("\x00", "")[:255],
+        stored_path=str(path),
+        file_size=path.stat().st_size,
+        file_format=file_format,
+        settings={"format": file_format},
+        headers=[],
+        mapping=[],
+        publish=publish,
+        status=ImportStatus.READING,
+    )
+    db.session.add(record)
+    db.session.flush()
+    enqueue("leads.read_upload", record.id)
+    return record
+
+
+def read_upload_job(import_id: int) -> dict[str, Any]:
+    """The ``leads.read_upload`` job: detect how an upload reads and map it, for the preview; a file
+    that cannot be read fails the import with the reason (and is deleted)."""
+    record = db.session.get(LeadImport, import_id)
+    if record is None or record.status != ImportStatus.READING:
+        return {"skipped": True}
+    try:
+        _read_upload(record)
+    except (ImportFileError, OSError) as error:
+        record.status = ImportStatus.FAILED
+        record.message = getattr(error, "message", None) or "The uploaded file is gone; upload it again."
+        record.finished_at = clock.now()
+        Path(record.stored_path).unlink(missing_ok=True)
+    db.session.commit()
+    return {"import_id": record.id, "status": record.status.value}
+
+
+PREVIEW_CELL_CHARS = 60
+PREVIEW_ROWS = 5
+
+
+def _preview_sample(sample: list[list[Any]], width: int) -> list[list[str]]:
+    """The preview's rows as stored on the record (the preview page does not open the file again):
+    cells cut to what the table shows, as text JSON takes on every database."""
+
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        cut = str(value)[: PREVIEW_CELL_CHARS + 1].replace("\x00", "")
+        return cut.encode("utf-8", "replace").decode("utf-8")  # no lone surrogate
+
+    return [[text(value) for value in row[:width]] for row in sample[:PREVIEW_ROWS]]
+
+
+def preview_columns(record: LeadImport) -> tuple[list[int], int]:
+    """The columns the preview shows (the first ``LEAD_IMPORT_PREVIEW_COLUMNS``, and any mapped one
+    beyond them) and how many it leaves out: a page for a file with 1,000 columns stays small."""
+    shown = int(current_app.config.get("LEAD_IMPORT_PREVIEW_COLUMNS", 50))
+    columns = [i for i, name in enumerate(record.mapping) if i < shown or name]
+    return columns, len(record.headers) - len(columns)
+
+
+def preview_rows(record: LeadImport) -> list[list[str]]:
+    """The first rows, cut to the preview's columns (cells cut to what the table shows)."""
+    sample = record.settings.get("preview")
+    if sample is None:  # read before the preview was stored with the record
+        settings = files.FileSettings.from_dict(record.settings)
+        try:
+            _headers, sample = files.read_header_and_sample(
+                Path(record.stored_path), settings, PREVIEW_ROWS, limits()
+            )
+        except files.UnreadableFile as error:
+            raise ImportFileError(str(error), field="file") from None
+    columns, _hidden = preview_columns(record)
+
+    def cell(r: list[Any], i: int) -> str:
+        value = r[i] if i < len(r) else None
+        return "" if value is None else str(value)[: PREVIEW_CELL_CHARS + 1]
+
+    return [[cell(r, i) for i in columns] for r in sample]
 
 
 def configure_import(
@@ -520,11 +624,12 @@ def configure_import(
     record.settings = settings
     if reread:
         try:
-            headers, _sample = files.read_header_and_sample(
-                Path(record.stored_path), files.FileSettings.from_dict(settings)
+            headers, sample = files.read_header_and_sample(
+                Path(record.stored_path), files.FileSettings.from_dict(settings), PREVIEW_ROWS, limits()
             )
         except files.UnreadableFile as error:
             raise ImportFileError(str(error), field="delimiter") from None
+        record.settings = {**settings, "preview": _preview_sample(sample, len(headers))}
         record.headers = headers
         record.mapping = detect_mapping(headers)
     elif mapping is not None:
@@ -665,7 +770,9 @@ def _column_names(record: LeadImport) -> dict[str, str]:
 
 def _iter_data(record: LeadImport) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row number, record) of every data record after the header."""
-    rows = files.iter_records(Path(record.stored_path), files.FileSettings.from_dict(record.settings))
+    rows = files.iter_records(
+        Path(record.stored_path), files.FileSettings.from_dict(record.settings), limits()
+    )
     first = True
     for row, cells in rows:
         if first:
@@ -680,7 +787,7 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
     if not path.exists():
         raise files.UnreadableFile("The uploaded file is gone; upload it again.")
     if record.total_rows is None:
-        record.total_rows = files.count_records(path, settings)
+        record.total_rows = files.count_records(path, settings, limits())
         db.session.commit()
     manufacturer = db.session.get(Organisation, record.manufacturer_id)
     actor = db.session.get(User, record.created_by_id) if record.created_by_id else None
@@ -734,7 +841,9 @@ def _write_batch(
     too_wide: list[RowResult] = []
     for row, raw, cells in batch:
         extra = [c for c in cells[width:] if c not in (None, "")]
-        if extra:
+        if isinstance(cells, files.BadRecord):
+            too_wide.append(RowResult(row=row, status="rejected", errors={"_row": [cells.problem]}))
+        elif extra:
             message = f"The row has {len(cells)} cells but the header names {width} columns"
             too_wide.append(RowResult(row=row, status="rejected", errors={"_row": [message]}))
         else:

@@ -1,4 +1,5 @@
-// Follow a running import: poll its progress and move the bar; reload the page when it is finished.
+// Follow a running import: poll its progress and move the bar; reload the page when it is finished
+// (or, for an upload being read, when its preview is ready).
 (function () {
   var box = document.getElementById("import-progress");
   if (!box || box.dataset.finished === "true") { return; }
@@ -17,7 +18,7 @@
         show("rows_done", p.rows_done);
         show("total_rows", p.total_rows);
         show("status", p.status);
-        if (p.finished) { window.location.reload(); } else { window.setTimeout(poll, 500); }
+        if (p.finished || p.status === "uploaded") { window.location.reload(); } else { window.setTimeout(poll, 500); }
       })
       .catch(function () { window.setTimeout(poll, 2000); });
   }
