@@ -76,7 +76,14 @@ def overdue_uncontacted(partner_id: int, now: datetime) -> list[Claim]:
 
 
 def _lock_partner(partner_id: int) -> PartnerProfile:
-    """Serialise one partner's claims (capacity is checked, then used) - a row lock on PostgreSQL."""
+    """Serialise one partner's claims (capacity is checked, then used): a row lock on PostgreSQL;
+    on SQLite, where ``FOR UPDATE`` is a no-op, the database's write lock taken before anything is
+    read (a write as the transaction's first statement waits for the lock, then sees every commit)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.text("UPDATE partner_profiles SET partner_id = partner_id WHERE partner_id = :id"),
+            {"id": partner_id},
+        )
     profile = db.session.scalar(
         sa.select(PartnerProfile).where(PartnerProfile.partner_id == partner_id).with_for_update()
     )
