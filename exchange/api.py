@@ -161,6 +161,9 @@ def init_api(app: Flask) -> None:
     # Money goes out as strings ("25000.00": no binary rounding) and is read from strings or numbers;
     # the document says string/decimal.
     api.register_field(ma.fields.Decimal, "string", "decimal")
+    from exchange.schemas import Money
+
+    api.register_field(Money, None, None)  # its metadata documents it (text with a pattern, or a number)
     from exchange.api_common import blp as common_blp
     from exchange.inbox.api import blp as notifications_blp
     from manufacturer_admin.api import API_BLUEPRINTS as MANAGE_API

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException, UnprocessableEntity
+from werkzeug.exceptions import HTTPException, ServiceUnavailable, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
 from exchange.extensions import db
@@ -109,6 +109,7 @@ ERROR_TITLES = {
     413: _l("The upload is too large."),
     422: _l("The request could not be processed."),
     500: _l("Something went wrong on our side."),
+    503: _l("The service is unavailable for a moment."),
 }
 
 
@@ -162,9 +163,24 @@ def value_out_of_range(error: Exception) -> Any:
     return handle_http_exception(UnprocessableEntity("A value in the request is out of range."))
 
 
+def database_unavailable(error: Exception) -> Any:
+    """The database cannot be reached (down, refusing connections, its pool exhausted): 503 with
+    ``Retry-After``, in the error shape, so clients retry instead of reporting a bug."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection is gone; nothing to roll back
+        pass
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, error)
+    unavailable = ServiceUnavailable("The database is unavailable; try again shortly.", retry_after=30)
+    return handle_http_exception(unavailable)
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     app.register_blueprint(bp)
+    app.register_error_handler(sa.exc.OperationalError, database_unavailable)
+    app.register_error_handler(sa.exc.InterfaceError, database_unavailable)
+    app.register_error_handler(sa.exc.TimeoutError, database_unavailable)
     app.register_error_handler(OverflowError, value_out_of_range)
     app.register_error_handler(sa.exc.DataError, value_out_of_range)
     app.register_error_handler(HTTPException, handle_http_exception)

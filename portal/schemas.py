@@ -47,8 +47,8 @@ class OfferFilterSchema(PageArgsSchema):
     product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
     country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
     region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    min_value = non_negative_decimal(load_default=None)
-    max_value = non_negative_decimal(load_default=None)
+    min_value = non_negative_decimal(query=True, load_default=None)
+    max_value = non_negative_decimal(query=True, load_default=None)
 
 
 class DeclineSchema(ma.Schema):
@@ -106,7 +106,7 @@ class ContactSchema(ma.Schema):
 
 class StatusSchema(ma.Schema):
     status = ma.fields.Enum(LeadStatus, by_value=True, required=True)
-    amount = non_negative_decimal(load_default=None)
+    amount = non_negative_decimal(load_default=None, allow_none=True)
     currency = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=3))
     reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=300))
     note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))

@@ -59,3 +59,69 @@ def test_a_patch_without_a_body_is_refused(maker_client):
     assert_error_shape(response, 422)
     # An empty object is a body: nothing to change, answered with the lead.
     assert maker_client.patch(f"/api/v1/leads/{lead.id}", json={}).status_code == 200
+
+
+def test_with_the_database_down_the_api_answers_503(app, tmp_path):
+    from exchange import create_app
+
+    down = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "REDIS_URL": None,
+            "EMBEDDED_SCHEDULER": False,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'missing-dir' / 'gone.sqlite'}",
+        }
+    )
+    client = down.test_client()
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer lx_whatever_token"})
+    body = assert_error_shape(response, 503)
+    assert "database" in body["message"]
+    assert response.headers["Retry-After"] == "30"
+    page = client.get("/login")
+    assert page.status_code in (200, 503)  # the login form itself needs no database
+    with down.app_context():
+        db.engine.dispose()
+
+
+def _claimed_by_api(app):
+    maker = f.manufacturer()
+    partner = f.partner(maker)
+    claim = f.claim(f.offer(f.lead(maker, currency="EUR"), partner))
+    claim.first_contact_at = claim.lead.created_at
+    rep = f.user(partner, Role.PARTNER_REP)
+    token = issue_token(rep, "crm", TokenScope.READ_WRITE).plaintext
+    db.session.commit()
+    return claim.id, {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("amount", [1e40, "1e40", "1000000000000", "", "12.345", "-5", True])
+def test_a_won_amount_the_money_column_cannot_hold_is_refused(app, client, amount):
+    claim_id, headers = _claimed_by_api(app)
+    response = client.post(
+        f"/api/v1/partner/leads/{claim_id}/status",
+        json={"status": "won", "amount": amount, "currency": "EUR"},
+        headers=headers,
+    )
+    body = assert_error_shape(response, 422)
+    assert "amount" in body["errors"]["json"]
+
+
+@pytest.mark.parametrize(("amount", "stored"), [(1200.5, "1200.50"), ("999999999999.99", "999999999999.99")])
+def test_a_won_amount_in_range_is_stored_to_the_cent(app, client, amount, stored):
+    claim_id, headers = _claimed_by_api(app)
+    response = client.post(
+        f"/api/v1/partner/leads/{claim_id}/status",
+        json={"status": "won", "amount": amount, "currency": "EUR"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["lead"]["won_amount"] == stored
+
+
+def test_amounts_are_documented_as_what_is_accepted(client):
+    spec = client.get("/api/openapi.json").get_json()
+    amount = spec["components"]["schemas"]["Status"]["properties"]["amount"]
+    text, number = amount["anyOf"]
+    assert text["type"] == "string" and text["pattern"] == "^[0-9]{1,12}(\\.[0-9]{1,2})?$"
+    assert number == {"type": "number", "minimum": 0, "maximum": 999999999999.99}
