@@ -68,6 +68,8 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
 
     outcome = _post(endpoint, delivery)
     now = clock.now()
+    if outcome.status is not None:
+        webhooks.record_disclosure(delivery)  # the endpoint answered: the body reached it
     delivery.attempts += 1
     delivery.response_status = outcome.status
     delivery.response_body = outcome.body
@@ -144,7 +146,8 @@ class _Outcome:
 
 
 def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Outcome:
-    body = webhooks.encode_body(delivery.payload)
+    # A retry or redelivery after the claim ended sends the teaser, not the logged contact details.
+    body = webhooks.encode_body(webhooks.payload_under_current_rule(delivery))
     timestamp = str(int(clock.now().timestamp()))
     headers = {
         "Content-Type": "application/json",

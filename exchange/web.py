@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,10 +167,8 @@ def value_out_of_range(error: Exception) -> Any:
 def database_unavailable(error: Exception) -> Any:
     """The database cannot be reached (down, refusing connections, its pool exhausted): 503 with
     ``Retry-After``, in the error shape, so clients retry instead of reporting a bug."""
-    try:
+    with contextlib.suppress(Exception):  # the connection may be gone: nothing to roll back then
         db.session.rollback()
-    except Exception:  # noqa: BLE001, S110 - the connection is gone; nothing to roll back
-        pass
     current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, error)
     unavailable = ServiceUnavailable("The database is unavailable; try again shortly.", retry_after=30)
     return handle_http_exception(unavailable)

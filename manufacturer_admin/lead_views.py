@@ -108,13 +108,17 @@ def export_leads():
     text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text)
     writer.writerow([*EXPORT_COLUMNS, "campaign", "product_line"])
+    exported: list[int] = []
     for lead in db.session.scalars(query.execution_options(yield_per=500)):
+        exported.append(lead.id)
         values = [getattr(lead, name) for name in EXPORT_COLUMNS]
         values.append(lead.campaign.name if lead.campaign else None)
         values.append(lead.product_line.code if lead.product_line else None)
         writer.writerow([safe_cell(v) for v in values])
     text.detach()
     spool.seek(0)
+    lead_service.record_export(current_user, exported)  # the reveal audit: who took whose contacts
+    db.session.commit()
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     return send_file(
         spool, mimetype="text/csv", as_attachment=True, download_name=f"leads-{stamp}.csv", max_age=0

@@ -7,7 +7,11 @@ import marshmallow as ma
 
 from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
 from exchange.schemas import PageArgsSchema, non_negative_decimal, page_schema
-from exchange.services.partner_payloads import PartnerClaimedLeadSchema, PartnerLeadTeaserSchema
+from exchange.services.partner_payloads import (
+    REVEALING_CLAIM_STATUSES,
+    PartnerClaimedLeadSchema,
+    PartnerLeadTeaserSchema,
+)
 
 
 class LeadTeaserSchema(PartnerLeadTeaserSchema):
@@ -81,13 +85,7 @@ class ClaimSchema(ma.Schema):
 
     def _lead(self, claim):
         # Contact details only while the claim is this partner's (active or closed by it).
-        from exchange.models import ClaimStatus
-
-        schema = (
-            ClaimedLeadSchema()
-            if claim.status != ClaimStatus.RETURNED and claim.status != ClaimStatus.REVOKED
-            else LeadTeaserSchema()
-        )
+        schema = ClaimedLeadSchema() if claim.status in REVEALING_CLAIM_STATUSES else LeadTeaserSchema()
         return schema.dump(claim.lead)
 
 

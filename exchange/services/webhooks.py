@@ -31,9 +31,18 @@ from flask_babel import lazy_gettext as _l
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, User, WebhookDelivery, WebhookEndpoint
+from exchange.models import (
+    WEBHOOK_EVENTS,
+    Claim,
+    DeliveryStatus,
+    Lead,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from exchange.services import Conflict, DomainError
 from exchange.services.events import record
+from exchange.services.partner_payloads import lead_payload, partner_may_see_contact
 
 EVENT_HEADER = "X-Exchange-Event"
 DELIVERY_HEADER = "X-Exchange-Delivery"
@@ -312,6 +321,69 @@ def redeliver(actor: User, delivery: WebhookDelivery) -> None:
         actor=actor,
         partner_id=delivery.endpoint.organisation_id,
         data={"endpoint_id": delivery.endpoint_id, "delivery_id": delivery.id},
+    )
+
+
+def _lead_id(payload: dict[str, Any]) -> int | None:
+    lead = payload.get("lead")
+    return lead.get("id") if isinstance(lead, dict) else None
+
+
+def redact_deliveries(lead: Lead, partner_id: int) -> int:
+    """``partner_id``'s claim on ``lead`` ended (returned, revoked): its logged deliveries about the
+    lead keep only the teaser, as everything else it sees from now on. Returns how many changed."""
+    deliveries = db.session.scalars(
+        sa.select(WebhookDelivery)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookEndpoint.organisation_id == partner_id,
+            WebhookDelivery.payload[("lead", "id")].as_integer() == lead.id,
+        )
+    ).all()
+    teaser = lead_payload(lead, reveal=False)
+    changed = 0
+    for delivery in deliveries:
+        if (delivery.payload.get("lead") or {}).get("contact_details_included"):
+            delivery.payload = {**delivery.payload, "lead": teaser}
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def payload_under_current_rule(delivery: WebhookDelivery) -> dict[str, Any]:
+    """The body to send now: a logged body with contact details goes out again (a retry, a
+    redelivery) only while the partner may still see them; otherwise it is redacted first."""
+    payload = delivery.payload or {}
+    if not (payload.get("lead") or {}).get("contact_details_included"):
+        return payload
+    lead = db.session.get(Lead, _lead_id(payload))
+    partner_id = delivery.endpoint.organisation_id
+    if lead is None or not partner_may_see_contact(lead, partner_id):
+        if lead is None:
+            delivery.payload = {key: value for key, value in payload.items() if key != "lead"}
+        else:
+            redact_deliveries(lead, partner_id)
+    return delivery.payload
+
+
+def record_disclosure(delivery: WebhookDelivery) -> None:
+    """A body with contact details reached the partner's endpoint: the reveal audit shows it."""
+    payload = delivery.payload or {}
+    if not (payload.get("lead") or {}).get("contact_details_included"):
+        return
+    partner_id = delivery.endpoint.organisation_id
+    claim = db.session.scalar(
+        sa.select(Claim)
+        .where(Claim.lead_id == _lead_id(payload), Claim.partner_id == partner_id)
+        .order_by(Claim.id.desc())
+    )
+    record(
+        "lead.contact_viewed",
+        manufacturer_id=claim.manufacturer_id if claim else None,
+        partner_id=partner_id,
+        lead_id=_lead_id(payload),
+        claim_id=claim.id if claim else None,
+        data={"via": "webhook", "delivery_id": delivery.id, "endpoint_id": delivery.endpoint_id},
     )
 
 
