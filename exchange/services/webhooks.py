@@ -118,22 +118,65 @@ def validate_endpoint_url(url: str) -> str:
         raise DomainError(_("The URL may not contain a fragment (#…)."), field="url")
     if port == 0:
         raise DomainError(_("This is not a valid URL."), field="url")
-    local = host in LOCAL_HOSTS
-    if parts.scheme == "http" and not (local and localhost_allowed()):
+    local = host in LOCAL_HOSTS and localhost_allowed()
+    if parts.scheme == "http" and not local:
         raise DomainError(_("Webhooks are delivered over HTTPS only: use an https:// URL."), field="url")
-    if local and not localhost_allowed():
-        raise DomainError(_("Webhooks cannot be delivered to this machine."), field="url")
-    if not local and _is_literal_private_address(host):
-        raise DomainError(_("Webhooks cannot be delivered to private or reserved addresses."), field="url")
+    # A name that resolves now must resolve to public addresses; one that does not yet is checked at send.
+    try:
+        addresses = [] if local else resolve_host(host, port or 443)
+    except OSError:
+        addresses = []
+    refusal = destination_refusal(host, addresses)
+    if refusal is not None:
+        raise DomainError(str(REFUSALS[refusal[0]]), field="url")
     return url
 
 
-def _is_literal_private_address(host: str) -> bool:
+# Loopback by name (besides LOCAL_HOSTS): /etc/hosts aliases and the reserved .localhost domain.
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+REFUSALS = {
+    "this_machine": _l("Webhooks cannot be delivered to this machine."),
+    "private": _l("Webhooks cannot be delivered to private or reserved addresses."),
+    "raw_address": _l("Name the endpoint's host: webhooks are not delivered to a bare IP address."),
+}
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address if it is one in any notation a resolver takes for one: the usual
+    forms, ``[::1]``, and the shorthand, decimal, hex and octal IPv4 forms (``127.1``, ``2130706433``,
+    ``0x7f000001``) that would otherwise pass for names."""
+    bare = host.strip("[]").split("%")[0]
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(bare)
     except ValueError:
-        return False
-    return not address.is_global
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(bare))
+    except OSError:
+        return None
+
+
+def destination_refusal(host: str, addresses: list[str]) -> tuple[str, str] | None:
+    """The one rule for where a delivery may go, applied when a URL is saved and again before each
+    send (a name can be pointed elsewhere later): None if allowed, else (reason code, detail).
+    ``addresses`` are what ``host`` resolves to (empty if it was not resolved)."""
+    name = host.lower().rstrip(".")
+    if name in LOCAL_HOSTS and localhost_allowed():
+        return None  # development and tests only, and only by these exact names
+    if name in LOOPBACK_NAMES or name.endswith(".localhost") or name in LOCAL_HOSTS:
+        return ("this_machine", f"{host} is this machine")
+    literal = literal_address(name)
+    if literal is not None:
+        if literal.is_loopback or literal.is_unspecified:
+            return ("this_machine", f"{host} is this machine")
+        if not literal.is_global:
+            return ("private", f"{host} is not a public address")
+        return ("raw_address", f"{host} is a bare IP address")
+    for address in addresses:
+        found = literal_address(address)
+        if found is None or not found.is_global:
+            return ("private", f"{host} resolves to {address}, which is not a public address")
+    return None
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -145,22 +188,28 @@ class DestinationRefused(Exception):
     """The endpoint's host resolves to an address deliveries may not reach."""
 
 
-def check_destination(url: str) -> None:
-    """Refuse private, loopback and link-local destinations at send time (the URL was checked when it
-    was saved, but a name can be pointed elsewhere later). Loopback only where localhost is allowed."""
+def check_destination(url: str) -> str | None:
+    """Resolve the endpoint's host once and check every address (:func:`destination_refusal`);
+    the address to connect to, which the sender must use instead of resolving the name again (a
+    second lookup could answer differently: DNS rebinding). None for the local names development
+    and tests allow, which are connected to as they are."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host in LOCAL_HOSTS and localhost_allowed():
-        return
-    try:
-        addresses = resolve_host(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as error:
-        raise DestinationRefused(f"cannot resolve {host}: {error}") from None
-    if not addresses:
-        raise DestinationRefused(f"{host} has no address")
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise DestinationRefused(f"{host} resolves to {address}, which is not a public address")
+        return None
+    if literal_address(host) is not None:
+        addresses: list[str] = []
+    else:
+        try:
+            addresses = resolve_host(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except OSError as error:
+            raise DestinationRefused(f"cannot resolve {host}: {error}") from None
+        if not addresses:
+            raise DestinationRefused(f"{host} has no address")
+    refusal = destination_refusal(host, addresses)
+    if refusal is not None:
+        raise DestinationRefused(refusal[1])
+    return addresses[0]
 
 
 # --- endpoints ------------------------------------------------------------------------------------
