@@ -97,7 +97,12 @@ class PartnerProfileSchema(ma.Schema):
     @ma.post_load
     def programmes_by_manufacturer(self, data, **kwargs):
         if "programmes" in data:
-            data["programmes"] = {str(p["manufacturer_id"]): p["product_lines"] for p in data["programmes"]}
+            # A PATCH loads partially, nested entries too: one without both keys changes nothing.
+            data["programmes"] = {
+                str(p["manufacturer_id"]): p["product_lines"]
+                for p in data["programmes"]
+                if "manufacturer_id" in p and "product_lines" in p
+            }
         return data
 
 
