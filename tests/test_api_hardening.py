@@ -125,3 +125,18 @@ def test_amounts_are_documented_as_what_is_accepted(client):
     text, number = amount["anyOf"]
     assert text["type"] == "string" and text["pattern"] == "^[0-9]{1,12}(\\.[0-9]{1,2})?$"
     assert number == {"type": "number", "minimum": 0, "maximum": 999999999999.99}
+
+
+def test_a_partial_profile_patch_with_a_bare_programme_is_no_server_error(app, client):
+    partner = f.partner(f.manufacturer())
+    token = issue_token(f.user(partner, Role.PARTNER_ADMIN), "crm", TokenScope.READ_WRITE).plaintext
+    db.session.commit()
+    response = client.patch(
+        "/api/v1/partner/profile", json={"programmes": [{}]}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+
+def test_lead_ids_beyond_the_database_range_are_refused(maker_client):
+    response = maker_client.post("/api/v1/leads/publish", json={"ids": [2**65]})
+    assert "ids" in assert_error_shape(response, 422)["errors"]["json"]

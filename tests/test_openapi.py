@@ -46,7 +46,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document(case, api_world):
     token = api_world["partner"] if case.path.startswith("/api/v1/partner") else api_world["maker"]
     response = case.call(headers={"Authorization": f"Bearer {token}"})
