@@ -152,7 +152,7 @@ class DatabaseIntegerConverter(IntegerConverter):
     """``<int:...>`` in URLs stops where database integers stop: a larger id is simply not found."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)  # ids are 32-bit integers on PostgreSQL
         super().__init__(map, *args, **kwargs)
 
 

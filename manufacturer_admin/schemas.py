@@ -87,7 +87,7 @@ class LeadBatchResultSchema(ma.Schema):
 
 class LeadIdsSchema(ma.Schema):
     ids = ma.fields.List(
-        ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**63 - 1)),  # database ids
+        ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1)),  # database ids
         required=True,
         validate=ma.validate.Length(min=1, max=BATCH_LIMIT),
     )

@@ -48,7 +48,7 @@ OfferPageSchema = page_schema(PartnerOfferSchema, "OfferPageSchema")
 
 class OfferFilterSchema(PageArgsSchema):
     temperature = ma.fields.Enum(Temperature, by_value=True, load_default=None)
-    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**31 - 1))
     country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
     region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     min_value = non_negative_decimal(query=True, load_default=None)
