@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import marshmallow as ma
@@ -10,11 +11,80 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError, validate_csrf
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from exchange.extensions import api, csrf, db
 from exchange.models import Role, TokenScope
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def lone_surrogate_path(value: Any) -> str | None:
+    """Where ``value`` (parsed JSON) holds text with a lone surrogate (``"\\ud800"``: valid JSON,
+    but no character, so it cannot be stored or sent on), or None. Iterative: any depth."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return path or "/"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((f"{path}/{key}", key))
+                stack.append((f"{path}/{key}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}/{index}", child) for index, child in enumerate(item))
+    return None
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' parser with hostile bodies answered 400 in the API's error shape: nesting too deep
+    for the JSON decoder (``[[[[...`` raised RecursionError) and text that is not Unicode."""
+
+    def _raw_load_json(self, req) -> Any:
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, message="The JSON body is nested too deeply.", errors={"json": ["Invalid JSON body."]})
+        if data is not core.missing:
+            where = lone_surrogate_path(data)
+            if where is not None:
+                abort(
+                    400,
+                    message="The JSON body contains text that is not valid Unicode (a lone surrogate).",
+                    errors={"json": [f"Invalid text at {where}."]},
+                )
+        return data
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest blueprint whose JSON bodies go through :class:`JsonBodyParser`, and whose
+    required bodies are required: a PATCH or POST without one answers 422 instead of doing nothing."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+    def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs):
+        decorate = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return decorate
+
+        def decorator(func):
+            @functools.wraps(func)
+            def needs_body(*args, **kw):
+                if not is_json_request(request) or not request.get_data(cache=True).strip():
+                    abort(
+                        422,
+                        message="This request needs a JSON body (Content-Type: application/json).",
+                        errors={"json": {"_schema": ["A JSON body is required."]}},
+                    )
+                return func(*args, **kw)
+
+            return decorate(needs_body)
+
+        return decorator
 
 
 def api_blueprint(
@@ -28,7 +98,7 @@ def api_blueprint(
     """An API blueprint whose every request is gated by :func:`require_api_roles` before its
     arguments are parsed (so a stranger gets 401, not a validation error). ``write_roles``, when
     given, narrows who may write (e.g. reps read the profile, only partner admins change it)."""
-    blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    blp = ApiBlueprint(name, import_name, url_prefix=url_prefix, description=description)
     allowed = tuple(roles or ())
     writers = frozenset(write_roles or ())
     blp.before_request(lambda: require_api_roles(*allowed, write_roles=writers))
@@ -91,6 +161,9 @@ def init_api(app: Flask) -> None:
     # Money goes out as strings ("25000.00": no binary rounding) and is read from strings or numbers;
     # the document says string/decimal.
     api.register_field(ma.fields.Decimal, "string", "decimal")
+    from exchange.schemas import Money
+
+    api.register_field(Money, None, None)  # its metadata documents it (text with a pattern, or a number)
     from exchange.api_common import blp as common_blp
     from exchange.inbox.api import blp as notifications_blp
     from manufacturer_admin.api import API_BLUEPRINTS as MANAGE_API

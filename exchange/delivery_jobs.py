@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from requests.adapters import HTTPAdapter
 from sqlalchemy.orm import joinedload
 
 from exchange import clock
@@ -71,6 +72,8 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
 
     outcome = _post(endpoint, delivery)
     now = clock.now()
+    if outcome.status is not None:
+        webhooks.record_disclosure(delivery)  # the endpoint answered: the body reached it
     delivery.attempts += 1
     delivery.response_status = outcome.status
     delivery.response_body = outcome.body
@@ -147,7 +150,8 @@ class _Outcome:
 
 
 def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Outcome:
-    body = webhooks.encode_body(delivery.payload)
+    # A retry or redelivery after the claim ended sends the teaser, not the logged contact details.
+    body = webhooks.encode_body(webhooks.payload_under_current_rule(delivery))
     timestamp = str(int(clock.now().timestamp()))
     headers = {
         "Content-Type": "application/json",
@@ -159,33 +163,73 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Outcome:
     }
     timeout = float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     try:
-        webhooks.check_destination(endpoint.url)
+        address = webhooks.check_destination(endpoint.url)
     except webhooks.DestinationRefused as refused:
         return _Outcome(error=f"not sent: {refused}"[:ERROR_LIMIT])
     started = time.monotonic()
     try:
-        # No redirects: the signature is for this URL, and a redirect could point anywhere.
-        with requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=(min(timeout, 5.0), timeout),
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            text = _read_limited(response, started, timeout)
-            if 200 <= response.status_code < 300:
-                return _Outcome(status=response.status_code, body=text)
-            reason = (
-                "redirects are not followed"
-                if 300 <= response.status_code < 400
-                else f"HTTP {response.status_code}"
-            )
-            return _Outcome(status=response.status_code, body=text, error=reason)
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy from the environment: the checked address is the peer
+            if address is not None:
+                session.mount(endpoint.url, PinnedAddressAdapter(address))
+            # No redirects: the signature is for this URL, and a redirect could point anywhere.
+            with session.post(
+                endpoint.url,
+                data=body,
+                headers=headers,
+                timeout=(min(timeout, 5.0), timeout),
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                text = _read_limited(response, started, timeout)
+                if 200 <= response.status_code < 300:
+                    return _Outcome(status=response.status_code, body=text)
+                reason = (
+                    "redirects are not followed"
+                    if 300 <= response.status_code < 400
+                    else f"HTTP {response.status_code}"
+                )
+                return _Outcome(status=response.status_code, body=text, error=reason)
     except requests.Timeout:
         return _Outcome(error=f"timed out after {timeout:g} s")
     except requests.RequestException as error:
         return _Outcome(error=f"{type(error).__name__}: {error}"[:ERROR_LIMIT])
+
+
+class PinnedAddressAdapter(HTTPAdapter):
+    """Connects to ``address`` (the one :func:`webhooks.check_destination` approved) instead of
+    resolving the URL's host again, while everything else stays with the host name: the Host header,
+    TLS SNI and certificate verification. Closes the window in which a name checked as public could
+    be re-pointed to a private address before the connection (DNS rebinding)."""
+
+    def __init__(self, address: str, **kwargs: Any) -> None:
+        self.address = address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            scheme: _pinned_pool(pool_class, self.address)
+            for scheme, pool_class in self.poolmanager.pool_classes_by_scheme.items()
+        }
+
+
+def _pinned_pool(pool_class: type, address: str) -> type:
+    connection_class = pool_class.ConnectionCls
+
+    class PinnedConnection(connection_class):
+        def _new_conn(self):
+            # urllib3 opens the socket to ``_dns_host``; only for that call it is the checked
+            # address (``host``, used for SNI, the certificate and the Host header, stays the name).
+            name, self._dns_host = self._dns_host, address
+            try:
+                return super()._new_conn()
+            finally:
+                self._dns_host = name
+
+    return type(f"Pinned{pool_class.__name__}", (pool_class,), {"ConnectionCls": PinnedConnection})
 
 
 def _read_limited(response: requests.Response, started: float, timeout: float) -> str:

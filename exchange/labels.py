@@ -141,6 +141,16 @@ OFFER_STATE_FOR_MANUFACTURER = {
 }
 
 
+# How contact details were disclosed (the reveal audit's channels, exchange.services.claims).
+REVEALED_VIA = {
+    "page": _l("on the lead page"),
+    "api_claim": _l("in the API's claim answer"),
+    "api_read": _l("read through the API"),
+    "webhook": _l("sent by webhook"),
+    "csv": _l("exported as CSV"),
+}
+
+
 def _label(table: dict, value: Any) -> str:
     if value is None:
         return "–"
@@ -261,6 +271,8 @@ def event_label(event: Event) -> str:
         from exchange.explain import GAP_CAUSES
 
         details = [str(GAP_CAUSES.get(data["cause"], data["cause"]))]
+    if event.type == "lead.contact_viewed":
+        details = [str(REVEALED_VIA.get(data.get("via", "page"), data.get("via")))]
     if event.type == "lead.status_changed" and data.get("to"):
         details.insert(0, _label(LEAD_STATUS, LeadStatus(data["to"])))
     return f"{text}: {', '.join(details)}" if details else text

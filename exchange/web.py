@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException, UnprocessableEntity
+from werkzeug.exceptions import HTTPException, ServiceUnavailable, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
 from exchange.extensions import db
@@ -107,6 +108,7 @@ ERROR_TITLES = {
     413: _l("The upload is too large."),
     422: _l("The request could not be processed."),
     500: _l("Something went wrong on our side."),
+    503: _l("The service is unavailable for a moment."),
 }
 
 
@@ -148,7 +150,7 @@ class DatabaseIntegerConverter(IntegerConverter):
     """``<int:...>`` in URLs stops where database integers stop: a larger id is simply not found."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)  # ids are 32-bit integers on PostgreSQL
         super().__init__(map, *args, **kwargs)
 
 
@@ -160,9 +162,22 @@ def value_out_of_range(error: Exception) -> Any:
     return handle_http_exception(UnprocessableEntity("A value in the request is out of range."))
 
 
+def database_unavailable(error: Exception) -> Any:
+    """The database cannot be reached (down, refusing connections, its pool exhausted): 503 with
+    ``Retry-After``, in the error shape, so clients retry instead of reporting a bug."""
+    with contextlib.suppress(Exception):  # the connection may be gone: nothing to roll back then
+        db.session.rollback()
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, error)
+    unavailable = ServiceUnavailable("The database is unavailable; try again shortly.", retry_after=30)
+    return handle_http_exception(unavailable)
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     app.register_blueprint(bp)
+    app.register_error_handler(sa.exc.OperationalError, database_unavailable)
+    app.register_error_handler(sa.exc.InterfaceError, database_unavailable)
+    app.register_error_handler(sa.exc.TimeoutError, database_unavailable)
     app.register_error_handler(OverflowError, value_out_of_range)
     app.register_error_handler(sa.exc.DataError, value_out_of_range)
     app.register_error_handler(HTTPException, handle_http_exception)

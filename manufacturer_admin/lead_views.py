@@ -162,10 +162,12 @@ def export_leads():
     text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="", write_through=True)
     writer = csv.writer(text)
     writer.writerow([*EXPORT_COLUMNS, "campaign", "product_line", *OUTCOME_COLUMNS])
+    exported: list[int] = []
     leads = db.session.scalars(query.execution_options(yield_per=EXPORT_BATCH))
     for batch in leads.partitions(EXPORT_BATCH):
         outcomes = _outcomes(list(batch))
         for lead in batch:
+            exported.append(lead.id)
             values = [getattr(lead, name) for name in EXPORT_COLUMNS]
             values.append(lead.campaign.name if lead.campaign else None)
             values.append(lead.product_line.code if lead.product_line else None)
@@ -173,6 +175,8 @@ def export_leads():
             writer.writerow([safe_cell(v) for v in values])
     text.detach()
     spool.seek(0)
+    lead_service.record_export(current_user, exported)  # the reveal audit: who took whose contacts
+    db.session.commit()
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     return send_file(
         spool, mimetype="text/csv", as_attachment=True, download_name=f"leads-{stamp}.csv", max_age=0

@@ -87,7 +87,9 @@ class LeadBatchResultSchema(ma.Schema):
 
 class LeadIdsSchema(ma.Schema):
     ids = ma.fields.List(
-        ma.fields.Integer(), required=True, validate=ma.validate.Length(min=1, max=BATCH_LIMIT)
+        ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1)),  # database ids
+        required=True,
+        validate=ma.validate.Length(min=1, max=BATCH_LIMIT),
     )
     reason = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "Withdraw only"})
 

@@ -74,7 +74,12 @@ class SlaPoliciesSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    items = ma.fields.List(ma.fields.Nested(SlaPolicySchema), required=True)
+    items = ma.fields.List(
+        ma.fields.Nested(SlaPolicySchema),
+        required=True,
+        validate=ma.validate.Length(equal=3),
+        metadata={"description": "exactly one policy for each temperature: hot, warm and cold"},
+    )
     defaults = ma.fields.List(ma.fields.Nested(SlaPolicySchema), dump_only=True)
 
     @ma.validates_schema

@@ -79,13 +79,17 @@ def ineligibility_reasons(
     return tuple(reasons)
 
 
-def score_pair(lead: LeadFacts, partner: PartnerFacts, program: ProgramSettings) -> ScoredPartner:
+def score_pair(
+    lead: LeadFacts, partner: PartnerFacts, program: ProgramSettings, *, waive: Iterable[str] = ()
+) -> ScoredPartner:
     """Score an eligible pair: components, weighted score in [0, 1], reasons by contribution.
 
-    Raises :class:`NotEligible` if the pair fails a hard filter: a score is only defined for a
-    partner that may be offered the lead.
+    Raises :class:`NotEligible` if the pair fails a hard filter other than those in ``waive``: a
+    score is only defined for a partner that may be offered the lead (re-scoring an offer already
+    made waives ``at_capacity``: capacity only matters when the partner claims).
     """
-    reasons = ineligibility_reasons(lead, partner, program)
+    waived = frozenset(waive)
+    reasons = tuple(r for r in ineligibility_reasons(lead, partner, program) if r not in waived)
     if reasons:
         raise NotEligible(partner.id, reasons)
     return _score(lead, partner, program)

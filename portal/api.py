@@ -14,6 +14,7 @@ from exchange.models.enums import PARTNER_ROLES
 from exchange.schemas import paginate
 from exchange.services import DomainError
 from exchange.services import claims as claim_service
+from exchange.services.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.services.pull_list import PullFilters, pull_page, to_json
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from portal.schemas import (
@@ -101,7 +102,13 @@ class ClaimOffer(MethodView):
     @offers_blp.doc(summary="Claim the lead (first valid claim wins); the answer carries the contact details")
     def post(self, offer_id: int):
         offer = get_scoped_or_404(Offer, offer_id, current_org())
-        return _domain_call(lambda: claim_service.claim_offer(current_user, offer))
+
+        def claim_and_record():
+            claim = claim_service.claim_offer(current_user, offer)
+            claim_service.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
+            return claim
+
+        return _domain_call(claim_and_record)
 
 
 @offers_blp.route("/<int:offer_id>/decline")
@@ -124,7 +131,12 @@ class ClaimedLeads(MethodView):
         query = scoped(Claim, current_org()).order_by(Claim.claimed_at.desc(), Claim.id.desc())
         if args["status"] == "active":
             query = query.where(Claim.status == ClaimStatus.ACTIVE)
-        return paginate(query, args["page"], args["per_page"])
+        page = paginate(query, args["page"], args["per_page"])
+        revealed = [claim for claim in page["items"] if claim.status in REVEALING_CLAIM_STATUSES]
+        if revealed:
+            claim_service.record_contact_views(current_user, revealed, "api_read")
+            db.session.commit()
+        return page
 
 
 def _claim(claim_id: int) -> Claim:
@@ -137,8 +149,8 @@ class ClaimedLead(MethodView):
     @leads_blp.doc(summary="A claimed lead with its contact details (reading them is recorded)")
     def get(self, claim_id: int):
         claim = _claim(claim_id)
-        if claim.status not in (ClaimStatus.RETURNED, ClaimStatus.REVOKED):
-            claim_service.record_contact_view(current_user, claim)
+        if claim.status in REVEALING_CLAIM_STATUSES:
+            claim_service.record_contact_view(current_user, claim, "api_read")
             db.session.commit()
         return claim
 

@@ -15,6 +15,7 @@ from exchange.extensions import db
 from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Role, User
 from exchange.services import DomainError
 from exchange.services import claims as claim_service
+from exchange.services.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from portal import bp
 from portal.forms import (
@@ -60,7 +61,13 @@ def my_leads():
         Claim.id.desc(),
     )
     page = db.paginate(query, per_page=25, error_out=False)
-    return render_template("portal/my_leads.html", page=page, show=show, next_deadline=next_deadline)
+    return render_template(
+        "portal/my_leads.html",
+        page=page,
+        show=show,
+        next_deadline=next_deadline,
+        revealing=REVEALING_CLAIM_STATUSES,
+    )
 
 
 def _team(org_id: int) -> list[User]:
@@ -77,9 +84,9 @@ def _team(org_id: int) -> list[User]:
 def lead_detail(claim_id: int):
     org = current_org()
     claim = get_scoped_or_404(Claim, claim_id, org)
-    show_contact = claim.status in (ClaimStatus.ACTIVE, ClaimStatus.WON, ClaimStatus.LOST)
+    show_contact = claim.status in REVEALING_CLAIM_STATUSES
     if show_contact:
-        claim_service.record_contact_view(current_user, claim)
+        claim_service.record_contact_view(current_user, claim, "page")
         db.session.commit()
     history = db.session.scalars(
         scoped(Event, org)
@@ -95,6 +102,8 @@ def lead_detail(claim_id: int):
         claim=claim,
         lead=claim.lead,
         show_contact=show_contact,
+        # Once the claim has ended (returned, revoked) the partner sees the teaser: no name, no description.
+        lead_name=claim.lead.company_name if show_contact else _("Lead %(id)s", id=claim.lead_id),
         history=history,
         contact_form=ContactForm(),
         status_form=status_form,

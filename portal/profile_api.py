@@ -16,6 +16,7 @@ from exchange.api import api_blueprint
 from exchange.extensions import db
 from exchange.models import Organisation, Role, Segment
 from exchange.models.enums import PARTNER_ROLES
+from exchange.schemas import non_negative_decimal
 from exchange.services import DomainError
 from exchange.services.partners import (
     ProfileInvalid,
@@ -66,7 +67,7 @@ def _tags(description: str) -> ma.fields.List:
 
 class PartnerProfileSchema(ma.Schema):
     employees = ma.fields.Integer(required=True, allow_none=True)
-    annual_revenue = ma.fields.Decimal(required=True, allow_none=True, as_string=True)
+    annual_revenue = non_negative_decimal(required=True, allow_none=True)
     size_band = ma.fields.String(dump_only=True, allow_none=True)
     industries = _tags("industries served")
     certifications = _tags("certifications held")
@@ -96,7 +97,12 @@ class PartnerProfileSchema(ma.Schema):
     @ma.post_load
     def programmes_by_manufacturer(self, data, **kwargs):
         if "programmes" in data:
-            data["programmes"] = {str(p["manufacturer_id"]): p["product_lines"] for p in data["programmes"]}
+            # A PATCH loads partially, nested entries too: one without both keys changes nothing.
+            data["programmes"] = {
+                str(p["manufacturer_id"]): p["product_lines"]
+                for p in data["programmes"]
+                if "manufacturer_id" in p and "product_lines" in p
+            }
         return data
 
 

@@ -7,7 +7,11 @@ import marshmallow as ma
 
 from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
 from exchange.schemas import PageArgsSchema, non_negative_decimal, page_schema
-from exchange.services.partner_payloads import PartnerClaimedLeadSchema, PartnerLeadTeaserSchema
+from exchange.services.partner_payloads import (
+    REVEALING_CLAIM_STATUSES,
+    PartnerClaimedLeadSchema,
+    PartnerLeadTeaserSchema,
+)
 from exchange.services.pull_list import PULL_SORTS
 
 
@@ -82,11 +86,11 @@ class OfferFilterSchema(PageArgsSchema):
     manufacturer = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
     sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(PULL_SORTS))
     temperature = ma.fields.Enum(Temperature, by_value=True, load_default=None)
-    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**31 - 1))
     country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
     region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    min_value = non_negative_decimal(load_default=None)
-    max_value = non_negative_decimal(load_default=None)
+    min_value = non_negative_decimal(query=True, load_default=None)
+    max_value = non_negative_decimal(query=True, load_default=None)
 
 
 class DeclineSchema(ma.Schema):
@@ -119,13 +123,7 @@ class ClaimSchema(ma.Schema):
 
     def _lead(self, claim):
         # Contact details only while the claim is this partner's (active or closed by it).
-        from exchange.models import ClaimStatus
-
-        schema = (
-            ClaimedLeadSchema()
-            if claim.status != ClaimStatus.RETURNED and claim.status != ClaimStatus.REVOKED
-            else LeadTeaserSchema()
-        )
+        schema = ClaimedLeadSchema() if claim.status in REVEALING_CLAIM_STATUSES else LeadTeaserSchema()
         return schema.dump(claim.lead)
 
 
@@ -144,7 +142,7 @@ class ContactSchema(ma.Schema):
 
 class StatusSchema(ma.Schema):
     status = ma.fields.Enum(LeadStatus, by_value=True, required=True)
-    amount = non_negative_decimal(load_default=None)
+    amount = non_negative_decimal(load_default=None, allow_none=True)
     currency = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=3))
     reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=300))
     note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))

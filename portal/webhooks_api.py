@@ -37,7 +37,11 @@ def _read_write_tokens_only() -> None:
 
 class WebhookEndpointSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    url = ma.fields.String(required=True, metadata={"description": "https:// URL that accepts POST"})
+    url = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=500),
+        metadata={"description": "https:// URL that accepts POST"},
+    )
     events = ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(WEBHOOK_EVENTS)),
         required=True,

@@ -170,6 +170,29 @@ def test_seen_offers_are_left_alone_by_rematching(programme):
     assert matchmaking.rematch_partner(p["munich"].id)["withdrawn"] == 0
 
 
+def test_rematching_a_partner_at_capacity_keeps_and_rescores_its_unseen_offers(programme):
+    """Being full is an outcome: the job does not fail (it raised NotEligible: at_capacity)."""
+    from exchange.models import PartnerProfile
+
+    munich = programme["p"]["munich"]
+    lead = published(programme)
+    matchmaking.match_leads([lead.id])
+    offer = next(o for o in open_offers(lead) if o.partner_id == munich.id)
+    profile = db.session.scalar(sa.select(PartnerProfile).where(PartnerProfile.partner_id == munich.id))
+    profile.capacity = 1
+    busy = f.offer(published(programme, status=LeadStatus.OFFERED), munich, rank=1)
+    f.claim(busy)
+    offer.score = 0.01  # stale: the re-scoring must refresh it
+    db.session.commit()
+
+    result = matchmaking.rematch_partner(munich.id)
+
+    assert result["withdrawn"] == 0 and result["rescored"] == 1
+    db.session.expire_all()
+    assert offer.state == OfferState.OPEN and offer.score > 0.01
+    assert offer.components["capacity"] == 0
+
+
 def test_decline_moves_the_lead_on_and_the_decliner_never_gets_it_again(programme):
     p, reps = programme["p"], programme["reps"]
     lead = published(programme)

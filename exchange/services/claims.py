@@ -31,7 +31,7 @@ from exchange.models import (
     Role,
     User,
 )
-from exchange.services import Conflict, DomainError, NotAllowed, announce, clocks, events, waves
+from exchange.services import Conflict, DomainError, NotAllowed, announce, clocks, events, waves, webhooks
 from exchange.services.leads import transition
 
 # Where a claimed lead may go next (forward through the pipeline; won or lost from anywhere open).
@@ -126,7 +126,14 @@ def claim_blockers(partner_id: int, capacity: int, now: datetime | None = None) 
 
 
 def _lock_partner(partner_id: int) -> PartnerProfile:
-    """Serialise one partner's claims (capacity is checked, then used) - a row lock on PostgreSQL."""
+    """Serialise one partner's claims (capacity is checked, then used): a row lock on PostgreSQL;
+    on SQLite, where ``FOR UPDATE`` is a no-op, the database's write lock taken before anything is
+    read (a write as the transaction's first statement waits for the lock, then sees every commit)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.text("UPDATE partner_profiles SET partner_id = partner_id WHERE partner_id = :id"),
+            {"id": partner_id},
+        )
     profile = db.session.scalar(
         sa.select(PartnerProfile).where(PartnerProfile.partner_id == partner_id).with_for_update()
     )
@@ -443,6 +450,7 @@ def return_lead(actor: User, claim: Claim, reason: str) -> None:
     if claim.offer is not None:
         claim.offer.state = OfferState.RETURNED
     lead.claimed_partner_id = None
+    webhooks.redact_deliveries(lead, claim.partner_id)
     transition(
         lead,
         LeadStatus.RETURNED,
@@ -456,19 +464,39 @@ def return_lead(actor: User, claim: Claim, reason: str) -> None:
     _recompute_responsiveness(claim.partner_id, claim.manufacturer_id)
 
 
-def record_contact_view(actor: User, claim: Claim) -> None:
-    """Contact details were shown to ``actor``: recorded once per person and lead."""
-    seen = db.session.scalar(
-        sa.select(
-            sa.exists().where(
-                Event.lead_id == claim.lead_id,
+# How contact details reached a person (the ``via`` of a ``lead.contact_viewed`` event); webhook
+# deliveries (``webhook``) are recorded per delivery by exchange.services.webhooks.record_disclosure.
+REVEAL_CHANNELS = ("page", "api_claim", "api_read", "webhook", "csv")
+
+
+def record_contact_view(actor: User, claim: Claim, via: str = "page") -> None:
+    """Contact details were shown to ``actor`` through ``via``: recorded once per person, lead
+    and channel (the reveal audit)."""
+    record_contact_views(actor, [claim], via)
+
+
+def record_contact_views(actor: User, claims: Sequence[Claim], via: str) -> None:
+    """:func:`record_contact_view` for several claims at once (an API page of claimed leads)."""
+    if via not in REVEAL_CHANNELS:
+        raise ValueError(f"unknown reveal channel {via!r}")
+    lead_ids = sorted({claim.lead_id for claim in claims})
+    if not lead_ids:
+        return
+    seen = {
+        lead_id
+        for lead_id, data in db.session.execute(
+            sa.select(Event.lead_id, Event.data).where(
+                Event.lead_id.in_(lead_ids),
                 Event.type == "lead.contact_viewed",
                 Event.actor_user_id == actor.id,
             )
         )
-    )
-    if not seen:
-        _event("lead.contact_viewed", actor, claim)
+        if (data or {}).get("via", "page") == via
+    }
+    for claim in claims:
+        if claim.lead_id not in seen:
+            seen.add(claim.lead_id)
+            _event("lead.contact_viewed", actor, claim, via=via)
 
 
 def _recompute_responsiveness(partner_id: int, manufacturer_id: int) -> None:

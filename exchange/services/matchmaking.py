@@ -203,8 +203,10 @@ class ProgramMatcher:
         # Partner arrays built once: a single lead then scores in well under a millisecond.
         self.prepared = matching.prepare_partners(self.partners, self.settings)
 
-    def _candidate(self, facts: matching.LeadFacts, partner_id: int) -> Candidate:
-        scored = matching.score_pair(facts, self.by_id[partner_id], self.settings)
+    def _candidate(
+        self, facts: matching.LeadFacts, partner_id: int, waive: tuple[str, ...] = ()
+    ) -> Candidate:
+        scored = matching.score_pair(facts, self.by_id[partner_id], self.settings, waive=waive)
         reasons = tuple((reason.code, dict(reason.params)) for reason in scored.reasons)
         return Candidate(
             partner_id, scored.score, dict(scored.components), render_reasons(list(reasons)), reasons
@@ -427,10 +429,12 @@ def _rescore(offers: Sequence[Offer], matcher: ProgramMatcher, now: datetime | N
         reasons = (
             matching.ineligibility_reasons(facts, partner, matcher.settings) if partner else ("not_enrolled",)
         )
-        # Capacity only matters when a partner claims; an offer already made is not taken back for it.
-        reasons = tuple(r for r in reasons if r != matching.codes.AT_CAPACITY)
+        # Capacity only matters when a partner claims; an offer already made is not taken back for it
+        # (and is scored as it stands: a full partner is an outcome, not an error).
+        kept = (matching.codes.AT_CAPACITY,)
+        reasons = tuple(r for r in reasons if r not in kept)
         if not reasons:
-            candidate = matcher._candidate(facts, offer.partner_id)
+            candidate = matcher._candidate(facts, offer.partner_id, waive=kept)
             if abs(candidate.score - offer.score) > 1e-12 or offer.reasons != [
                 list(r) for r in candidate.reasons
             ]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from exchange import clock
 from exchange.extensions import db
 from exchange.models import Claim, ClaimStatus, Lead, LeadStatus, Offer, OfferState
-from exchange.services import announce, clocks, events, waves
+from exchange.services import announce, clocks, events, waves, webhooks
 
 BATCH = 500
 SUMMARY_KEYS = ("reminded", "breached", "recycled", "waves_advanced", "returned")
@@ -231,6 +231,7 @@ def _breach_batch(claim_ids: list[int], clock_name: str, now: datetime, rank: wa
             claim.offer.state = OfferState.RECYCLED
             claim.offer.closed_at = now
         lead.claimed_partner_id = None
+        webhooks.redact_deliveries(lead, claim.partner_id)
         events.record(
             "lead.recycled",
             manufacturer_id=lead.manufacturer_id,

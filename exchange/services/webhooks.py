@@ -31,9 +31,18 @@ from flask_babel import lazy_gettext as _l
 
 from exchange import clock
 from exchange.extensions import db
-from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, User, WebhookDelivery, WebhookEndpoint
+from exchange.models import (
+    WEBHOOK_EVENTS,
+    Claim,
+    DeliveryStatus,
+    Lead,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from exchange.services import Conflict, DomainError
 from exchange.services.events import record
+from exchange.services.partner_payloads import lead_payload, partner_may_see_contact
 
 EVENT_HEADER = "X-Exchange-Event"
 DELIVERY_HEADER = "X-Exchange-Delivery"
@@ -109,22 +118,65 @@ def validate_endpoint_url(url: str) -> str:
         raise DomainError(_("The URL may not contain a fragment (#…)."), field="url")
     if port == 0:
         raise DomainError(_("This is not a valid URL."), field="url")
-    local = host in LOCAL_HOSTS
-    if parts.scheme == "http" and not (local and localhost_allowed()):
+    local = host in LOCAL_HOSTS and localhost_allowed()
+    if parts.scheme == "http" and not local:
         raise DomainError(_("Webhooks are delivered over HTTPS only: use an https:// URL."), field="url")
-    if local and not localhost_allowed():
-        raise DomainError(_("Webhooks cannot be delivered to this machine."), field="url")
-    if not local and _is_literal_private_address(host):
-        raise DomainError(_("Webhooks cannot be delivered to private or reserved addresses."), field="url")
+    # A name that resolves now must resolve to public addresses; one that does not yet is checked at send.
+    try:
+        addresses = [] if local else resolve_host(host, port or 443)
+    except OSError:
+        addresses = []
+    refusal = destination_refusal(host, addresses)
+    if refusal is not None:
+        raise DomainError(str(REFUSALS[refusal[0]]), field="url")
     return url
 
 
-def _is_literal_private_address(host: str) -> bool:
+# Loopback by name (besides LOCAL_HOSTS): /etc/hosts aliases and the reserved .localhost domain.
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+REFUSALS = {
+    "this_machine": _l("Webhooks cannot be delivered to this machine."),
+    "private": _l("Webhooks cannot be delivered to private or reserved addresses."),
+    "raw_address": _l("Name the endpoint's host: webhooks are not delivered to a bare IP address."),
+}
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address if it is one in any notation a resolver takes for one: the usual
+    forms, ``[::1]``, and the shorthand, decimal, hex and octal IPv4 forms (``127.1``, ``2130706433``,
+    ``0x7f000001``) that would otherwise pass for names."""
+    bare = host.strip("[]").split("%")[0]
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(bare)
     except ValueError:
-        return False
-    return not address.is_global
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(bare))
+    except OSError:
+        return None
+
+
+def destination_refusal(host: str, addresses: list[str]) -> tuple[str, str] | None:
+    """The one rule for where a delivery may go, applied when a URL is saved and again before each
+    send (a name can be pointed elsewhere later): None if allowed, else (reason code, detail).
+    ``addresses`` are what ``host`` resolves to (empty if it was not resolved)."""
+    name = host.lower().rstrip(".")
+    if name in LOCAL_HOSTS and localhost_allowed():
+        return None  # development and tests only, and only by these exact names
+    if name in LOOPBACK_NAMES or name.endswith(".localhost") or name in LOCAL_HOSTS:
+        return ("this_machine", f"{host} is this machine")
+    literal = literal_address(name)
+    if literal is not None:
+        if literal.is_loopback or literal.is_unspecified:
+            return ("this_machine", f"{host} is this machine")
+        if not literal.is_global:
+            return ("private", f"{host} is not a public address")
+        return ("raw_address", f"{host} is a bare IP address")
+    for address in addresses:
+        found = literal_address(address)
+        if found is None or not found.is_global:
+            return ("private", f"{host} resolves to {address}, which is not a public address")
+    return None
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -136,22 +188,28 @@ class DestinationRefused(Exception):
     """The endpoint's host resolves to an address deliveries may not reach."""
 
 
-def check_destination(url: str) -> None:
-    """Refuse private, loopback and link-local destinations at send time (the URL was checked when it
-    was saved, but a name can be pointed elsewhere later). Loopback only where localhost is allowed."""
+def check_destination(url: str) -> str | None:
+    """Resolve the endpoint's host once and check every address (:func:`destination_refusal`);
+    the address to connect to, which the sender must use instead of resolving the name again (a
+    second lookup could answer differently: DNS rebinding). None for the local names development
+    and tests allow, which are connected to as they are."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host in LOCAL_HOSTS and localhost_allowed():
-        return
-    try:
-        addresses = resolve_host(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as error:
-        raise DestinationRefused(f"cannot resolve {host}: {error}") from None
-    if not addresses:
-        raise DestinationRefused(f"{host} has no address")
-    for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise DestinationRefused(f"{host} resolves to {address}, which is not a public address")
+        return None
+    if literal_address(host) is not None:
+        addresses: list[str] = []
+    else:
+        try:
+            addresses = resolve_host(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except OSError as error:
+            raise DestinationRefused(f"cannot resolve {host}: {error}") from None
+        if not addresses:
+            raise DestinationRefused(f"{host} has no address")
+    refusal = destination_refusal(host, addresses)
+    if refusal is not None:
+        raise DestinationRefused(refusal[1])
+    return addresses[0]
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -312,6 +370,69 @@ def redeliver(actor: User, delivery: WebhookDelivery) -> None:
         actor=actor,
         partner_id=delivery.endpoint.organisation_id,
         data={"endpoint_id": delivery.endpoint_id, "delivery_id": delivery.id},
+    )
+
+
+def _lead_id(payload: dict[str, Any]) -> int | None:
+    lead = payload.get("lead")
+    return lead.get("id") if isinstance(lead, dict) else None
+
+
+def redact_deliveries(lead: Lead, partner_id: int) -> int:
+    """``partner_id``'s claim on ``lead`` ended (returned, revoked): its logged deliveries about the
+    lead keep only the teaser, as everything else it sees from now on. Returns how many changed."""
+    deliveries = db.session.scalars(
+        sa.select(WebhookDelivery)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookEndpoint.organisation_id == partner_id,
+            WebhookDelivery.payload[("lead", "id")].as_integer() == lead.id,
+        )
+    ).all()
+    teaser = lead_payload(lead, reveal=False)
+    changed = 0
+    for delivery in deliveries:
+        if (delivery.payload.get("lead") or {}).get("contact_details_included"):
+            delivery.payload = {**delivery.payload, "lead": teaser}
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def payload_under_current_rule(delivery: WebhookDelivery) -> dict[str, Any]:
+    """The body to send now: a logged body with contact details goes out again (a retry, a
+    redelivery) only while the partner may still see them; otherwise it is redacted first."""
+    payload = delivery.payload or {}
+    if not (payload.get("lead") or {}).get("contact_details_included"):
+        return payload
+    lead = db.session.get(Lead, _lead_id(payload))
+    partner_id = delivery.endpoint.organisation_id
+    if lead is None or not partner_may_see_contact(lead, partner_id):
+        if lead is None:
+            delivery.payload = {key: value for key, value in payload.items() if key != "lead"}
+        else:
+            redact_deliveries(lead, partner_id)
+    return delivery.payload
+
+
+def record_disclosure(delivery: WebhookDelivery) -> None:
+    """A body with contact details reached the partner's endpoint: the reveal audit shows it."""
+    payload = delivery.payload or {}
+    if not (payload.get("lead") or {}).get("contact_details_included"):
+        return
+    partner_id = delivery.endpoint.organisation_id
+    claim = db.session.scalar(
+        sa.select(Claim)
+        .where(Claim.lead_id == _lead_id(payload), Claim.partner_id == partner_id)
+        .order_by(Claim.id.desc())
+    )
+    record(
+        "lead.contact_viewed",
+        manufacturer_id=claim.manufacturer_id if claim else None,
+        partner_id=partner_id,
+        lead_id=_lead_id(payload),
+        claim_id=claim.id if claim else None,
+        data={"via": "webhook", "delivery_id": delivery.id, "endpoint_id": delivery.endpoint_id},
     )
 
 
