@@ -77,7 +77,9 @@ class SlaPoliciesSchema(ma.Schema):
     items = ma.fields.List(
         ma.fields.Nested(SlaPolicySchema),
         required=True,
-        validate=ma.validate.Length(equal=3),
+        validate=ma.validate.Length(
+            equal=3, error="Send exactly one policy for each temperature: hot, warm and cold."
+        ),
         metadata={"description": "exactly one policy for each temperature: hot, warm and cold"},
     )
     defaults = ma.fields.List(ma.fields.Nested(SlaPolicySchema), dump_only=True)
