@@ -49,6 +49,8 @@ def test_upload_map_watch_progress_and_download_rejected_rows(page, live_server,
         files=[{"name": "crm-export.csv", "mimeType": "text/csv", "buffer": buffer.getvalue().encode()}]
     )
     page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_url("**/imports/**")
+    run_jobs()  # the leads.read_upload job: in-process, or an RQ worker when the suite runs on Redis
 
     # The preview shows the detected mapping; "Interne Notiz" is not recognised: map it to the notes.
     preview = page.get_by_test_id("preview")
