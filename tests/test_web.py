@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -195,3 +196,13 @@ def test_interactive_api_docs_are_served_by_the_app(client):
         response = client.get(f"/api/docs/assets/{asset}")
         assert response.status_code == 200, asset
         response.close()
+
+
+def test_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(client):
+    """Without an icon link every first page view logged a 404 for /favicon.ico in the console."""
+    page = client.get("/login").get_data(as_text=True)
+    href = re.search(r'<link rel="icon"[^>]* href="([^"]+)"', page)
+    assert href is not None
+    icon = client.get(href.group(1))
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
