@@ -203,6 +203,7 @@ def test_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(clie
     page = client.get("/login").get_data(as_text=True)
     href = re.search(r'<link rel="icon"[^>]* href="([^"]+)"', page)
     assert href is not None
+    assert '<link rel="icon"' in client.get("/api/docs").get_data(as_text=True)
     icon = client.get(href.group(1))
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     icon.close()
