@@ -303,6 +303,11 @@ def test_declining_without_a_reason_is_refused_with_a_clear_error(client, shop):
     assert response.status_code == 302
     db.session.expire_all()
     assert offer.state == OfferState.DECLINED
+    # The closed offer says why it was declined, in words, and no longer who "sees it now".
+    page = client.get(f"/portal/offers/{offer.id}").get_data(as_text=True)
+    state = re.search(r'data-testid="offer-state">(.*?)</dd>', page, re.S).group(1)
+    assert "Too small for us" in state and "too_small" not in state
+    assert "see it now" not in page
 
 
 # --- 11. capacity and overdue first contacts before the click -----------------------------------
