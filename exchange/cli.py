@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 
 import click
@@ -356,10 +357,15 @@ def sla_sweep_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Serve the portal for local use (threaded dev server, in-process jobs and timer)."""
+    from exchange.config import Defaults
     from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD
     from exchange.jobs import start_embedded_scheduler
 
     app = current_app._get_current_object()
+    if app.config.get("PUBLIC_URL") == Defaults.PUBLIC_URL and "EXCHANGE_PUBLIC_URL" not in os.environ:
+        # Links in e-mails (invitations, resets, notifications) point at this server, not at port 5000.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
+        app.config["PUBLIC_URL"] = f"http://{shown}:{port}"
     start_embedded_scheduler(app)
     click.echo(f"\n  Lead Exchange on http://{host}:{port}/")
     click.echo(f"  Demo logins (password: {DEMO_PASSWORD}):")

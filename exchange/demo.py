@@ -638,6 +638,10 @@ def _lead_row(
         **criteria,
         "temperature": temperature,
         "temperature_reason": f"{met} of 5 qualification criteria met",
+        # Rated within the last week: the leads the demo publishes now keep their temperature instead
+        # of being cooled by the first timer run minutes after their offers went out (a "new hot lead"
+        # notification for a lead the list then shows as cold, with a hot lead's claim window).
+        "temperature_changed_at": max(created_at, clock.now() - timedelta(days=7)),
         "status": LeadStatus.DRAFT,
         "created_at": created_at,
         "updated_at": created_at,

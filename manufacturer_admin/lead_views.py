@@ -37,7 +37,9 @@ from exchange.models import (
 from exchange.security import safe_next
 from exchange.services import DomainError
 from exchange.services import leads as lead_service
+from exchange.services.clocks import lead_terms
 from exchange.services.qualification import CRITERIA, rules_for
+from exchange.services.waves import pool_wave
 from exchange.spreadsheet import safe_cell
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
@@ -251,6 +253,7 @@ def lead_detail(lead_id: int):
         rules=rules_for(org.program),
         can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
         withdrawable=lead.status in lead_service.WITHDRAWABLE,
+        pool_wave=pool_wave(lead_terms(lead)),
     )
 
 

@@ -19,8 +19,10 @@ from exchange.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_re
 from exchange.extensions import db
 from exchange.models import Lead, Offer, Organisation, Role
 from exchange.services import DomainError
+from exchange.services.clocks import lead_terms
 from exchange.services.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.services.programs import update_weights
+from exchange.services.waves import pool_wave
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
 
@@ -66,6 +68,7 @@ def lead_partners(lead_id: int):
         components=matching.COMPONENTS,
         gap=matching.gap_cause(ranking) if not ranking.eligible else None,
         gap_labels=GAP_CAUSES,
+        pool_wave=pool_wave(lead_terms(lead)),
     )
 
 

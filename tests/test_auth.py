@@ -184,3 +184,11 @@ def test_bearer_token_authenticates_api_only(client, app, maker_admin):
     issued.token.revoked_at = clock.now()
     db.session.commit()
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_the_password_forms_say_the_rules_before_the_first_try(client, maker_admin):
+    """Not only the length: a reasonable-looking password refused for rules nobody mentioned is
+    what a new user trips over."""
+    f.login(client, maker_admin)
+    page = client.get("/account").get_data(as_text=True)
+    assert "hard to guess: not your e-mail address or name" in page

@@ -39,6 +39,15 @@ def test_seed_demo_creates_the_documented_data_set(app, seeded):
     assert _count(User, User.password_hash.is_not(None)) == 4
     _publishes_most_leads_through_the_engine(app)
     _partners_have_a_track_record(seeded)
+    _published_leads_keep_their_temperature()
+
+
+def _published_leads_keep_their_temperature():
+    """The first timer run after the seed cools nothing: the offers just sent (and their "new hot
+    lead" notifications and hot claim windows) keep matching the lead's temperature."""
+    from exchange.services.qualification import cool_unworked_leads
+
+    assert cool_unworked_leads()["cooled"] == 0
 
 
 def _partners_have_a_track_record(seeded):

@@ -303,6 +303,11 @@ def test_declining_without_a_reason_is_refused_with_a_clear_error(client, shop):
     assert response.status_code == 302
     db.session.expire_all()
     assert offer.state == OfferState.DECLINED
+    # The closed offer says why it was declined, in words, and no longer who "sees it now".
+    page = client.get(f"/portal/offers/{offer.id}").get_data(as_text=True)
+    state = re.search(r'data-testid="offer-state">(.*?)</dd>', page, re.S).group(1)
+    assert "Too small for us" in state and "too_small" not in state
+    assert "see it now" not in page
 
 
 # --- 11. capacity and overdue first contacts before the click -----------------------------------
@@ -382,3 +387,17 @@ def test_the_api_filters_by_manufacturer_sorts_and_explains_one_offer(client, sh
     assert [row["name"] for row in one["score_breakdown"]] == expected
     geography = next(row for row in one["score_breakdown"] if row["name"] == "geography")
     assert geography["value"] == 0.25 and geography["hint"].startswith("Coverage")
+
+
+def test_score_points_are_written_in_the_viewers_locale_and_dated_to_the_offer(client, shop):
+    """A German reader sees "30,0" points (not "30.0"), and the page says the parts are those the
+    offer was scored with (the list's capacity banner may say otherwise by now)."""
+    offer = offer_for(shop)
+    shop["admin"].locale = "de"
+    db.session.commit()
+    page = page_of(client, shop["admin"], f"/portal/offers/{offer.id}")
+    section = page[page.index('data-testid="score-components"') :]
+    specialty = re.search(r'data-testid="component-specialty">(.*?)</tr>', section, re.S).group(1)
+    cells = re.findall(r'<td class="text-end">([^<]*)</td>', specialty)
+    assert re.fullmatch(r"\d+,\d", cells[-1]), cells
+    assert "as they were when the lead was offered to you" in section

@@ -169,6 +169,9 @@ def test_failed_sign_ins_lock_the_account_with_retry_after(client, partner_team,
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
     assert "Too many failed sign-ins" in locked.get_data(as_text=True)
+    # said on the sign-in form itself (the e-mail kept), not on an error page that leaves it
+    assert 'name="password"' in locked.get_data(as_text=True)
+    assert 'value="rep@partner.test"' in locked.get_data(as_text=True)
     assert "sign-in locked for rep@partner.test" in caplog.text
     # Other accounts are not affected, and an unknown address locks the same way (no enumeration).
     assert _login(client, "boss@partner.test").status_code == 302

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -195,3 +196,35 @@ def test_interactive_api_docs_are_served_by_the_app(client):
         response = client.get(f"/api/docs/assets/{asset}")
         assert response.status_code == 200, asset
         response.close()
+
+
+def test_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(client):
+    """Without an icon link every first page view logged a 404 for /favicon.ico in the console."""
+    page = client.get("/login").get_data(as_text=True)
+    href = re.search(r'<link rel="icon"[^>]* href="([^"]+)"', page)
+    assert href is not None
+    assert '<link rel="icon"' in client.get("/api/docs").get_data(as_text=True)
+    icon = client.get(href.group(1))
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
+
+
+def test_serve_on_another_port_points_e_mail_links_at_that_port(app, monkeypatch):
+    """`make run PORT=5071` without EXCHANGE_PUBLIC_URL: invitations and resets link to :5071, not
+    to the default :5000 where nothing (or another checkout) answers."""
+    import werkzeug.serving
+
+    from exchange import jobs
+    from exchange.config import Defaults
+
+    monkeypatch.delenv("EXCHANGE_PUBLIC_URL", raising=False)
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: None)
+    monkeypatch.setattr(jobs, "start_embedded_scheduler", lambda app: None)
+    app.config["PUBLIC_URL"] = Defaults.PUBLIC_URL
+    result = app.test_cli_runner().invoke(args=["serve", "--port", "5071"])
+    assert result.exit_code == 0, result.output
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5071"
+    # a configured address wins
+    app.config["PUBLIC_URL"] = "https://leads.example.com"
+    app.test_cli_runner().invoke(args=["serve", "--port", "5072"])
+    assert app.config["PUBLIC_URL"] == "https://leads.example.com"

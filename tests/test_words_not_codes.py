@@ -98,3 +98,19 @@ def test_a_lost_lead_says_why_on_its_page(client, closed):
     db.session.commit()
     html = f.login(client, rep).get(f"/portal/leads/{claim.id}").get_data(as_text=True)
     assert "Lost: Went with a rival" in re.search(r'data-testid="outcome">(.*?)</div>', html, re.S).group(1)
+
+
+def test_the_manufacturer_sees_the_open_pool_named_not_as_a_wave_number(app, client):
+    """Offers in the open pool (after the last wave) say so on the lead and ranked-partners pages."""
+    maker = f.manufacturer("Pool Pumps")
+    admin = f.user(maker, Role.MANUFACTURER_ADMIN)
+    reseller = f.partner(maker, "Pool Reseller")
+    lead = f.lead(maker, status=LeadStatus.OFFERED)
+    f.offer(lead, reseller, wave=4)  # three waves by default, then the open pool
+    db.session.commit()
+    f.login(client, admin)
+    page = client.get(f"/manage/leads/{lead.id}").get_data(as_text=True)
+    offers = page.split('data-testid="offers"')[1].split("</table>")[0]
+    assert "<td>open pool</td>" in offers and "<td>4</td>" not in offers
+    ranked = client.get(f"/manage/leads/{lead.id}/partners")
+    assert ranked.status_code == 200

@@ -25,6 +25,14 @@ from exchange.models import DigestFrequency, TokenScope
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
+# Said before the first try, so a reasonable password is not refused by rules nobody mentioned.
+PASSWORD_RULES = _l(
+    "At least %(n)d characters and hard to guess: not your e-mail address or name, no repeats or "
+    "sequences. A phrase of a few unrelated words works well.",
+    n=MIN_PASSWORD_LENGTH,
+)
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
@@ -43,7 +51,9 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=PASSWORD_RULES,
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -92,7 +102,7 @@ class ChoosePasswordForm(FlaskForm):
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        description=PASSWORD_RULES,
     )
     confirm = PasswordField(
         _l("Repeat the password"),

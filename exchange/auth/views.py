@@ -40,18 +40,21 @@ def home_for(user) -> str:
     return url_for("manage.dashboard") if user.is_manufacturer_user else url_for("portal.offers")
 
 
-def _locked_out(retry_after: int):
-    from werkzeug.exceptions import TooManyRequests
-
+def _locked_out(form, retry_after: int):
+    """The sign-in form again, saying why and for how long (429 with ``Retry-After``), rather than
+    an error page that leaves the form."""
     minutes = max(1, (retry_after + 59) // 60)
-    raise TooManyRequests(
+    flash(
         _(
             "Too many failed sign-ins for this account. Try again in %(n)d minutes, or ask your "
             "organisation's admin to unlock it.",
             n=minutes,
         ),
-        retry_after=retry_after,
+        "danger",
     )
+    response = make_response(render_template("auth/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -63,7 +66,7 @@ def login():
     if form.validate_on_submit():
         retry_after = lockout_retry_after(form.email.data)
         if retry_after is not None:
-            _locked_out(retry_after)
+            return _locked_out(form, retry_after)
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.rollback()
