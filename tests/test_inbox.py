@@ -59,7 +59,7 @@ def test_the_bell_shows_the_unread_count_on_every_page(client, world):
 def test_the_page_lists_newest_first_with_links(client, world):
     f.login(client, world.rep)
     page = client.get("/notifications/").get_data(as_text=True)
-    titles = re.findall(r'<a href="/portal/offers/\d+">([^<]+)</a>', page)
+    titles = re.findall(r'<a href="/notifications/\d+/open" data-target="/portal/offers/\d+">([^<]+)</a>', page)
     assert titles[0].startswith("SLA breached") and titles[-1].startswith("New warm lead")
     assert "Secret Buyer GmbH" not in page  # the rep has not claimed it
     assert page.count('data-unread="true"') == 3
@@ -80,6 +80,19 @@ def test_mark_one_and_all_read(client, world):
     assert _bell(client.get("/notifications/").get_data(as_text=True)) is None
     # The colleague's notifications are untouched.
     assert not any(n.read_at for n in _mine(world.colleague))
+
+
+def test_opening_a_notification_follows_its_link_and_marks_it_read(client, world):
+    f.login(client, world.rep)
+    first, second, _third = _mine(world.rep)
+    response = client.get(f"/notifications/{second.id}/open")
+    assert response.status_code == 302
+    assert response.headers["Location"] == second.link
+    assert [n.read_at is not None for n in _mine(world.rep)] == [False, True, False]
+    assert _bell(client.get("/notifications/").get_data(as_text=True)) == "2"
+    theirs = _mine(world.colleague)[0]
+    assert client.get(f"/notifications/{theirs.id}/open").status_code == 404
+    assert _mine(world.colleague)[0].read_at is None
 
 
 def test_another_users_notification_is_not_found(client, world):

@@ -45,6 +45,17 @@ def _own_notification_or_404(notification_id: int) -> Notification:
     return notification
 
 
+@bp.route("/<int:notification_id>/open")
+def open_notification(notification_id: int):
+    """Follow a notification's link: opening it is reading it (the link is always a path on this site)."""
+    notification = _own_notification_or_404(notification_id)
+    service.mark_read(notification)
+    db.session.commit()
+    if notification.link and service.is_site_path(notification.link):
+        return redirect(notification.link)
+    return redirect(url_for("inbox.notifications"))
+
+
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 def mark_read(notification_id: int):
     notification = _own_notification_or_404(notification_id)
