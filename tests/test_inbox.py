@@ -59,7 +59,8 @@ def test_the_bell_shows_the_unread_count_on_every_page(client, world):
 def test_the_page_lists_newest_first_with_links(client, world):
     f.login(client, world.rep)
     page = client.get("/notifications/").get_data(as_text=True)
-    titles = re.findall(r'<a href="/notifications/\d+/open" data-target="/portal/offers/\d+">([^<]+)</a>', page)
+    link = r'<a href="/notifications/\d+/open" data-target="/portal/offers/\d+">([^<]+)</a>'
+    titles = re.findall(link, page)
     assert titles[0].startswith("SLA breached") and titles[-1].startswith("New warm lead")
     assert "Secret Buyer GmbH" not in page  # the rep has not claimed it
     assert page.count('data-unread="true"') == 3
