@@ -158,6 +158,11 @@ def test_the_offer_page_shows_the_partners_own_score_components_and_what_it_can_
     assert "/portal/profile" in section  # an admin can act on coverage and capacity
     # Nothing of the other partner the lead was offered to.
     assert "Rival Reseller" not in page and ">99<" not in section and "97" not in section
+    # A rep cannot open the profile: the page says who can, instead of a link that would be refused.
+    rep_page = page_of(client, shop["rep"], f"/portal/offers/{offer.id}")
+    rep_section = rep_page[rep_page.index('data-testid="score-components"') :]
+    assert "/portal/profile" not in rep_section
+    assert rep_section.count('data-testid="ask-admin"') == 2
 
 
 def test_one_breakdown_for_partner_and_manufacturer():
@@ -349,6 +354,7 @@ def test_overdue_first_contacts_show_a_banner_with_a_link_to_those_leads(client,
     assert "at capacity" not in banner
     button = re.search(r'<button[^>]*data-testid="row-claim"[^>]*>', listing).group(0)
     assert "disabled" in button and "overdue" in button
+    assert 'data-testid="claim-blocked">1 first contact overdue</div>' in listing  # singular for one
     leads = client.get("/portal/leads?show=overdue").get_data(as_text=True)
     assert overdue.lead.company_name in leads and fine.lead.company_name not in leads
 
