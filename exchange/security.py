@@ -193,6 +193,10 @@ def _too_many_requests(error: RateLimitExceeded) -> Any:
         request.method,
         request.path,
     )
+    if request.endpoint == "auth.login":
+        from exchange.auth.views import rate_limited_login  # the auth blueprint imports this module
+
+        return rate_limited_login(retry)
     return handle_http_exception(TooManyRequests(retry_after=retry))
 
 

@@ -181,7 +181,12 @@ def test_failed_sign_ins_lock_the_account_with_retry_after(client, partner_team,
 def test_sign_ins_per_address_are_limited(client, partner_team):
     statuses = [_login(client, f"nobody{i}@partner.test", "wrong wrong wrong").status_code for i in range(6)]
     assert statuses == [401] * 5 + [429]
-    assert int(_login(client, "x@partner.test").headers["Retry-After"]) > 0
+    limited = _login(client, "x@partner.test")
+    assert int(limited.headers["Retry-After"]) > 0
+    # the sign-in form again with the reason, the e-mail kept - not a bare error page
+    page = limited.get_data(as_text=True)
+    assert "Too many sign-in attempts from your network" in page
+    assert 'name="password"' in page and 'value="x@partner.test"' in page
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_LOCKOUT_ATTEMPTS=2, LOGIN_RATE_LIMIT="100 per minute")

@@ -40,21 +40,27 @@ def home_for(user) -> str:
     return url_for("manage.dashboard") if user.is_manufacturer_user else url_for("portal.offers")
 
 
-def _locked_out(form, retry_after: int):
+def _locked_out(form, retry_after: int, *, per_address: bool = False):
     """The sign-in form again, saying why and for how long (429 with ``Retry-After``), rather than
     an error page that leaves the form."""
     minutes = max(1, (retry_after + 59) // 60)
-    flash(
-        _(
+    if per_address:
+        message = _("Too many sign-in attempts from your network. Try again in %(n)d minutes.", n=minutes)
+    else:
+        message = _(
             "Too many failed sign-ins for this account. Try again in %(n)d minutes, or ask your "
             "organisation's admin to unlock it.",
             n=minutes,
-        ),
-        "danger",
-    )
+        )
+    flash(message, "danger")
     response = make_response(render_template("auth/login.html", form=form), 429)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def rate_limited_login(retry_after: int):
+    """The per-address limit on ``/login`` hit: the form again with the message (the e-mail kept)."""
+    return _locked_out(LoginForm(), retry_after, per_address=True)
 
 
 @bp.route("/login", methods=["GET", "POST"])
