@@ -85,6 +85,34 @@ def test_the_api_claim_answer_and_api_reads_are_recorded(world, client):
     assert event_label(event) == "Contact details viewed: in the API's claim answer"
 
 
+def test_api_writes_that_answer_with_the_contact_details_are_recorded(world, client):
+    """A colleague who never read the lead adds a note, logs a contact, moves the status: each answer
+    carries the contact details, so each is a disclosure to that colleague."""
+    claim = f.claim(world.offer)
+    colleague = f.user(world.partner, Role.PARTNER_REP)
+    token = issue_token(colleague, "crm", TokenScope.READ_WRITE).plaintext
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.post(
+        f"/api/v1/partner/leads/{claim.id}/notes", json={"text": "Call Tue"}, headers=headers
+    )
+    assert response.status_code == 201
+    assert response.get_json()["lead"]["contact_email"] == "erika@buyer.example"
+    assert reveals(world.lead.id) == [("api_read", colleague.id)]
+    contact = {"channel": "call"}
+    response = client.post(f"/api/v1/partner/leads/{claim.id}/contacts", json=contact, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    assert reveals(world.lead.id) == [("api_read", colleague.id)]  # once per person, lead and channel
+
+    # Returned: the answer is the teaser, nothing more is recorded.
+    response = client.post(
+        f"/api/v1/partner/leads/{claim.id}/return", json={"reason": "Not ours"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert "contact_email" not in response.get_json()["lead"]
+    assert reveals(world.lead.id) == [("api_read", colleague.id)]
+
+
 def test_the_lead_page_is_recorded(world, client):
     claim = f.claim(world.offer)
     db.session.commit()
