@@ -13,9 +13,10 @@ import responses
 import sqlalchemy as sa
 
 from exchange.auth.tokens import issue_token
+from exchange.delivery_jobs import render_email
 from exchange.extensions import db
 from exchange.labels import event_label
-from exchange.models import Event, LeadStatus, Role, TokenScope, WebhookDelivery
+from exchange.models import Event, LeadStatus, Notification, Role, TokenScope, WebhookDelivery
 from exchange.services import claims as claim_service
 from exchange.services import webhooks
 from exchange.services.notifications import publish_event
@@ -163,6 +164,25 @@ def test_after_a_return_the_pages_show_the_teaser(world, client):
         html = client.get(path).get_data(as_text=True)
         assert f"Lead {world.lead.id}" in html
         assert not any(secret in html for secret in SECRETS), path
+
+
+def test_after_a_return_the_stored_notifications_stop_naming_the_company(world, client):
+    claim = f.claim(world.offer)
+    publish_event("lead.claimed", offer=world.offer)
+    db.session.commit()
+    [notification] = db.session.scalars(sa.select(Notification).where(Notification.user_id == world.rep.id))
+    assert "Secret Buyer GmbH" in notification.title  # while the claim is theirs
+    f.login(client, world.rep)
+    claim_service.return_lead(world.rep, claim, "Not for us")
+    db.session.commit()
+
+    db.session.refresh(notification)
+    assert "Secret Buyer GmbH" not in notification.title and "Food" in notification.title
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert "Food" in html and not any(secret in html for secret in SECRETS)
+    # The e-mail still waiting for its digest is written from the row: the teaser too.
+    _subject, text = render_email(world.rep, [notification])
+    assert not any(secret in text for secret in SECRETS)
 
 
 def test_after_an_sla_revoke_the_page_shows_the_teaser(world, client):
