@@ -25,7 +25,7 @@ from exchange.auth import roles_required
 from exchange.extensions import db
 from exchange.intake.headers import IMPORT_FIELDS
 from exchange.models import Campaign, ImportStatus, LeadImport, Role
-from exchange.services import DomainError
+from exchange.services import DomainError, events
 from exchange.services import lead_import as import_service
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
@@ -175,6 +175,15 @@ def lead_import_rejected(import_id: int):
         flash(_("This import rejected no rows."), "info")
         return redirect(url_for("manage.lead_import", import_id=import_id))
     stem = Path(secure_filename(record.file_name) or "import").stem
+    # The rows hold contact details but never became leads (no lead.contact_viewed to write): the
+    # download is recorded on the import instead, so the audit still shows who took them.
+    events.record(
+        "import.rejected_rows_downloaded",
+        actor=current_user,
+        manufacturer_id=record.manufacturer_id,
+        data={"import_id": record.id, "rows": record.rejected_count, "via": "csv"},
+    )
+    db.session.commit()
     return send_file(
         record.rejected_path,
         mimetype="text/csv",
