@@ -83,15 +83,24 @@ def imports():
         .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
         .limit(50)
     ).all()
+    if import_service.fail_lost_readings(history):
+        db.session.commit()
     return render_template(
         "manage/imports.html", form=form, history=history, formats_help=import_formats_help()
     )
 
 
+def _settled(record: LeadImport) -> LeadImport:
+    """``record``, failed first if its upload will never be read (lead_import.fail_lost_readings)."""
+    if import_service.fail_lost_readings([record]):
+        db.session.commit()
+    return record
+
+
 @bp.route("/imports/<int:import_id>", methods=["GET", "POST"])
 @roles_required(Role.MANUFACTURER_ADMIN)
 def lead_import(import_id: int):
-    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    record = _settled(get_scoped_or_404(LeadImport, import_id, current_org()))
     if record.status != ImportStatus.UPLOADED:
         return render_template("manage/import_progress.html", record=record)
     form = ImportSettingsForm(
@@ -149,7 +158,7 @@ def lead_import(import_id: int):
 @bp.route("/imports/<int:import_id>/progress")
 @roles_required(Role.MANUFACTURER_ADMIN)
 def lead_import_progress(import_id: int):
-    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    record = _settled(get_scoped_or_404(LeadImport, import_id, current_org()))
     response = jsonify(
         {
             "status": record.status.value,
