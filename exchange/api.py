@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, current_app, g, request
 from flask_login import current_user
@@ -153,11 +154,54 @@ def _docs_assets() -> FlaskBlueprint:
     )
 
 
+class LimitResponses(BasePlugin):
+    """Adds the answers of exchange.security to every operation of the document: 429 (too many
+    requests; a source that sent too many unknown bearer tokens is refused on any operation) and,
+    where the operation takes a body, 413 (larger than ``MAX_CONTENT_LENGTH``, or the batch limit).
+    Both come in the error shape; 429 says in ``Retry-After`` when to try again."""
+
+    BODY_METHODS = frozenset({"post", "put", "patch"})
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        spec.components.response(
+            "BODY_TOO_LARGE",
+            {
+                "description": "The request body is larger than this operation accepts "
+                "(2 MiB; 16 MiB for the lead batch); nothing was read or changed",
+                "content": {"application/json": {"schema": "Error"}},
+            },
+        )
+        spec.components.response(
+            "RATE_LIMITED",
+            {
+                "description": "Too many requests (or too many unknown tokens) from this source; "
+                "try again after Retry-After seconds",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds until a new try may succeed",
+                        "schema": {"type": "integer", "minimum": 1},
+                    }
+                },
+                "content": {"application/json": {"schema": "Error"}},
+            },
+        )
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("429", "RATE_LIMITED")
+            if method in self.BODY_METHODS:
+                responses.setdefault("413", "BODY_TOO_LARGE")
+
+
 def init_api(app: Flask) -> None:
     # First of all request hooks: nothing may have opened the session's connection before it.
     app.before_request_funcs.setdefault(None, []).insert(0, _read_without_transaction)
     app.register_blueprint(_docs_assets())
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [LimitResponses()]})
     # Money goes out as strings ("25000.00": no binary rounding) and is read from strings or numbers;
     # the document says string/decimal.
     api.register_field(ma.fields.Decimal, "string", "decimal")

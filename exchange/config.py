@@ -153,6 +153,9 @@ class Defaults:
     LEAD_IMPORT_MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # .xlsx, its zip entries together
     LEAD_IMPORT_MAX_SHARED_STRINGS = 3_000_000  # .xlsx, distinct texts
     LEAD_IMPORT_PREVIEW_COLUMNS = 50
+    # An upload still "reading" after this long, with no leads.read_upload job running for it (the job
+    # was lost, or gave up), fails with a message instead of waiting forever.
+    LEAD_IMPORT_READING_TIMEOUT_SECONDS = 600
 
 
 # Environment variables read by the factory, with the config key they set.

@@ -122,6 +122,7 @@ EVENTS = {
     "lead.assigned": _l("Assigned"),
     "lead.returned": _l("Returned"),
     "lead.contact_viewed": _l("Contact details viewed"),
+    "import.rejected_rows_downloaded": _l("Rejected rows downloaded (with their contact details)"),
     "sla.reminded": _l("SLA reminder sent"),
     "sla.breached": _l("SLA breached"),
     "lead.recycled": _l("Recycled to another partner"),

@@ -25,7 +25,7 @@ from exchange.auth import roles_required
 from exchange.extensions import db
 from exchange.intake.headers import IMPORT_FIELDS
 from exchange.models import Campaign, ImportStatus, LeadImport, Role
-from exchange.services import DomainError
+from exchange.services import DomainError, events
 from exchange.services import lead_import as import_service
 from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
@@ -83,15 +83,24 @@ def imports():
         .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
         .limit(50)
     ).all()
+    if import_service.fail_lost_readings(history):
+        db.session.commit()
     return render_template(
         "manage/imports.html", form=form, history=history, formats_help=import_formats_help()
     )
 
 
+def _settled(record: LeadImport) -> LeadImport:
+    """``record``, failed first if its upload will never be read (lead_import.fail_lost_readings)."""
+    if import_service.fail_lost_readings([record]):
+        db.session.commit()
+    return record
+
+
 @bp.route("/imports/<int:import_id>", methods=["GET", "POST"])
 @roles_required(Role.MANUFACTURER_ADMIN)
 def lead_import(import_id: int):
-    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    record = _settled(get_scoped_or_404(LeadImport, import_id, current_org()))
     if record.status != ImportStatus.UPLOADED:
         return render_template("manage/import_progress.html", record=record)
     form = ImportSettingsForm(
@@ -149,7 +158,7 @@ def lead_import(import_id: int):
 @bp.route("/imports/<int:import_id>/progress")
 @roles_required(Role.MANUFACTURER_ADMIN)
 def lead_import_progress(import_id: int):
-    record = get_scoped_or_404(LeadImport, import_id, current_org())
+    record = _settled(get_scoped_or_404(LeadImport, import_id, current_org()))
     response = jsonify(
         {
             "status": record.status.value,
@@ -175,6 +184,15 @@ def lead_import_rejected(import_id: int):
         flash(_("This import rejected no rows."), "info")
         return redirect(url_for("manage.lead_import", import_id=import_id))
     stem = Path(secure_filename(record.file_name) or "import").stem
+    # The rows hold contact details but never became leads (no lead.contact_viewed to write): the
+    # download is recorded on the import instead, so the audit still shows who took them.
+    events.record(
+        "import.rejected_rows_downloaded",
+        actor=current_user,
+        manufacturer_id=record.manufacturer_id,
+        data={"import_id": record.id, "rows": record.rejected_count, "via": "csv"},
+    )
+    db.session.commit()
     return send_file(
         record.rejected_path,
         mimetype="text/csv",

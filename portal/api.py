@@ -143,6 +143,18 @@ def _claim(claim_id: int) -> Claim:
     return get_scoped_or_404(Claim, claim_id, current_org())
 
 
+def _then_answered(action, claim: Claim):
+    """``action`` on ``claim``, then the claim as the answer shows it: an answer that carries the
+    contact details is a disclosure to the caller like a read (recorded in the same transaction)."""
+
+    def run():
+        action()
+        if claim.status in REVEALING_CLAIM_STATUSES:
+            claim_service.record_contact_view(current_user, claim, "api_read")
+
+    return run
+
+
 @leads_blp.route("/<int:claim_id>")
 class ClaimedLead(MethodView):
     @leads_blp.response(200, ClaimSchema)
@@ -163,7 +175,12 @@ class Contacts(MethodView):
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
         _domain_call(
-            lambda: claim_service.log_contact(current_user, claim, data["channel"], data["at"], data["note"])
+            _then_answered(
+                lambda: claim_service.log_contact(
+                    current_user, claim, data["channel"], data["at"], data["note"]
+                ),
+                claim,
+            )
         )
         return claim
 
@@ -178,14 +195,17 @@ class Status(MethodView):
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
         _domain_call(
-            lambda: claim_service.update_status(
-                current_user,
+            _then_answered(
+                lambda: claim_service.update_status(
+                    current_user,
+                    claim,
+                    data["status"],
+                    amount=data["amount"],
+                    currency=data["currency"],
+                    reason=data["reason"],
+                    note=data["note"],
+                ),
                 claim,
-                data["status"],
-                amount=data["amount"],
-                currency=data["currency"],
-                reason=data["reason"],
-                note=data["note"],
             )
         )
         return claim
@@ -198,7 +218,7 @@ class Notes(MethodView):
     @leads_blp.doc(summary="Add a note")
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
-        _domain_call(lambda: claim_service.add_note(current_user, claim, data["text"]))
+        _domain_call(_then_answered(lambda: claim_service.add_note(current_user, claim, data["text"]), claim))
         return claim
 
 

@@ -144,3 +144,39 @@ def test_lead_ids_beyond_the_database_range_are_refused(maker_client):
 def test_an_id_beyond_the_database_integers_is_not_found(maker_client, lead_id):
     """Ids are 32-bit on PostgreSQL: a larger one is simply not found (it answered 422 there)."""
     assert_error_shape(maker_client.get(f"/api/v1/leads/{lead_id}"), 404)
+
+
+def test_the_document_lists_the_413_and_429_answers(app, client):
+    """Every operation may answer 429 (too many unknown tokens from one source) and every one with a
+    body 413 (over the size limit); the document says so, in the error shape, with Retry-After."""
+    spec = client.get("/api/openapi.json").get_json()
+    operations = [
+        (method, operation)
+        for item in spec["paths"].values()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert len(operations) > 30
+    for method, operation in operations:
+        responses = operation["responses"]
+        assert responses["429"] == {"$ref": "#/components/responses/RATE_LIMITED"}, operation["summary"]
+        if method in ("post", "put", "patch"):
+            assert responses["413"] == {"$ref": "#/components/responses/BODY_TOO_LARGE"}, operation["summary"]
+    components = spec["components"]["responses"]
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    assert components["RATE_LIMITED"]["content"] == components["BODY_TOO_LARGE"]["content"] == error
+    assert "Retry-After" in components["RATE_LIMITED"]["headers"]
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, API_TOKEN_FAILURE_LIMIT="2 per minute")
+def test_the_413_and_429_answers_have_the_documented_shape(maker_client, client):
+    assert_error_shape(
+        maker_client.post("/api/v1/leads", data="x" * (3 * 1024 * 1024), content_type="application/json"),
+        413,
+    )
+    headers = {"Authorization": "Bearer lx_nobody_knows_this_token"}
+    statuses = [client.get("/api/v1/leads", headers=headers).status_code for _ in range(3)]
+    assert statuses[:2] == [401, 401]
+    response = client.get("/api/v1/leads", headers=headers)
+    assert_error_shape(response, 429)
+    assert int(response.headers["Retry-After"]) >= 1

@@ -827,3 +827,45 @@ def test_an_inline_xlsx_cell_far_over_the_limit_is_refused_before_openpyxl_reads
     # Up to four times the limit, the cell is read and only its row rejected.
     result = cli_json(app, inline_cell_xlsx(tmp_path / "inline2.xlsx", 399_990), "--manufacturer", "acme")
     assert (result["created"], result["rejected"]) == (1, 1)
+
+
+def test_an_upload_whose_reading_job_is_lost_fails_visibly(client, maker, tmp_path, monkeypatch):
+    """If the leads.read_upload job is lost (or gives up), the import does not stay "reading" forever."""
+    from datetime import timedelta
+
+    from exchange import clock
+    from exchange.models import JobStatus, OutboxJob, Role
+
+    f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
+    db.session.commit()
+    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: None)  # the job never arrives
+    ids = []
+    for name in ("lost.csv", "gave-up.csv", "slow.csv"):
+        response = client.post(
+            "/manage/imports",
+            data={"file": (io.BytesIO(b"Company,Email\nA GmbH,a@a.example\n"), name)},
+            content_type="multipart/form-data",
+        )
+        ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+    lost, gave_up, slow = ids
+    # gave-up.csv: its job failed after the last attempt; slow.csv: its job is still running.
+    db.session.add(OutboxJob(task="leads.read_upload", args=[gave_up], status=JobStatus.FAILED))
+    db.session.add(OutboxJob(task="leads.read_upload", args=[slow], status=JobStatus.RUNNING))
+    db.session.commit()
+
+    def progress(import_id):
+        return client.get(f"/manage/imports/{import_id}/progress").get_json()
+
+    # Within the timeout a lost job cannot be told from a slow one; a job that gave up can.
+    assert [progress(i)["status"] for i in ids] == ["reading", "failed", "reading"]
+    with clock.frozen(clock.now() + timedelta(minutes=11)):
+        answer = progress(lost)
+        assert (answer["status"], answer["finished"]) == ("failed", True)
+        assert progress(slow)["status"] == "reading"  # the job is running: its heartbeat guards it
+        page = client.get(f"/manage/imports/{lost}").get_data(as_text=True)
+    assert "The file was not read: the job reading it was lost or gave up." in page
+    record = db.session.get(LeadImport, lost)
+    assert not Path(record.stored_path).exists()
+    lead_import.read_upload_job(lost)  # the job turning up late changes nothing
+    db.session.expire_all()
+    assert db.session.get(LeadImport, lost).status == ImportStatus.FAILED

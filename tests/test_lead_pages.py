@@ -122,6 +122,10 @@ def test_import_in_the_browser(client, admin, maker, run_jobs):
     assert rows[1][:3] == ["3", "E-Mail: Not a valid e-mail address: not-an-email", "2"]
     assert rows[1][-1] == '\'=HYPERLINK("http://evil")'  # escaped, not run
     assert rows[2][:2] == ["4", "Mitarbeiter: Not a whole number: viele"]
+    # The rows hold contact details (they never became leads): the download is recorded on the import.
+    [download] = db.session.scalars(sa.select(Event).where(Event.type == "import.rejected_rows_downloaded"))
+    assert (download.actor_user_id, download.manufacturer_id) == (admin.id, maker.id)
+    assert download.data == {"import_id": record.id, "rows": 2, "via": "csv"}
 
 
 def test_upload_errors_are_shown_on_the_form(client, admin):

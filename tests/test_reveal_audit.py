@@ -13,9 +13,10 @@ import responses
 import sqlalchemy as sa
 
 from exchange.auth.tokens import issue_token
+from exchange.delivery_jobs import render_email
 from exchange.extensions import db
 from exchange.labels import event_label
-from exchange.models import Event, LeadStatus, Role, TokenScope, WebhookDelivery
+from exchange.models import Event, LeadStatus, Notification, Role, TokenScope, WebhookDelivery
 from exchange.services import claims as claim_service
 from exchange.services import webhooks
 from exchange.services.notifications import publish_event
@@ -85,6 +86,34 @@ def test_the_api_claim_answer_and_api_reads_are_recorded(world, client):
     assert event_label(event) == "Contact details viewed: in the API's claim answer"
 
 
+def test_api_writes_that_answer_with_the_contact_details_are_recorded(world, client):
+    """A colleague who never read the lead adds a note, logs a contact, moves the status: each answer
+    carries the contact details, so each is a disclosure to that colleague."""
+    claim = f.claim(world.offer)
+    colleague = f.user(world.partner, Role.PARTNER_REP)
+    token = issue_token(colleague, "crm", TokenScope.READ_WRITE).plaintext
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.post(
+        f"/api/v1/partner/leads/{claim.id}/notes", json={"text": "Call Tue"}, headers=headers
+    )
+    assert response.status_code == 201
+    assert response.get_json()["lead"]["contact_email"] == "erika@buyer.example"
+    assert reveals(world.lead.id) == [("api_read", colleague.id)]
+    contact = {"channel": "call"}
+    response = client.post(f"/api/v1/partner/leads/{claim.id}/contacts", json=contact, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    assert reveals(world.lead.id) == [("api_read", colleague.id)]  # once per person, lead and channel
+
+    # Returned: the answer is the teaser, nothing more is recorded.
+    response = client.post(
+        f"/api/v1/partner/leads/{claim.id}/return", json={"reason": "Not ours"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert "contact_email" not in response.get_json()["lead"]
+    assert reveals(world.lead.id) == [("api_read", colleague.id)]
+
+
 def test_the_lead_page_is_recorded(world, client):
     claim = f.claim(world.offer)
     db.session.commit()
@@ -135,6 +164,25 @@ def test_after_a_return_the_pages_show_the_teaser(world, client):
         html = client.get(path).get_data(as_text=True)
         assert f"Lead {world.lead.id}" in html
         assert not any(secret in html for secret in SECRETS), path
+
+
+def test_after_a_return_the_stored_notifications_stop_naming_the_company(world, client):
+    claim = f.claim(world.offer)
+    publish_event("lead.claimed", offer=world.offer)
+    db.session.commit()
+    [notification] = db.session.scalars(sa.select(Notification).where(Notification.user_id == world.rep.id))
+    assert "Secret Buyer GmbH" in notification.title  # while the claim is theirs
+    f.login(client, world.rep)
+    claim_service.return_lead(world.rep, claim, "Not for us")
+    db.session.commit()
+
+    db.session.refresh(notification)
+    assert "Secret Buyer GmbH" not in notification.title and "Food" in notification.title
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert "Food" in html and not any(secret in html for secret in SECRETS)
+    # The e-mail still waiting for its digest is written from the row: the teaser too.
+    _subject, text = render_email(world.rep, [notification])
+    assert not any(secret in text for secret in SECRETS)
 
 
 def test_after_an_sla_revoke_the_page_shows_the_teaser(world, client):

@@ -177,6 +177,30 @@ def test_claimed_but_not_contacted_is_recycled(setup):
     assert again["breached"] == 0 and again["recycled"] == 0
 
 
+def test_after_a_revoke_the_partners_notifications_stop_naming_the_company(setup):
+    from exchange.models import Notification
+    from exchange.services.notifications import publish_event
+
+    p = setup["partners"]
+    with clock.frozen(MONDAY_9):
+        lead = publish(setup)
+        lead.company_name = "Secret Buyer GmbH"
+        offer = db.session.scalar(
+            sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id)
+        )
+        claims.claim_offer(setup["reps"][p[0].id], offer)
+        publish_event("lead.claimed", offer=offer)
+        db.session.commit()
+    rep = setup["reps"][p[0].id]
+
+    def titles():
+        return db.session.scalars(sa.select(Notification.title).where(Notification.user_id == rep.id)).all()
+
+    assert any("Secret Buyer GmbH" in title for title in titles())
+    assert sweep(setup, MONDAY_9 + timedelta(minutes=61))["recycled"] == 1
+    assert titles() and not any("Secret Buyer GmbH" in title for title in titles())
+
+
 def test_status_update_cadence_breach(setup):
     p = setup["partners"]
     with clock.frozen(MONDAY_9):

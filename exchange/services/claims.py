@@ -31,7 +31,17 @@ from exchange.models import (
     Role,
     User,
 )
-from exchange.services import Conflict, DomainError, NotAllowed, announce, clocks, events, waves, webhooks
+from exchange.services import (
+    Conflict,
+    DomainError,
+    NotAllowed,
+    announce,
+    clocks,
+    events,
+    notifications,
+    waves,
+    webhooks,
+)
 from exchange.services.leads import transition
 
 # Where a claimed lead may go next (forward through the pipeline; won or lost from anywhere open).
@@ -451,6 +461,7 @@ def return_lead(actor: User, claim: Claim, reason: str) -> None:
         claim.offer.state = OfferState.RETURNED
     lead.claimed_partner_id = None
     webhooks.redact_deliveries(lead, claim.partner_id)
+    notifications.redact_notifications(lead, claim.partner_id)
     transition(
         lead,
         LeadStatus.RETURNED,

@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,17 @@ from exchange.intake.headers import CRITERIA, FIELDS_BY_NAME, IMPORT_FIELDS, NUM
 from exchange.intake.schema import LEAD_COLUMNS, LeadInputSchema
 from exchange.intake.values import detect_number_format
 from exchange.jobs import enqueue
-from exchange.models import Event, ImportStatus, Lead, LeadImport, LeadStatus, Organisation, User
+from exchange.models import (
+    Event,
+    ImportStatus,
+    JobStatus,
+    Lead,
+    LeadImport,
+    LeadStatus,
+    Organisation,
+    OutboxJob,
+    User,
+)
 from exchange.models.base import StrEnum
 from exchange.services import Conflict, DomainError
 from exchange.services.leads import HISTORY_ONLY, LeadReferences, dedupe_key, normalise_company, publish_leads
@@ -547,6 +557,50 @@ def read_upload_job(import_id: int) -> dict[str, Any]:
         Path(record.stored_path).unlink(missing_ok=True)
     db.session.commit()
     return {"import_id": record.id, "status": record.status.value}
+
+
+LIVE_JOB_STATUSES = frozenset({JobStatus.PENDING, JobStatus.ENQUEUED, JobStatus.RUNNING})
+READING_LOST_MESSAGE = (
+    "The file was not read: the job reading it was lost or gave up. Upload the file again; if this "
+    "happens again, check that the worker is running."
+)
+
+
+def fail_lost_readings(records: Sequence[LeadImport], now: datetime | None = None) -> list[LeadImport]:
+    """Fail the uploads among ``records`` that will never leave "reading": their ``leads.read_upload``
+    job failed for good, or they have been reading longer than ``LEAD_IMPORT_READING_TIMEOUT_SECONDS``
+    without the job running (it was lost, or no worker takes it). Flushed, not committed; returns the
+    records failed. A job that turns up later finds the import no longer reading and skips it."""
+    reading = {record.id: record for record in records if record.status == ImportStatus.READING}
+    if not reading:
+        return []
+    now = now or clock.now()
+    timeout = timedelta(seconds=current_app.config["LEAD_IMPORT_READING_TIMEOUT_SECONDS"])
+    jobs: dict[int, set[JobStatus]] = {}
+    for args, status in db.session.execute(
+        sa.select(OutboxJob.args, OutboxJob.status)
+        .where(OutboxJob.task == "leads.read_upload")
+        # Live or given up; finished jobs (and their history) say nothing about a record still reading.
+        .where(OutboxJob.status.in_([*LIVE_JOB_STATUSES, JobStatus.FAILED]))
+    ):
+        if args and args[0] in reading:
+            jobs.setdefault(args[0], set()).add(status)
+    failed = []
+    for import_id, record in reading.items():
+        statuses = jobs.get(import_id, set())
+        created = record.created_at
+        if created is not None and created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        overdue = created is None or now - created > timeout
+        given_up = JobStatus.FAILED in statuses and not statuses & LIVE_JOB_STATUSES
+        if given_up or (overdue and JobStatus.RUNNING not in statuses):
+            record.status = ImportStatus.FAILED
+            record.message = READING_LOST_MESSAGE
+            record.finished_at = now
+            Path(record.stored_path).unlink(missing_ok=True)
+            failed.append(record)
+    db.session.flush()
+    return failed
 
 
 PREVIEW_CELL_CHARS = 60

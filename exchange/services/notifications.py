@@ -692,6 +692,31 @@ def lead_summary(lead: Lead, *, reveal: bool) -> str:
     return " · ".join(part for part in parts if part) or f"#{lead.id}"
 
 
+def redact_notifications(lead: Lead, partner_id: int) -> int:
+    """``partner_id``'s claim on ``lead`` ended (returned, revoked): the notifications its users
+    already have about the lead stop naming the company, as everything else they see from now on
+    (and an e-mail still waiting for its digest goes out with the teaser). Returns how many changed."""
+    name = lead.company_name
+    if not name:
+        return 0
+    revealed, teaser = lead_summary(lead, reveal=True), lead_summary(lead, reveal=False)
+    notifications = db.session.scalars(
+        sa.select(Notification)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.lead_id == lead.id, User.organisation_id == partner_id)
+    ).all()
+    changed = 0
+    for notification in notifications:
+        title, body = notification.title, notification.body
+        new_title = title.replace(revealed, teaser).replace(name, f"#{lead.id}")
+        new_body = None if body is None else body.replace(revealed, teaser).replace(name, f"#{lead.id}")
+        if (new_title, new_body) != (title, body):
+            notification.title, notification.body = new_title[:300], new_body
+            changed += 1
+    db.session.flush()
+    return changed
+
+
 def render_texts(
     kind: NotificationKind,
     user: User,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from exchange import clock
 from exchange.extensions import db
 from exchange.models import Claim, ClaimStatus, Lead, LeadStatus, Offer, OfferState
-from exchange.services import announce, clocks, events, waves, webhooks
+from exchange.services import announce, clocks, events, notifications, waves, webhooks
 
 BATCH = 500
 SUMMARY_KEYS = ("reminded", "breached", "recycled", "waves_advanced", "returned")
@@ -232,6 +232,7 @@ def _breach_batch(claim_ids: list[int], clock_name: str, now: datetime, rank: wa
             claim.offer.closed_at = now
         lead.claimed_partner_id = None
         webhooks.redact_deliveries(lead, claim.partner_id)
+        notifications.redact_notifications(lead, claim.partner_id)
         events.record(
             "lead.recycled",
             manufacturer_id=lead.manufacturer_id,
