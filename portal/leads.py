@@ -74,7 +74,12 @@ def _team(org_id: int) -> list[User]:
     return list(
         db.session.scalars(
             sa.select(User)
-            .where(User.organisation_id == org_id, User.is_active_user.is_(True))
+            # who can work a lead: active, and signed up (an invited colleague has not chosen a password)
+            .where(
+                User.organisation_id == org_id,
+                User.is_active_user.is_(True),
+                User.password_hash.is_not(None),
+            )
             .order_by(User.name)
         )
     )

@@ -227,6 +227,17 @@ def test_assign_is_for_partner_admins_and_team_members(market, app):
     assert claim.assigned_to_id == market["a_rep"].id
 
 
+def test_an_invited_colleague_is_neither_offered_nor_assigned_a_lead(market, client):
+    claim = _claimed(market)
+    invited = f.user(market["a"], Role.PARTNER_REP, email="invited@a.test", password=None)
+    db.session.commit()
+    with pytest.raises(DomainError, match="not accepted the invitation"):
+        service.assign(market["a_admin"], claim, invited)
+    f.login(client, market["a_admin"])
+    page = client.get(f"/portal/leads/{claim.id}").get_data(as_text=True)
+    assert market["a_rep"].name in page and f'value="{invited.id}"' not in page
+
+
 def test_return_excludes_the_partner_and_hands_the_lead_back(market):
     claim = _claimed(market)
     with pytest.raises(DomainError, match="why"):

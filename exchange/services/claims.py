@@ -440,6 +440,10 @@ def assign(actor: User, claim: Claim, assignee: User) -> None:
         raise NotAllowed(_("Only a partner admin assigns leads."))
     if assignee.organisation_id != claim.partner_id or not assignee.is_active:
         raise DomainError(_("Assign to an active member of your team."), field="assignee")
+    if assignee.password_hash is None:
+        raise DomainError(
+            _("%(name)s has not accepted the invitation yet.", name=assignee.name), field="assignee"
+        )
     previous = claim.assigned_to_id
     claim.assigned_to_id = assignee.id
     _event("lead.assigned", actor, claim, assignee_id=assignee.id, previous_assignee_id=previous)
