@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from exchange import clock
 from exchange.extensions import db
@@ -55,7 +56,7 @@ def my_leads():
             Claim.first_contact_at.is_(None),
             Claim.first_contact_deadline < clock.now(),
         )
-    query = query.order_by(
+    query = query.options(joinedload(Claim.lead), joinedload(Claim.assigned_to)).order_by(
         sa.case((Claim.status == ClaimStatus.ACTIVE, 0), else_=1),
         sa.func.coalesce(Claim.first_contact_deadline, Claim.next_update_deadline),
         Claim.id.desc(),

@@ -455,3 +455,26 @@ def test_pull_list_json_is_what_the_documented_schema_produces(client, market, a
         documented = OfferPageSchema().dump(pull_page(market["a"].id, None, 1, 5))
     assert served == documented
     assert served["items"] and set(served["items"][0]["lead"]) >= {"industry", "size_band", "temperature"}
+
+
+def test_my_leads_loads_a_page_in_a_fixed_number_of_queries(market, client):
+    """Each row's lead and assignee come with the page, not one query per row."""
+    f.login(client, market["a_admin"])
+
+    def selects_for(n: int) -> int:
+        for _ in range(n):
+            f.claim(f.offer(f.lead(market["maker"]), market["a"]), assigned_to_id=market["a_rep"].id)
+        db.session.commit()
+        counter = {"selects": 0}
+
+        def count(conn, cursor, statement, *args):
+            counter["selects"] += statement.lstrip().upper().startswith("SELECT")
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/portal/leads?show=all").status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return counter["selects"]
+
+    assert selects_for(2) == selects_for(8)
