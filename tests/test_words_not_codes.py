@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from exchange import clock
 from exchange.extensions import db
 from exchange.labels import event_label
-from exchange.models import ClaimStatus, ContactChannel, Event, LeadStatus, Role
+from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Organisation, Role
 from exchange.services import claims, events
 from tests import factories as f
 
@@ -114,3 +115,18 @@ def test_the_manufacturer_sees_the_open_pool_named_not_as_a_wave_number(app, cli
     assert "<td>open pool</td>" in offers and "<td>4</td>" not in offers
     ranked = client.get(f"/manage/leads/{lead.id}/partners")
     assert ranked.status_code == 200
+
+
+def test_a_partner_whose_claim_ended_sees_neither_the_winners_amount_nor_its_outcome(client, closed):
+    lead, winning_claim, _manager, _rep = closed
+    revoked = db.session.scalar(
+        sa.select(Claim).where(Claim.lead_id == lead.id, Claim.id != winning_claim.id)
+    )
+    slow_rep = f.user(db.session.get(Organisation, revoked.partner_id), Role.PARTNER_REP)
+    db.session.commit()
+    html = f.login(client, slow_rep).get(f"/portal/leads/{revoked.id}").get_data(as_text=True)
+    assert 'data-testid="outcome"' not in html and "23,500" not in html
+    assert "This lead is closed for you" in html
+    # and the winner reads its outcome once, not also as "closed for you: won"
+    winner = f.login(client, _rep).get(f"/portal/leads/{winning_claim.id}").get_data(as_text=True)
+    assert winner.count('data-testid="outcome"') == 1 and "closed for you" not in winner
