@@ -23,6 +23,23 @@ def postgres_url() -> sa.engine.URL:
 
 
 @contextlib.contextmanager
+def empty_database(server: sa.engine.URL, name: str, *, keep: bool = False) -> Iterator[str]:
+    """Create database ``name`` (dropping a leftover) on ``server``'s PostgreSQL, yield its URL, drop it
+    afterwards unless ``keep``."""
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
 def scratch_database(suffix: str, *, keep: bool = False, hold_jobs: bool = True) -> Iterator:
     """Create ``<database>_<suffix>``, migrate it, yield an app bound to it, drop it afterwards.
     With ``hold_jobs`` background jobs stay in the outbox, so nothing runs beside what is timed."""
@@ -32,26 +49,17 @@ def scratch_database(suffix: str, *, keep: bool = False, hold_jobs: bool = True)
     from exchange.extensions import db
 
     base = postgres_url()
-    name = f"{base.database}_{suffix}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    app = create_app(
-        {"DATABASE_URL": url, "REDIS_URL": None, "EMBEDDED_SCHEDULER": False, "SECRET_KEY": "bench"}
-    )
-    if hold_jobs:
-        app.extensions["exchange.jobs"].backend.hand_over = lambda jobs: 0
-    try:
-        with app.app_context():
-            upgrade()
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if not keep:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_database(base, f"{base.database}_{suffix}", keep=keep) as url:
+        app = create_app(
+            {"DATABASE_URL": url, "REDIS_URL": None, "EMBEDDED_SCHEDULER": False, "SECRET_KEY": "bench"}
+        )
+        if hold_jobs:
+            app.extensions["exchange.jobs"].backend.hand_over = lambda jobs: 0
+        try:
+            with app.app_context():
+                upgrade()
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

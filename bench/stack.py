@@ -32,6 +32,8 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
+from bench.database import empty_database
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -216,12 +218,11 @@ class Stack:
 def production_stack(suffix: str, *, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """Create the database and start Redis; the caller seeds data, then calls ``start_portal``."""
     server = _server_url()
-    name = f"{server.database}_{suffix}_{os.getpid()}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    database_url = server.set(database=name).render_as_string(hide_password=False)
+    with empty_database(server, f"{server.database}_{suffix}_{os.getpid()}") as database_url:
+        yield from _stack_on(database_url, suffix, extra_env)
+
+
+def _stack_on(database_url: str, suffix: str, extra_env: dict[str, str] | None) -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix=f"lx-{suffix}-"))
     web_port = free_port()
     stack = Stack(
@@ -253,9 +254,6 @@ def production_stack(suffix: str, *, extra_env: dict[str, str] | None = None) ->
         yield stack
     finally:
         stack.stop_all()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
