@@ -43,7 +43,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, contains_eager
 
-from exchange import clock
+from exchange import clock, labels
 from exchange.extensions import db
 from exchange.models import (
     PARTNER_ROLES,
@@ -169,18 +169,6 @@ def hot_leads_label(num: int) -> str:
 
 def other_notifications_label(num: int) -> str:
     return ngettext("%(num)d other notification", "%(num)d other notifications", num)
-
-
-TEMPERATURE_LABELS = {
-    Temperature.HOT: _l("hot"),
-    Temperature.WARM: _l("warm"),
-    Temperature.COLD: _l("cold"),
-}
-SLA_LABELS = {
-    "claim": _l("claim window"),
-    "first_contact": _l("first contact"),
-    "status_update": _l("status update"),
-}
 
 
 @dataclass(frozen=True)
@@ -734,7 +722,7 @@ def render_texts(
         }
         if lead is not None:
             values["summary"] = lead_summary(lead, reveal=reveal)
-            values["temperature"] = str(TEMPERATURE_LABELS.get(lead.temperature, lead.temperature))
+            values["temperature"] = str(labels.TEMPERATURE.get(lead.temperature, lead.temperature))
         deadline = extra.get("deadline")
         if deadline is None and kind.claim_deadline and offer is not None:
             deadline = offer.claim_deadline
@@ -746,7 +734,7 @@ def render_texts(
         if isinstance(deadline, datetime) and deadline.tzinfo is not None:
             values["deadline"] = format_time_for(user, deadline)
         if "sla" in extra:
-            values["sla"] = str(SLA_LABELS.get(str(extra["sla"]), extra["sla"]))
+            values["sla"] = str(labels.SLA_CLOCKS.get(str(extra["sla"]), extra["sla"]))
         if partner_name is not None:
             values["partner"] = partner_name
         if "reason" in extra and extra["reason"] is not None:
