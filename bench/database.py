@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 def postgres_url() -> sa.engine.URL:
-    from exchange.config import normalise_database_url
+    from exchange.platform.config import normalise_database_url
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -46,7 +46,7 @@ def scratch_database(suffix: str, *, keep: bool = False, hold_jobs: bool = True)
     from flask_migrate import upgrade
 
     from exchange import create_app
-    from exchange.extensions import db
+    from exchange.platform.extensions import db
 
     base = postgres_url()
     with empty_database(base, f"{base.database}_{suffix}", keep=keep) as url:
@@ -54,7 +54,7 @@ def scratch_database(suffix: str, *, keep: bool = False, hold_jobs: bool = True)
             {"DATABASE_URL": url, "REDIS_URL": None, "EMBEDDED_SCHEDULER": False, "SECRET_KEY": "bench"}
         )
         if hold_jobs:
-            app.extensions["exchange.jobs"].backend.hand_over = lambda jobs: 0
+            app.extensions["exchange.platform.jobs"].backend.hand_over = lambda jobs: 0
         try:
             with app.app_context():
                 upgrade()

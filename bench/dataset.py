@@ -38,7 +38,7 @@ def _copy(connection, table: str, columns: list[str], rows) -> int:
 
 def build_programme(db, partners: int, rng: random.Random, now: datetime) -> Dataset:
     """A manufacturer with ``partners`` enrolled partners (profiles, coverage, product lines)."""
-    from exchange.services import organisations
+    from exchange.accounts import organisations
 
     maker = organisations.create_manufacturer("Bench Maker AG", slug="bench-maker", timezone="Europe/Berlin")
     line_ids = {

@@ -86,7 +86,7 @@ def generate(path: Path, rows: int, seed: int = 20261123) -> None:
 @contextlib.contextmanager
 def database() -> Iterator[tuple[str, str]]:
     """(SQLAlchemy URL, backend name): a throwaway PostgreSQL database, or a temporary SQLite file."""
-    from exchange.config import normalise_database_url
+    from exchange.platform.config import normalise_database_url
 
     configured = os.environ.get("DATABASE_URL", "")
     if configured.startswith("postgres"):
@@ -107,8 +107,8 @@ def database() -> Iterator[tuple[str, str]]:
 
 
 def run_import(maker, path: Path) -> tuple[float, dict]:
-    from exchange.extensions import db
-    from exchange.services import lead_import
+    from exchange.leads import lead_import
+    from exchange.platform.extensions import db
 
     record = lead_import.create_import(None, maker, path, file_name=path.name, kind="cli")
     lead_import.start_import(record, run_in_background=False)
@@ -127,8 +127,8 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from exchange import create_app
-    from exchange.extensions import db
-    from exchange.services.organisations import create_manufacturer
+    from exchange.accounts.organisations import create_manufacturer
+    from exchange.platform.extensions import db
 
     with tempfile.TemporaryDirectory() as folder, database() as (url, backend):
         path = Path(folder) / "crm-export.csv"

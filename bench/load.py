@@ -189,7 +189,7 @@ def main() -> int:
             app = app_for(stack)
             deadline = time.monotonic() + 120
             with app.app_context():
-                from exchange.extensions import db
+                from exchange.platform.extensions import db
 
                 while db.session.scalar(sa.text("SELECT count(*) FROM offers WHERE state = 'open'")) < LEADS:
                     db.session.rollback()

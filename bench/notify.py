@@ -36,8 +36,8 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from exchange import create_app
-    from exchange.config import normalise_database_url
-    from exchange.extensions import db
+    from exchange.platform.config import normalise_database_url
+    from exchange.platform.extensions import db
 
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench-notify.sqlite'}"
     if url.startswith("postgres"):
@@ -60,11 +60,11 @@ def main() -> None:
         offers = _build(2 * args.events)
         db.session.commit()
         # Keep the in-process runner out of it: nothing is handed over, everything stays in the outbox.
-        app.extensions["exchange.jobs"].backend.hand_over = lambda jobs: 0
+        app.extensions["exchange.platform.jobs"].backend.hand_over = lambda jobs: 0
 
-        from exchange.delivery_jobs import send_due_notification_emails
         from exchange.models import Notification, Offer, WebhookDelivery
-        from exchange.services.notifications import BusinessEvent, publish_event, publish_events
+        from exchange.notify.delivery_jobs import send_due_notification_emails
+        from exchange.notify.notifications import BusinessEvent, publish_event, publish_events
 
         loaded = db.session.scalars(
             sa.select(Offer).where(Offer.id.in_(offers)).options(joinedload(Offer.lead)).order_by(Offer.id)
@@ -108,7 +108,7 @@ def main() -> None:
 
 
 def _build(partners: int) -> list[int]:
-    from exchange.extensions import db
+    from exchange.accounts import organisations
     from exchange.models import (
         Enrollment,
         Lead,
@@ -122,7 +122,7 @@ def _build(partners: int) -> list[int]:
         User,
         WebhookEndpoint,
     )
-    from exchange.services import organisations
+    from exchange.platform.extensions import db
 
     maker = organisations.create_manufacturer("Bench Maker", slug="bench-maker")
     db.session.add(User(organisation=maker, email="cm@bench.test", name="CM", role=Role.CHANNEL_MANAGER))

@@ -180,7 +180,7 @@ def journey(stack, programme, receiver: Receiver) -> dict[str, Any]:
     claim_b = holder_b.call("POST", f"/api/v1/partner/offers/{offer_b}/claim", expect=201)
     app = app_for(stack)
     with app.app_context():
-        from exchange.extensions import db
+        from exchange.platform.extensions import db
 
         moved = db.session.execute(
             sa.text(
@@ -207,7 +207,7 @@ def journey(stack, programme, receiver: Receiver) -> dict[str, Any]:
 
     def settled() -> dict[str, int] | None:
         with app.app_context():
-            from exchange.extensions import db
+            from exchange.platform.extensions import db
 
             counts = dict(
                 db.session.execute(
@@ -223,7 +223,7 @@ def journey(stack, programme, receiver: Receiver) -> dict[str, Any]:
 
     counts = wait_for("every job to finish", settled, stack)
     with app.app_context():
-        from exchange.extensions import db
+        from exchange.platform.extensions import db
 
         db.engine.dispose()
     if counts.get("failed"):

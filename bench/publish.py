@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(20261123)
     with scratch_database("bench_publish", keep=args.keep) as app, app.app_context():
-        from exchange import clock
-        from exchange.extensions import db
+        from exchange.leads.lifecycle import publish_leads
         from exchange.models import Lead, LeadStatus, Offer, OfferState
-        from exchange.services.leads import publish_leads
-        from exchange.services.matchmaking import match_leads
+        from exchange.offers.matchmaking import match_leads
+        from exchange.platform import clock
+        from exchange.platform.extensions import db
 
         now = clock.now()
         dataset = build_programme(db, args.partners, rng, now)

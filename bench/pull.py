@@ -99,9 +99,9 @@ end
 
 def build(db, leads: int, partners: int, open_share: float, rng: random.Random) -> dict:
     import matching
-    from exchange import clock
-    from exchange.explain import render_reasons
-    from exchange.services.matchmaking import program_settings
+    from exchange.offers.explain import render_reasons
+    from exchange.offers.matchmaking import program_settings
+    from exchange.platform import clock
 
     now = clock.now()
     dataset = build_programme(db, partners, rng, now)
@@ -179,8 +179,8 @@ def build(db, leads: int, partners: int, open_share: float, rng: random.Random) 
 
 def make_tokens(db, dataset, how_many: int, rng: random.Random) -> list[tuple[int, str]]:
     """A partner rep and a read-write token for ``how_many`` partners that have open offers."""
-    from exchange import clock
-    from exchange.auth.passwords import hash_password
+    from exchange.accounts.passwords import hash_password
+    from exchange.platform import clock
 
     now = clock.now()
     with_offers = list(
@@ -225,7 +225,7 @@ def make_tokens(db, dataset, how_many: int, rng: random.Random) -> list[tuple[in
 
 def sql_ms(app, db, partner_ids: list[int]) -> dict:
     """The list page's SQL (page and count), compiled as the endpoint runs it, timed directly."""
-    from exchange.services.pull_list import pull_list
+    from exchange.offers.pull_list import pull_list
 
     page_times, count_times = [], []
     for partner_id in partner_ids:
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(20261123)
     with scratch_database("bench_pull", keep=args.keep) as app:
-        from exchange.extensions import db
+        from exchange.platform.extensions import db
 
         with app.app_context():
             started = time.perf_counter()

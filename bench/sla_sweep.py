@@ -28,10 +28,10 @@ from bench.database import scratch_database
 
 
 def build(open_clocks: int, partners: int, rng: random.Random) -> dict[str, int]:
-    from exchange import clock
-    from exchange.extensions import db
+    from exchange.accounts import organisations
     from exchange.models import Claim, Lead, LeadStatus, Offer, OfferState, Temperature
-    from exchange.services import organisations
+    from exchange.platform import clock
+    from exchange.platform.extensions import db
     from exchange.sla.policies import terms_for
 
     now = clock.now()
@@ -137,9 +137,9 @@ def build(open_clocks: int, partners: int, rng: random.Random) -> dict[str, int]
 
 def make_due(due: int, rng: random.Random) -> dict[str, int]:
     """Move ``due`` clocks into the past: reminders, lapsed windows (whole waves), missed first contacts."""
-    from exchange import clock
-    from exchange.extensions import db
     from exchange.models import Claim, Offer, OfferState
+    from exchange.platform import clock
+    from exchange.platform.extensions import db
 
     now = clock.now()
     past = now - timedelta(minutes=1)
@@ -182,8 +182,8 @@ def make_due(due: int, rng: random.Random) -> dict[str, int]:
 
 
 def timed_sweep() -> tuple[float, dict[str, int]]:
-    from exchange.extensions import db
-    from exchange.services.sweep import run_sweep
+    from exchange.platform.extensions import db
+    from exchange.sla.sweep import run_sweep
 
     start = time.perf_counter()
     summary = run_sweep()

@@ -49,7 +49,7 @@ def free_port() -> int:
 
 
 def _server_url() -> sa.engine.URL:
-    from exchange.config import normalise_database_url
+    from exchange.platform.config import normalise_database_url
 
     url = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     if not url.startswith("postgres"):
@@ -282,10 +282,11 @@ class Programme:
 def seed_programme(app, partners: int = 2, slug: str = "smoke", capacity: int = 10) -> Programme:
     """A manufacturer with a product line and ``partners`` partners covering Germany, each with an
     admin and a read-write API token (through the domain services, as ``flask`` commands do)."""
-    from exchange.auth.tokens import issue_token
-    from exchange.extensions import db
+    from exchange.accounts import organisations
+    from exchange.accounts import users as accounts
+    from exchange.accounts.tokens import issue_token
     from exchange.models import Role, Tier, TokenScope
-    from exchange.services import accounts, organisations
+    from exchange.platform.extensions import db
 
     with app.app_context():
         maker = organisations.create_manufacturer("Smoke Pumps AG", slug=slug)

@@ -1,47 +1,19 @@
-"""The shared domain of the lead exchange: models, services, jobs and the app factory.
+"""The lead exchange: the shared domain (platform, models, feature packages), the shared pages and the
+composition root (``exchange.app``).
 
-``create_app`` builds a configured application; nothing in this package reads the environment,
-opens a connection or starts a thread at import time.
+``flask --app exchange`` finds ``create_app`` here. Nothing in this package reads the environment, opens a
+connection or starts a thread at import time.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
 
+def create_app(overrides: dict[str, Any] | None = None):
+    """Build the application (see ``exchange.app.create_app``)."""
+    # Imported here, not at the top: every module of the domain imports this package first, and the
+    # composition root imports the audience packages, which import the domain.
+    from exchange.app import create_app as build
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints, CLI commands."""
-    from exchange import auth, cli, database, i18n, jobs, labels, security, web
-    from exchange.api import init_api
-    from exchange.config import load_config
-    from exchange.extensions import bootstrap, csrf, migrate
-
-    app = Flask(__name__, instance_relative_config=True)
-    load_config(app, overrides)
-
-    database.init_app(app)
-    migrate.init_app(app, database.db, directory=str(database.MIGRATIONS_DIR), compare_type=True)
-    # Before CSRF: the body-size limit and rate limits apply before anything reads the form.
-    security.init_app(app)
-    csrf.init_app(app)
-    bootstrap.init_app(app)
-    i18n.init_app(app)
-    auth.init_app(app)
-    jobs.init_app(app)
-    web.init_app(app)
-    labels.init_app(app)
-
-    # Blueprints, listed explicitly: partner portal, manufacturer back office, REST API.
-    from exchange.inbox import bp as inbox_bp
-    from manufacturer_admin import bp as manage_bp
-    from portal import bp as portal_bp
-
-    app.register_blueprint(portal_bp, url_prefix="/portal")
-    app.register_blueprint(manage_bp, url_prefix="/manage")
-    app.register_blueprint(inbox_bp, url_prefix="/notifications")
-    init_api(app)
-
-    cli.init_app(app)
-    return app
+    return build(overrides)

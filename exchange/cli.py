@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-from exchange.extensions import db
+from exchange.platform.extensions import db
 
 
 def init_app(app: Flask) -> None:
@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     for group in (jobs_cli, users_cli, tokens_cli, sla_cli):
         app.cli.add_command(group)
-    from exchange.leads_cli import leads_cli
+    from exchange.leads.cli import leads_cli
 
     app.cli.add_command(leads_cli)
     for command in _walk(app.cli):
@@ -52,7 +52,7 @@ def _running_jobs_before_exit(callback):
         ctx = click.get_current_context()
         if not current_app:
             ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
-        from exchange.jobs import tracking_created
+        from exchange.platform.jobs import tracking_created
 
         with tracking_created() as created:
             try:
@@ -65,10 +65,10 @@ def _running_jobs_before_exit(callback):
 
 
 def _finish_jobs(created: list[int]) -> None:
-    from exchange import jobs
     from exchange.models import JobStatus, OutboxJob
+    from exchange.platform import jobs
 
-    embedded = current_app.extensions["exchange.jobs"].embedded
+    embedded = current_app.extensions["exchange.platform.jobs"].embedded
     if embedded:
         jobs.drain(timeout=CLI_JOBS_WAIT_SECONDS)
     waiting: dict[JobStatus, tuple[int, object]] = {}
@@ -119,7 +119,7 @@ def seed_demo_command(partners: int, leads: int) -> None:
 
     created = seed_demo(partners=partners, leads=leads)
     db.session.commit()
-    from exchange import jobs
+    from exchange.platform import jobs
 
     jobs.drain(timeout=600)
     published, worked = created.pop("published", 0), created.pop("worked", 0)
@@ -150,9 +150,9 @@ users_cli = AppGroup("users", help="Manage users.")
 @click.option("--name", required=True)
 @click.password_option()
 def create_user_command(email: str, slug: str, role: str, name: str, password: str) -> None:
+    from exchange.accounts.users import create_user
     from exchange.models import Organisation, Role
-    from exchange.services import DomainError
-    from exchange.services.accounts import create_user
+    from exchange.platform.errors import DomainError
 
     org = db.session.scalar(sa.select(Organisation).where(Organisation.slug == slug))
     if org is None:
@@ -169,7 +169,7 @@ def create_user_command(email: str, slug: str, role: str, name: str, password: s
 @click.argument("email")
 def unlock_user_command(email: str) -> None:
     """Lift the lock that failed sign-ins put on EMAIL (partner admins can also do it on the team page)."""
-    from exchange.security import clear_failed_logins, is_locked
+    from exchange.platform.security import clear_failed_logins, is_locked
 
     if not is_locked(email):
         click.echo(f"{email} is not locked")
@@ -191,10 +191,10 @@ def create_token_command(email: str, name: str, scope: str, expires_days: int | 
     """Create an API token for EMAIL and print it once (only a hash is stored)."""
     from datetime import timedelta
 
-    from exchange import clock
-    from exchange.auth import find_user_by_email
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.sessions import find_user_by_email
+    from exchange.accounts.tokens import issue_token
     from exchange.models import TokenScope
+    from exchange.platform import clock
 
     user = find_user_by_email(email)
     if user is None:
@@ -209,9 +209,9 @@ def create_token_command(email: str, name: str, scope: str, expires_days: int | 
 @click.argument("prefix")
 def revoke_token_command(prefix: str) -> None:
     """Revoke the token whose public prefix is PREFIX (the part after ``lx_``)."""
-    from exchange import clock
     from exchange.models import ApiToken
-    from exchange.services.events import organisation_scope, record
+    from exchange.platform import clock
+    from exchange.platform.events import organisation_scope, record
 
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == prefix.removeprefix("lx_")))
     if token is None:
@@ -237,9 +237,9 @@ def revoke_token_command(prefix: str) -> None:
 @with_appcontext
 def worker_command(queues: str | None, burst: bool) -> None:
     """Run an RQ worker (needs REDIS_URL). Without Redis, jobs run inside the web process."""
-    from exchange.jobs import QUEUES, backend
-    from exchange.jobs.backends import RQBackend
-    from exchange.jobs.processes import run_worker
+    from exchange.platform.jobs import QUEUES, backend
+    from exchange.platform.jobs.backends import RQBackend
+    from exchange.platform.jobs.processes import run_worker
 
     jobs_backend = backend()
     if not isinstance(jobs_backend, RQBackend):
@@ -254,20 +254,20 @@ def worker_command(queues: str | None, burst: bool) -> None:
 @with_appcontext
 def cron_command() -> None:
     """Run the periodic jobs: RQ's cron scheduler with REDIS_URL, the in-process timer without."""
-    from exchange.jobs import PERIODIC_JOBS, backend
-    from exchange.jobs.backends import RQBackend
+    from exchange.platform.jobs import PERIODIC_JOBS, backend
+    from exchange.platform.jobs.backends import RQBackend
 
     jobs_backend = backend()
     for job in PERIODIC_JOBS:
         click.echo(f"  {job.name:<28} {f'every {job.interval}s' if job.interval else job.cron}")
     if isinstance(jobs_backend, RQBackend):
-        from exchange.jobs.schedule import build_rq_cron
+        from exchange.platform.jobs.schedule import build_rq_cron
 
         build_rq_cron(jobs_backend.connection).start()
     else:
         import time
 
-        from exchange.jobs import start_embedded_scheduler
+        from exchange.platform.jobs import start_embedded_scheduler
 
         start_embedded_scheduler(current_app._get_current_object())
         while True:  # the timer runs in a daemon thread; keep the process alive
@@ -307,7 +307,7 @@ def list_jobs_command(status: str | None, limit: int) -> None:
 @jobs_cli.command("relay")
 def relay_command() -> None:
     """Hand over jobs waiting in the outbox (and wait for in-process ones to finish)."""
-    from exchange.jobs import drain, relay_outbox
+    from exchange.platform.jobs import drain, relay_outbox
 
     summary = relay_outbox()
     drain(timeout=600)
@@ -318,8 +318,8 @@ def relay_command() -> None:
 @click.argument("job_id", type=int)
 def retry_command(job_id: int) -> None:
     """Give a failed job another round of attempts."""
-    from exchange import clock
     from exchange.models import JobStatus, OutboxJob
+    from exchange.platform import clock
 
     job = db.session.get(OutboxJob, job_id)
     if job is None:
@@ -341,7 +341,7 @@ sla_cli = AppGroup("sla", help="SLA clocks.")
 @sla_cli.command("sweep")
 def sla_sweep_command() -> None:
     """Run one SLA sweep now and print its summary as JSON."""
-    from exchange.services.sweep import run_sweep
+    from exchange.sla.sweep import run_sweep
 
     summary = run_sweep()
     db.session.commit()
@@ -357,9 +357,9 @@ def sla_sweep_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Serve the portal for local use (threaded dev server, in-process jobs and timer)."""
-    from exchange.config import Defaults
     from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD
-    from exchange.jobs import start_embedded_scheduler
+    from exchange.platform.config import Defaults
+    from exchange.platform.jobs import start_embedded_scheduler
 
     app = current_app._get_current_object()
     if app.config.get("PUBLIC_URL") == Defaults.PUBLIC_URL and "EXCHANGE_PUBLIC_URL" not in os.environ:

@@ -8,17 +8,17 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.api import SAFE_METHODS, api_blueprint
-from exchange.extensions import db
-from exchange.intake.schema import LeadInputSchema
+from exchange.leads import campaigns as campaign_service
+from exchange.leads import lifecycle as lead_service
+from exchange.leads.intake.schema import LeadInputSchema
+from exchange.leads.lead_import import LeadWriter
 from exchange.models import Campaign, Lead, Role
 from exchange.models.enums import MANUFACTURER_ROLES
-from exchange.schemas import PageArgsSchema, paginate
-from exchange.services import DomainError
-from exchange.services import campaigns as campaign_service
-from exchange.services import leads as lead_service
-from exchange.services.lead_import import LeadWriter
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.schemas import PageArgsSchema, paginate
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.api import SAFE_METHODS, api_blueprint
 from manufacturer_admin.lead_filters import LeadListArgsSchema, filtered_leads
 from manufacturer_admin.schemas import (
     BulkResultSchema,

@@ -6,13 +6,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.auth import roles_required
-from exchange.extensions import db
+from exchange.accounts.sessions import roles_required
+from exchange.leads import campaigns as campaign_service
+from exchange.leads.qualification import rules_for, update_rules
 from exchange.models import Campaign, Role
-from exchange.services import DomainError
-from exchange.services import campaigns as campaign_service
-from exchange.services.qualification import rules_for, update_rules
-from exchange.tenancy import current_org, get_scoped_or_404
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, get_scoped_or_404
 from manufacturer_admin import bp
 from manufacturer_admin.lead_forms import CampaignForm, QualificationRulesForm
 

@@ -21,13 +21,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
-from exchange.auth import roles_required
-from exchange.extensions import db
-from exchange.intake.headers import IMPORT_FIELDS
+from exchange.accounts.sessions import roles_required
+from exchange.leads import lead_import as import_service
+from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.models import Campaign, ImportStatus, LeadImport, Role
-from exchange.services import DomainError, events
-from exchange.services import lead_import as import_service
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.platform import events
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.lead_forms import ImportSettingsForm, ImportUploadForm, import_formats_help
 

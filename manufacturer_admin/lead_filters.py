@@ -10,7 +10,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from exchange.models import Lead, LeadStatus, Organisation, ProductLine, Temperature
-from exchange.tenancy import scoped
+from exchange.platform.tenancy import scoped
 
 SORTS = {
     "created_at": Lead.created_at,

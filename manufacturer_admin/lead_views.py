@@ -16,11 +16,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from exchange import clock
-from exchange.auth import roles_required
-from exchange.extensions import db
-from exchange.intake.schema import LeadInputSchema
-from exchange.labels import DECLINE_REASONS as DECLINE_LABELS
+from exchange.accounts.sessions import roles_required
+from exchange.leads import lifecycle as lead_service
+from exchange.leads.intake.schema import LeadInputSchema
+from exchange.leads.qualification import CRITERIA, rules_for
 from exchange.models import (
     Campaign,
     Claim,
@@ -34,14 +33,15 @@ from exchange.models import (
     Temperature,
     User,
 )
-from exchange.security import safe_next
-from exchange.services import DomainError
-from exchange.services import leads as lead_service
-from exchange.services.clocks import lead_terms
-from exchange.services.qualification import CRITERIA, rules_for
-from exchange.services.waves import pool_wave
-from exchange.spreadsheet import safe_cell
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.offers.waves import pool_wave
+from exchange.platform import clock
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.labels import DECLINE_REASONS as DECLINE_LABELS
+from exchange.platform.security import safe_next
+from exchange.platform.spreadsheet import safe_cell
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.sla.clocks import lead_terms
 from manufacturer_admin import bp
 from manufacturer_admin.lead_filters import SORTS, filtered_leads, parse_filters
 from manufacturer_admin.lead_forms import LeadForm

@@ -15,15 +15,15 @@ from wtforms import DecimalField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 import matching
-from exchange.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_reasons
-from exchange.extensions import db
+from exchange.accounts.programs import update_weights
 from exchange.models import Lead, Offer, Organisation, Role
-from exchange.services import DomainError
-from exchange.services.clocks import lead_terms
-from exchange.services.matchmaking import ProgramMatcher, unmatched_leads
-from exchange.services.programs import update_weights
-from exchange.services.waves import pool_wave
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.offers.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_reasons
+from exchange.offers.matchmaking import ProgramMatcher, unmatched_leads
+from exchange.offers.waves import pool_wave
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.sla.clocks import lead_terms
 from manufacturer_admin import bp
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from exchange.intake.schema import LeadInputSchema
-from exchange.schemas import non_negative_decimal, page_schema
+from exchange.leads.intake.schema import LeadInputSchema
+from exchange.platform.schemas import non_negative_decimal, page_schema
 
 BATCH_LIMIT = 1000
 

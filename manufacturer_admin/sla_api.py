@@ -9,10 +9,10 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.api import SAFE_METHODS, api_blueprint
-from exchange.extensions import db
 from exchange.models import Role, Temperature
 from exchange.models.enums import MANUFACTURER_ROLES, BreachAction
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org
 from exchange.sla.policies import (
     LIMITS,
     TEMPERATURES,
@@ -22,7 +22,7 @@ from exchange.sla.policies import (
     reset_policies,
     update_policies,
 )
-from exchange.tenancy import current_org
+from exchange.web.api import SAFE_METHODS, api_blueprint
 
 sla_blp = api_blueprint(
     "api_sla_policies",

@@ -6,9 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.auth import roles_required
-from exchange.extensions import db
+from exchange.accounts.sessions import roles_required
 from exchange.models import Event, Role, User
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, scoped
 from exchange.sla.policies import (
     FIELD_LABELS,
     TEMPERATURE_LABELS,
@@ -20,7 +21,6 @@ from exchange.sla.policies import (
     reset_policies,
     update_policies,
 )
-from exchange.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.sla_forms import BREACH_ACTIONS, SlaPoliciesForm, SlaResetForm
 

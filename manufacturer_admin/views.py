@@ -11,9 +11,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from exchange import clock
-from exchange.auth import roles_required
-from exchange.extensions import db
+from exchange.accounts.sessions import roles_required
+from exchange.analytics import figures
 from exchange.models import (
     Campaign,
     CoverageArea,
@@ -26,9 +25,10 @@ from exchange.models import (
     Tier,
 )
 from exchange.models.enums import CLAIMED_STATUSES, IN_PROGRESS_STATUSES
-from exchange.services import figures
-from exchange.services.claims import in_progress_counts
-from exchange.tenancy import current_org, scoped
+from exchange.offers.claims import in_progress_counts
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, scoped
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
 

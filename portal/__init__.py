@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from exchange.auth import require_roles
+from exchange.accounts.sessions import require_roles
 from exchange.models import Role
 from exchange.models.enums import PARTNER_ROLES
-from exchange.web import NavItem
+from exchange.web.shell import NavItem
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 

@@ -7,16 +7,16 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.api import api_blueprint
-from exchange.extensions import db
 from exchange.models import Claim, ClaimStatus, Offer
 from exchange.models.enums import PARTNER_ROLES
-from exchange.schemas import paginate
-from exchange.services import DomainError
-from exchange.services import claims as claim_service
-from exchange.services.partner_payloads import REVEALING_CLAIM_STATUSES
-from exchange.services.pull_list import PullFilters, pull_page, to_json
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
+from exchange.offers import claims as claim_service
+from exchange.offers.pull_list import PullFilters, pull_page, to_json
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.schemas import paginate
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.api import api_blueprint
 from portal.schemas import (
     ClaimListArgsSchema,
     ClaimPageSchema,

@@ -13,8 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from exchange.labels import DECLINE_REASONS
 from exchange.models import ContactChannel, LeadStatus
+from exchange.platform.labels import DECLINE_REASONS
 
 DECLINE_LABELS = DECLINE_REASONS
 

@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Role, User
-from exchange.services import DomainError
-from exchange.services import claims as claim_service
-from exchange.services.partner_payloads import REVEALING_CLAIM_STATUSES
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
+from exchange.offers import claims as claim_service
+from exchange.platform import clock
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from portal import bp
 from portal.forms import (
     CHANNEL_LABELS,

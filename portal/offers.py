@@ -12,9 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from exchange import clock
-from exchange.explain import score_breakdown
-from exchange.extensions import db
 from exchange.models import (
     DeclineReason,
     Enrollment,
@@ -24,13 +21,16 @@ from exchange.models import (
     ProductLine,
     Temperature,
 )
-from exchange.services import DomainError
-from exchange.services.claims import claim_blockers, claim_offer, decline_offer
-from exchange.services.clocks import ClaimClock, claim_clock
-from exchange.services.pull_list import PULL_SORTS, PullFilters, mark_shown, pull_list
-from exchange.services.waves import in_open_pool
+from exchange.offers.claims import claim_blockers, claim_offer, decline_offer
+from exchange.offers.explain import score_breakdown
+from exchange.offers.pull_list import PULL_SORTS, PullFilters, mark_shown, pull_list
+from exchange.offers.waves import in_open_pool
+from exchange.platform import clock
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.sla.clocks import ClaimClock, claim_clock
 from exchange.sla.policies import describe_minutes
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
 from portal import bp
 from portal.forms import DECLINE_LABELS, ClaimForm, DeclineForm
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import render_template
 
-from exchange.explain import render_reasons
-from exchange.extensions import db
 from exchange.models import Enrollment, Organisation
-from exchange.services.matchmaking import partner_standing
-from exchange.tenancy import current_org, scoped
+from exchange.offers.explain import render_reasons
+from exchange.offers.matchmaking import partner_standing
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, scoped
 from portal import bp
 
 

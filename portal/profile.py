@@ -10,12 +10,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.auth import roles_required
-from exchange.extensions import db
-from exchange.iso_codes import country_names
+from exchange.accounts.sessions import roles_required
 from exchange.models import Role
-from exchange.services import Conflict, DomainError
-from exchange.services.partners import (
+from exchange.partners.profiles import (
     ProfileInvalid,
     partner_enrollments,
     profile_values,
@@ -23,7 +20,10 @@ from exchange.services.partners import (
     selectable_product_lines,
     update_profile,
 )
-from exchange.tenancy import current_org
+from exchange.platform.errors import Conflict, DomainError
+from exchange.platform.extensions import db
+from exchange.platform.iso_codes import country_names
+from exchange.platform.tenancy import current_org
 from portal import bp
 from portal.profile_forms import build_profile_form
 

@@ -2,7 +2,7 @@
 
 Partner reps read it; partner admins (sessions, or their ``read_write`` tokens) change it. PUT takes
 the whole document (every writable field), PATCH only the fields to change. Both go through
-``exchange.services.partners.update_profile``, so the rules and messages are the portal form's.
+``exchange.partners.profiles.update_profile``, so the rules and messages are the portal form's.
 """
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.api import api_blueprint
-from exchange.extensions import db
 from exchange.models import Organisation, Role, Segment
 from exchange.models.enums import PARTNER_ROLES
-from exchange.schemas import non_negative_decimal
-from exchange.services import DomainError
-from exchange.services.partners import (
+from exchange.partners.profiles import (
     ProfileInvalid,
     partner_enrollments,
     profile_values,
     selectable_product_lines,
     update_profile,
 )
-from exchange.tenancy import current_org
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.schemas import non_negative_decimal
+from exchange.platform.tenancy import current_org
+from exchange.web.api import api_blueprint
 
 profile_blp = api_blueprint(
     "api_partner_profile",

@@ -1,5 +1,5 @@
 """The profile form. It only parses what the browser sends (numbers, times, lists); the rules of the
-domain (known countries, ranges, consistency) live in ``exchange.services.partners``, so the form and
+domain (known countries, ranges, consistency) live in ``exchange.partners.profiles``, so the form and
 the API give the same messages."""
 
 from __future__ import annotations

@@ -6,18 +6,18 @@ from __future__ import annotations
 import marshmallow as ma
 
 from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
-from exchange.schemas import PageArgsSchema, non_negative_decimal, page_schema
-from exchange.services.partner_payloads import (
+from exchange.notify.partner_payloads import (
     REVEALING_CLAIM_STATUSES,
     PartnerClaimedLeadSchema,
     PartnerLeadTeaserSchema,
 )
-from exchange.services.pull_list import PULL_SORTS
+from exchange.offers.pull_list import PULL_SORTS
+from exchange.platform.schemas import PageArgsSchema, non_negative_decimal, page_schema
 
 
 class LeadTeaserSchema(PartnerLeadTeaserSchema):
     """Before the claim (the teaser every partner-bound payload uses), plus ids and the publication
-    time. Reads a Lead or a plain row of the pull list (exchange.services.pull_list.pull_page)."""
+    time. Reads a Lead or a plain row of the pull list (exchange.offers.pull_list.pull_page)."""
 
     product_line_id = ma.fields.Integer(allow_none=True)
     product_interest = ma.fields.Function(
@@ -59,14 +59,14 @@ class ScoreComponentSchema(ma.Schema):
 
 class PartnerOfferDetailSchema(PartnerOfferSchema):
     """One offer: also the programme's name and the score's parts as the offer page shows them
-    (exchange.explain.score_breakdown)."""
+    (exchange.offers.explain.score_breakdown)."""
 
     manufacturer_name = ma.fields.Method("_manufacturer_name")
     score_breakdown = ma.fields.Method("_breakdown")
 
     def _manufacturer(self, offer):
-        from exchange.extensions import db
         from exchange.models import Organisation
+        from exchange.platform.extensions import db
 
         return db.session.get(Organisation, offer.manufacturer_id)
 
@@ -75,7 +75,7 @@ class PartnerOfferDetailSchema(PartnerOfferSchema):
         return manufacturer.name if manufacturer else None
 
     def _breakdown(self, offer):
-        from exchange.explain import score_breakdown
+        from exchange.offers.explain import score_breakdown
 
         manufacturer = self._manufacturer(offer)
         weights = manufacturer.program.matching_weights if manufacturer and manufacturer.program else None

@@ -7,14 +7,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.auth import roles_required
-from exchange.auth.forms import ConfirmForm
-from exchange.auth.password_links import LinkPurpose, link_url, make_token, site_base_url
-from exchange.extensions import db
-from exchange.models import Role, User
-from exchange.security import is_locked
-from exchange.services import DomainError
-from exchange.services.team import (
+from exchange.accounts.password_links import LinkPurpose, link_url, make_token, site_base_url
+from exchange.accounts.sessions import roles_required
+from exchange.accounts.team import (
     change_role,
     deactivate_member,
     invite_member,
@@ -22,8 +17,13 @@ from exchange.services.team import (
     resend_invitation,
     unlock_sign_in,
 )
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
-from exchange.web import ROLE_LABELS
+from exchange.models import Role, User
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.security import is_locked
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.auth.forms import ConfirmForm
+from exchange.web.shell import ROLE_LABELS
 from portal import bp
 from portal.team_forms import PARTNER_ROLE_CHOICES, InviteMemberForm, MemberRoleForm
 

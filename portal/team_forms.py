@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from exchange.auth.forms import EMAIL_PATTERN
 from exchange.models import Role
+from exchange.web.auth.forms import EMAIL_PATTERN
 
 PARTNER_ROLE_CHOICES = [
     SelectChoice(Role.PARTNER_REP.value, _l("Partner rep")),

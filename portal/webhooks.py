@@ -17,12 +17,12 @@ from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from exchange.auth import roles_required
-from exchange.extensions import db
+from exchange.accounts.sessions import roles_required
 from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, Role, WebhookDelivery, WebhookEndpoint
-from exchange.services import DomainError
-from exchange.services import webhooks as service
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.notify import webhooks as service
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from portal import bp
 
 DELIVERIES_PER_PAGE = 25

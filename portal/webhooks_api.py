@@ -10,13 +10,13 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.api import api_blueprint
-from exchange.extensions import db
 from exchange.models import WEBHOOK_EVENTS, Role, TokenScope, WebhookDelivery, WebhookEndpoint
-from exchange.schemas import PageArgsSchema, page_schema, paginate
-from exchange.services import DomainError
-from exchange.services import webhooks as service
-from exchange.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.notify import webhooks as service
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.api import api_blueprint
 
 webhooks_blp = api_blueprint(
     "api_partner_webhooks",

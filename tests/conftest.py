@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from exchange import create_app
-from exchange.config import normalise_database_url
-from exchange.extensions import db
+from exchange.platform.config import normalise_database_url
+from exchange.platform.extensions import db
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -44,7 +44,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def real_time_between_tests() -> Iterator[None]:
     """Every test starts on the real clock and must leave it there (a frozen clock that leaks makes
     later tests see a time long past: webhook timestamps outside the tolerance, deadlines already due)."""
-    from exchange import clock
+    from exchange.platform import clock
 
     clock.thaw_all()
     yield
@@ -166,7 +166,7 @@ def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest):
     with application.app_context():
         yield application
         db.session.remove()
-        from exchange import jobs
+        from exchange.platform import jobs
 
         jobs.drain(timeout=30)
         jobs.backend().shutdown()
@@ -187,13 +187,13 @@ def make_client(app):
 @pytest.fixture
 def run_jobs(app):
     """Run every job handed over so far: drain the in-process runner, or work RQ's queues in burst."""
-    from exchange import jobs
+    from exchange.platform import jobs
 
     def run() -> None:
         jobs.relay_outbox()
         jobs.drain(timeout=60)
         backend = jobs.backend()
-        from exchange.jobs.backends import RQBackend
+        from exchange.platform.jobs.backends import RQBackend
 
         if isinstance(backend, RQBackend):
             from rq import SimpleWorker

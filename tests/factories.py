@@ -9,7 +9,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
-from exchange.extensions import db
+from exchange.accounts import organisations
+from exchange.accounts import users as accounts
 from exchange.models import (
     WEBHOOK_EVENTS,
     Claim,
@@ -25,7 +26,7 @@ from exchange.models import (
     User,
     WebhookEndpoint,
 )
-from exchange.services import accounts, organisations
+from exchange.platform.extensions import db
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -92,7 +93,7 @@ def lead(maker: Organisation, **overrides: Any) -> Lead:
     }
     values.update(overrides)
     if "dedupe_key" not in overrides:
-        from exchange.services.leads import dedupe_key
+        from exchange.leads.lifecycle import dedupe_key
 
         values["dedupe_key"] = dedupe_key(
             values.get("contact_email"), values.get("company_name"), values.get("contact_phone")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.extensions import db
 from exchange.models import DigestFrequency, Role, User
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import Role, TokenScope
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

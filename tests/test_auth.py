@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from exchange.auth.passwords import hash_password, verify_password
-from exchange.extensions import db
+from exchange.accounts.passwords import hash_password, verify_password
 from exchange.models import Role, User
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -167,7 +167,7 @@ def test_session_from_before_deactivation_stops_working(client, maker_admin):
 
 
 def test_bearer_token_authenticates_api_only(client, app, maker_admin):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
     from exchange.models import TokenScope
 
     issued = issue_token(maker_admin, "crm", TokenScope.READ)
@@ -179,7 +179,7 @@ def test_bearer_token_authenticates_api_only(client, app, maker_admin):
     stored = issued.token.secret_hash
     assert issued.plaintext.split("_", 2)[2] not in stored
     # revoked tokens stop working
-    from exchange import clock
+    from exchange.platform import clock
 
     issued.token.revoked_at = clock.now()
     db.session.commit()

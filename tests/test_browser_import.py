@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from exchange.extensions import db
 from exchange.models import Lead, Role
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.browser import sign_in
 

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from exchange.extensions import db
 from exchange.models import Role
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.browser import sign_in
 

@@ -14,10 +14,12 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from exchange.extensions import db
+from exchange.accounts import organisations
+from exchange.accounts import users as accounts
+from exchange.leads import lifecycle as leads
 from exchange.models import ProductLine, Role, Temperature
-from exchange.services import accounts, leads, organisations
-from exchange.services.notifications import publish_event
+from exchange.notify.notifications import publish_event
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.browser import sign_in
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import LeadStatus, Role, Temperature
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.browser import sign_in
 
@@ -92,7 +92,8 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 def two_programmes(app):
     """A partner in two programmes with an offer from each; Borg Valves' offer has all six components."""
     import matching
-    from exchange.services import organisations, waves
+    from exchange.accounts import organisations
+    from exchange.offers import waves
 
     acme = f.manufacturer("Acme Pumps")
     borg = f.manufacturer("Borg Valves")

@@ -8,9 +8,9 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from exchange.extensions import db
-from exchange.jobs import registry
 from exchange.models import ApiToken, PartnerProfile, Role
+from exchange.platform.extensions import db
+from exchange.platform.jobs import registry
 from tests import factories as f
 from tests.browser import sign_in
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from exchange.extensions import db
 from exchange.models import Role
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.browser import sign_in
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.extensions import db
+from exchange.leads.campaigns import campaign_results, create_campaign
 from exchange.models import Lead, LeadStatus, Role
-from exchange.services.campaigns import campaign_results, create_campaign
+from exchange.platform.extensions import db
 from tests import factories as f
 
 PUBLISHED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -74,7 +74,7 @@ def test_the_campaign_page_shows_the_return(client, world):
 
 
 def test_the_api_returns_the_results(client, world):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
     from exchange.models import TokenScope
 
     maker, fair, _webinar = world
@@ -94,7 +94,7 @@ def test_the_api_returns_the_results(client, world):
 
 
 def test_the_dashboard_sums_up_the_programme(client, world):
-    from exchange import clock
+    from exchange.platform import clock
 
     maker, _fair, _webinar = world
     contacted = db.session.scalar(db.select(Lead).where(Lead.status == LeadStatus.CONTACTED))
@@ -120,7 +120,7 @@ def test_the_dashboard_sums_up_the_programme(client, world):
 
 
 def test_return_on_leads_month_by_month(world):
-    from exchange.services.campaigns import return_by_month
+    from exchange.leads.campaigns import return_by_month
 
     maker, fair, _webinar = world
     for lead in db.session.scalars(db.select(Lead).where(Lead.campaign_id == fair.id)):
@@ -149,7 +149,7 @@ def test_return_on_leads_month_by_month(world):
 
 
 def test_the_campaign_page_and_api_show_the_months(client, world):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
     from exchange.models import TokenScope
 
     maker, fair, _webinar = world

@@ -9,10 +9,10 @@ from datetime import timedelta
 import requests
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import Claim, ClaimStatus, LeadStatus, OfferState, Role, TokenScope
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 
 CLAIMANTS = 50

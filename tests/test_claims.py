@@ -8,9 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import (
     Claim,
     ClaimStatus,
@@ -25,9 +23,11 @@ from exchange.models import (
     Temperature,
     TokenScope,
 )
-from exchange.services import Conflict, DomainError, NotAllowed
-from exchange.services import claims as service
-from exchange.services.waves import Candidate
+from exchange.offers import claims as service
+from exchange.offers.waves import Candidate
+from exchange.platform import clock
+from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.platform.extensions import db
 from tests import factories as f
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -404,7 +404,7 @@ def test_manufacturer_sees_decline_reasons_and_the_claim_clocks(client, market):
 
 
 def test_pull_list_order_score_then_temperature_then_freshness(client, market, app):
-    from exchange.services import waves
+    from exchange.offers import waves
 
     maker, a = market["maker"], market["a"]
     now = clock.now()
@@ -424,9 +424,9 @@ def test_pull_list_order_score_then_temperature_then_freshness(client, market, a
 
 
 def test_cooling_moves_an_offered_lead_down_the_list(app, market):
+    from exchange.leads.qualification import cool_unworked_leads
     from exchange.models import Offer as OfferModel
-    from exchange.services import waves
-    from exchange.services.qualification import cool_unworked_leads
+    from exchange.offers import waves
 
     market["maker"].program.cooling_days_per_step = 7
     lead = f.lead(
@@ -446,7 +446,7 @@ def test_cooling_moves_an_offered_lead_down_the_list(app, market):
 
 def test_pull_list_json_is_what_the_documented_schema_produces(client, market, app):
     """The list endpoint writes its rows directly; they must equal OfferPageSchema's output."""
-    from exchange.services.pull_list import pull_page
+    from exchange.offers.pull_list import pull_page
     from portal.schemas import OfferPageSchema
 
     f.login(client, market["a_rep"])

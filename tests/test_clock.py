@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from exchange import clock
+from exchange.platform import clock
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -8,14 +8,14 @@ import sys
 import pytest
 
 from exchange import create_app
-from exchange.config import ConfigError, normalise_database_url
+from exchange.platform.config import ConfigError, normalise_database_url
 
 
 def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     from flask import Flask
 
-    from exchange.config import load_config
+    from exchange.platform.config import load_config
 
     first, second = Flask("a", instance_path=str(tmp_path)), Flask("b", instance_path=str(tmp_path))
     load_config(first)
@@ -71,7 +71,7 @@ def test_importing_the_packages_reads_no_environment_and_opens_nothing():
         "real = os.environ.get\n"
         "def connect(*a, **k): raise SystemExit('connection at import')\n"
         "socket.socket.connect = connect\n"
-        "import exchange, exchange.models, exchange.jobs, exchange.cli\n"
+        "import exchange, exchange.models, exchange.platform.jobs, exchange.cli\n"
         "import portal, manufacturer_admin, matching\n"
         "import threading; assert threading.active_count() == 1, threading.enumerate()\n"
         "print('ok')\n"

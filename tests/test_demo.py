@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD
-from exchange.extensions import db
 from exchange.models import Enrollment, Lead, Organisation, OrgKind, Temperature, User
+from exchange.platform.extensions import db
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_seed_demo_creates_the_documented_data_set(app, seeded):
 def _published_leads_keep_their_temperature():
     """The first timer run after the seed cools nothing: the offers just sent (and their "new hot
     lead" notifications and hot claim windows) keep matching the lead's temperature."""
-    from exchange.services.qualification import cool_unworked_leads
+    from exchange.leads.qualification import cool_unworked_leads
 
     assert cool_unworked_leads()["cooled"] == 0
 
@@ -54,8 +54,8 @@ def _partners_have_a_track_record(seeded):
     """One lead in ten was worked to an end weeks ago: claimed, contacted, won or lost, some declined."""
     from datetime import timedelta
 
-    from exchange import clock
     from exchange.models import Claim, ClaimStatus, Offer, OfferState
+    from exchange.platform import clock
 
     closed = _count(Claim, Claim.status.in_([ClaimStatus.WON, ClaimStatus.LOST]))
     assert closed >= 150

@@ -10,10 +10,11 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
+from exchange.analytics import figures
 from exchange.models import ClaimStatus, Enrollment, LeadStatus, Organisation, Role
-from exchange.services import figures, responsiveness
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.sla import responsiveness
 from tests import factories as f
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import responses
 
-from exchange.config import Defaults
-from exchange.extensions import db
-from exchange.intake import files
+from exchange.leads.intake import files
 from exchange.models import Role
-from exchange.services import webhooks as service
-from exchange.services.notifications import publish_event
+from exchange.notify import webhooks as service
+from exchange.notify.notifications import publish_event
+from exchange.platform.config import Defaults
+from exchange.platform.extensions import db
 from manufacturer_admin.lead_forms import (
     DELIMITER_CHOICES,
     ENCODING_CHOICES,

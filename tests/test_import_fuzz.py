@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from exchange.extensions import db
 from exchange.models import Lead
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.test_lead_import import shared_strings_xlsx, stale_dimension_xlsx
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from exchange.extensions import db
 from exchange.models import DigestFrequency, Notification, Role, User
-from exchange.services.notifications import publish_event
+from exchange.notify.notifications import publish_event
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -160,7 +160,7 @@ def _csrf(client) -> dict[str, str]:
 
 
 def test_api_with_tokens(client, world):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
     from exchange.models import TokenScope
 
     read = issue_token(world.rep, "crm read").plaintext
@@ -177,7 +177,7 @@ def test_api_with_tokens(client, world):
 def test_a_failing_count_does_not_break_the_page(client, world, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from exchange.services import notifications
+    from exchange.notify import notifications
 
     def broken(user):
         raise OperationalError("SELECT count(*)", {}, Exception("connection lost"))

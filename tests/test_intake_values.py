@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.intake import files, headers, values
+from exchange.leads.intake import files, headers, values
 
 
 @pytest.mark.parametrize(

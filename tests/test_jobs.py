@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock, jobs
-from exchange.extensions import db
-from exchange.jobs import registry
-from exchange.jobs.backends import RQBackend
 from exchange.models import JobStatus, OutboxJob
+from exchange.platform import clock, jobs
+from exchange.platform.extensions import db
+from exchange.platform.jobs import registry
+from exchange.platform.jobs.backends import RQBackend
 
 CALLS: list[tuple] = []
 
@@ -129,7 +129,7 @@ def test_retry_waits_with_exponential_backoff(app, run_jobs):
 
 
 def test_a_job_runs_once_even_if_handed_over_twice(app, run_jobs):
-    from exchange.jobs.runner import execute
+    from exchange.platform.jobs.runner import execute
 
     job = jobs.enqueue("test.record", "once")
     db.session.commit()
@@ -160,7 +160,7 @@ def fake_redis_app(app, monkeypatch):
     connection = fakeredis.FakeRedis(server=server)
     rq_backend = RQBackend(app, "redis://fake")
     rq_backend._connection = connection
-    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", rq_backend)
+    monkeypatch.setattr(app.extensions["exchange.platform.jobs"], "backend", rq_backend)
     return server, connection
 
 
@@ -198,7 +198,7 @@ def test_job_waits_in_the_outbox_while_redis_is_down(app, fake_redis_app):
 
 
 def test_rq_cron_registers_every_periodic_job(app, fake_redis_app):
-    from exchange.jobs.schedule import build_rq_cron
+    from exchange.platform.jobs.schedule import build_rq_cron
 
     _server, connection = fake_redis_app
     scheduler = build_rq_cron(connection)
@@ -221,13 +221,13 @@ def test_periodic_jobs_are_data_with_known_tasks():
 def test_embedded_scheduler_runs_due_jobs_and_records_them(app, monkeypatch):
     from datetime import UTC, datetime
 
-    from exchange.jobs.backends import InProcessBackend
-    from exchange.jobs.schedule import EmbeddedScheduler
+    from exchange.platform.jobs.backends import InProcessBackend
+    from exchange.platform.jobs.schedule import EmbeddedScheduler
 
     # The timer belongs to the embedded default, whatever backend this run uses.
-    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", InProcessBackend(app))
+    monkeypatch.setattr(app.extensions["exchange.platform.jobs"], "backend", InProcessBackend(app))
     monkeypatch.setattr(registry, "PERIODIC_JOBS", [registry.PeriodicJob("test.record", interval=60)])
-    monkeypatch.setattr("exchange.jobs.schedule.PERIODIC_JOBS", registry.PERIODIC_JOBS)
+    monkeypatch.setattr("exchange.platform.jobs.schedule.PERIODIC_JOBS", registry.PERIODIC_JOBS)
     with clock.frozen(datetime(2026, 3, 1, 8, 0, tzinfo=UTC)) as frozen:
         scheduler = EmbeddedScheduler(app)
         scheduler._next = {"test.record": frozen.at}
@@ -324,7 +324,7 @@ def test_rq_jobs_get_their_tasks_timeout(app, fake_redis_app, monkeypatch, slow_
 
 
 def test_worker_reconnects_after_a_redis_outage(app, fake_redis_app, caplog):
-    from exchange.jobs.processes import run_worker
+    from exchange.platform.jobs.processes import run_worker
 
     server, connection = fake_redis_app
     job = jobs.enqueue("test.record", "after the outage")
@@ -339,7 +339,7 @@ def test_worker_reconnects_after_a_redis_outage(app, fake_redis_app, caplog):
             server.connected = True  # Redis is back after the third wait
         return False
 
-    with caplog.at_level("WARNING", logger="exchange.jobs.processes"):
+    with caplog.at_level("WARNING", logger="exchange.platform.jobs.processes"):
         reconnects = run_worker(app, connection, list(jobs.QUEUES), burst=True, wait=wait)
     assert reconnects == 3
     assert waits == [1, 2, 4]  # backoff
@@ -349,7 +349,7 @@ def test_worker_reconnects_after_a_redis_outage(app, fake_redis_app, caplog):
 
 
 def test_cron_survives_a_redis_outage_and_hands_over_what_waited(app, fake_redis_app, caplog):
-    from exchange.jobs.schedule import build_rq_cron
+    from exchange.platform.jobs.schedule import build_rq_cron
 
     server, connection = fake_redis_app
     scheduler = build_rq_cron(connection)
@@ -358,7 +358,7 @@ def test_cron_survives_a_redis_outage_and_hands_over_what_waited(app, fake_redis
     waiting = jobs.enqueue("test.record", "waited")
     db.session.commit()
     assert _job(waiting.id).status == JobStatus.PENDING
-    with caplog.at_level("WARNING", logger="exchange.jobs.processes"):
+    with caplog.at_level("WARNING", logger="exchange.platform.jobs.processes"):
         assert [scheduler.tick() for _ in range(3)] == [1, 2, 4]  # no exception: it keeps trying
         assert "Redis unreachable" in caplog.text
         server.connected = True
@@ -396,8 +396,8 @@ def test_cron_and_worker_on_a_real_redis_that_restarts(app, monkeypatch, tmp_pat
 
     from redis import Redis
 
-    from exchange.jobs.processes import run_worker
-    from exchange.jobs.schedule import build_rq_cron
+    from exchange.platform.jobs.processes import run_worker
+    from exchange.platform.jobs.schedule import build_rq_cron
     from tests.conftest import _free_port
 
     port = _free_port()
@@ -419,7 +419,7 @@ def test_cron_and_worker_on_a_real_redis_that_restarts(app, monkeypatch, tmp_pat
     server = start()
     try:
         rq_backend = RQBackend(app, f"redis://127.0.0.1:{port}/0")
-        monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", rq_backend)
+        monkeypatch.setattr(app.extensions["exchange.platform.jobs"], "backend", rq_backend)
         scheduler = build_rq_cron(rq_backend.connection)
         scheduler.tick()
         job = jobs.enqueue("test.record", "lost by redis")
@@ -444,7 +444,7 @@ def test_cron_and_worker_on_a_real_redis_that_restarts(app, monkeypatch, tmp_pat
 def slow_match(lead_ids):
     import time
 
-    from exchange.services.matchmaking import match_leads
+    from exchange.offers.matchmaking import match_leads
 
     time.sleep(0.3)
     CALLS.append(("match", *lead_ids))
@@ -453,9 +453,9 @@ def slow_match(lead_ids):
 
 @pytest.fixture
 def embedded(app, monkeypatch):
-    from exchange.jobs.backends import InProcessBackend
+    from exchange.platform.jobs.backends import InProcessBackend
 
-    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", InProcessBackend(app))
+    monkeypatch.setattr(app.extensions["exchange.platform.jobs"], "backend", InProcessBackend(app))
 
 
 def test_cli_command_runs_its_jobs_before_it_exits(app, embedded, monkeypatch):

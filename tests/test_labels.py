@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from exchange.labels import event_label
 from exchange.models import Event
+from exchange.platform.labels import event_label
 
 
 def test_a_transition_does_not_repeat_its_state(app):
@@ -24,7 +24,7 @@ def test_every_lead_event_the_code_records_has_a_label():
     import re
     from pathlib import Path
 
-    from exchange.labels import EVENTS
+    from exchange.platform.labels import EVENTS
 
     root = Path(__file__).resolve().parent.parent
     source = "\n".join(

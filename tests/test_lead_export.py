@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import ContactChannel, LeadStatus, OfferState, Role
-from exchange.services import claims
+from exchange.offers import claims
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from exchange.extensions import db
+from exchange.leads import lead_import
 from exchange.models import (
     Campaign,
     Event,
@@ -23,7 +23,7 @@ from exchange.models import (
     OutboxJob,
     Temperature,
 )
-from exchange.services import lead_import
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -432,8 +432,8 @@ def test_publish_command(app, maker):
 
 
 def test_transition_refuses_a_status_it_does_not_come_from(app, maker):
-    from exchange.services import Conflict
-    from exchange.services.leads import transition
+    from exchange.leads.lifecycle import transition
+    from exchange.platform.errors import Conflict
 
     lead = f.lead(maker, status=LeadStatus.WON)
     with pytest.raises(Conflict):
@@ -538,7 +538,7 @@ def test_a_nul_in_the_header_line_is_not_a_text_file(app, maker, tmp_path):
 
 
 def test_api_batch_rejects_only_the_item_with_a_nul(client, maker):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
     from exchange.models import Role, TokenScope
 
     user = f.user(maker, Role.MANUFACTURER_ADMIN)
@@ -833,8 +833,8 @@ def test_an_upload_whose_reading_job_is_lost_fails_visibly(client, maker, tmp_pa
     """If the leads.read_upload job is lost (or gives up), the import does not stay "reading" forever."""
     from datetime import timedelta
 
-    from exchange import clock
     from exchange.models import JobStatus, OutboxJob, Role
+    from exchange.platform import clock
 
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
     db.session.commit()

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
+from exchange.leads.qualification import cool_unworked_leads
 from exchange.models import (
     Campaign,
     Event,
@@ -25,7 +24,8 @@ from exchange.models import (
     Role,
     Temperature,
 )
-from exchange.services.qualification import cool_unworked_leads
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -415,7 +415,7 @@ def test_cooling_off_when_days_is_zero(app, maker):
 
 
 def test_cooling_is_a_periodic_job():
-    from exchange.jobs import registry
+    from exchange.platform.jobs import registry
 
     assert "leads.cool" in {job.name for job in registry.PERIODIC_JOBS}
     assert registry.resolve_task("leads.cool") is cool_unworked_leads

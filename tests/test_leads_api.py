@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import Campaign, Event, Lead, LeadStatus, Offer, OfferState, OutboxJob, Role, TokenScope
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

@@ -10,12 +10,12 @@ import pytest
 import responses
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import LeadStatus, Notification, Offer, ProductLine, Role, Temperature, WebhookDelivery
-from exchange.services import claims, matchmaking
-from exchange.services import webhooks as webhook_service
-from exchange.services.sweep import run_sweep
+from exchange.notify import webhooks as webhook_service
+from exchange.offers import claims, matchmaking
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.sla.sweep import run_sweep
 from tests import factories as f
 
 HOOK = "https://crm.partner.example/hooks/exchange"
@@ -115,7 +115,7 @@ def test_offer_claim_and_breach_reach_the_right_people(world, run_jobs, smtp_ser
 
 def test_nothing_is_announced_for_a_rolled_back_change(world, run_jobs):
     lead = world["lead"]
-    from exchange.services import waves
+    from exchange.offers import waves
 
     waves.start_waves(lead, [waves.Candidate(world["a"].id, 0.8)])
     db.session.rollback()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from exchange.extensions import db
-from exchange.mail import queue_mail, send_mail
+from exchange.notify.mail import queue_mail, send_mail
+from exchange.platform.extensions import db
 
 
 def test_queued_mail_is_sent_over_smtp_after_commit(app, smtp_server, run_jobs):

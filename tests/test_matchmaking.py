@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
+from exchange.accounts import organisations
 from exchange.models import (
     CoverageArea,
     DeclineReason,
@@ -21,7 +20,9 @@ from exchange.models import (
     Role,
     Tier,
 )
-from exchange.services import claims, matchmaking, organisations
+from exchange.offers import claims, matchmaking
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -207,7 +208,7 @@ def test_decline_moves_the_lead_on_and_the_decliner_never_gets_it_again(programm
     assert lead.current_wave == 2
     assert [o.partner_id for o in open_offers(lead)] == [p["germany"].id]
     # wave 2 lapses: only Germany Wide is left and nobody new -> straight to the pool, decliners excluded
-    from exchange.services.sweep import run_sweep
+    from exchange.sla.sweep import run_sweep
 
     with clock.frozen(clock.now() + timedelta(days=30)):
         run_sweep()

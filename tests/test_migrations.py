@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from exchange import create_app
-from exchange.config import normalise_database_url
-from exchange.extensions import db
 from exchange.models import Base
+from exchange.platform.config import normalise_database_url
+from exchange.platform.extensions import db
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 
 

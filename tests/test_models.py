@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from exchange.extensions import db
 from exchange.models import AppendOnlyError, Claim, ClaimStatus, Event, Lead, Organisation
-from exchange.services import events
+from exchange.platform import events
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

@@ -12,9 +12,8 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.delivery_jobs import render_email, send_due_notification_emails
-from exchange.extensions import db
+from exchange.accounts import organisations
+from exchange.leads import lifecycle as leads
 from exchange.models import (
     DigestFrequency,
     Notification,
@@ -25,14 +24,17 @@ from exchange.models import (
     Temperature,
     User,
 )
-from exchange.services import claims, leads, organisations
-from exchange.services.notifications import (
+from exchange.notify.delivery_jobs import render_email, send_due_notification_emails
+from exchange.notify.notifications import (
     NOTIFICATION_KINDS,
     BusinessEvent,
     publish_event,
     publish_events,
     unread_count,
 )
+from exchange.offers import claims
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 
 ELEVEN_FIFTEEN = datetime(2026, 7, 1, 11, 15, tzinfo=UTC)
@@ -350,8 +352,8 @@ def test_the_email_job_checks_again_when_it_sends(programme, bystanders, run_job
 
 
 def test_an_invited_user_hears_about_leads_once_the_password_is_chosen(programme, bystanders):
-    from exchange.auth.password_links import LinkPurpose
-    from exchange.services.team import choose_password
+    from exchange.accounts.password_links import LinkPurpose
+    from exchange.accounts.team import choose_password
 
     offer = f.offer(f.lead(programme.maker), programme.partner)
     publish_event("offer.expiring", offer=offer)

@@ -10,9 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
-from exchange.jobs.runner import run_periodic
 from exchange.models import (
     DigestFrequency,
     Notification,
@@ -22,13 +19,16 @@ from exchange.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from exchange.services.notifications import (
+from exchange.notify.notifications import (
     NOTIFICATION_KINDS,
     email_due_at,
     next_daily_digest,
     publish_event,
     set_email_preferences,
 )
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.platform.jobs.runner import run_periodic
 from tests import factories as f
 
 
@@ -326,7 +326,7 @@ def test_changing_preferences_reschedules_waiting_notifications(world, smtp_serv
 
 
 def test_two_sweeps_never_email_a_notification_twice(world, smtp_server, run_jobs):
-    from exchange.delivery_jobs import send_due_notification_emails
+    from exchange.notify.delivery_jobs import send_due_notification_emails
 
     for user in (world.admin, world.rep):
         user.digest_frequency = DigestFrequency.HOURLY
@@ -357,7 +357,7 @@ def test_deleted_or_deactivated_users_are_not_emailed(world, smtp_server, run_jo
 
 
 def test_digest_sweep_is_a_periodic_job():
-    from exchange.jobs import PERIODIC_JOBS
+    from exchange.platform.jobs import PERIODIC_JOBS
 
     names = {job.name: job for job in PERIODIC_JOBS}
     assert names["notifications.send_due"].interval == 60
@@ -392,7 +392,7 @@ def _count_selects():
 
 
 def test_publishing_many_events_at_once_takes_the_same_few_queries(app, world):
-    from exchange.services.notifications import BusinessEvent, publish_events
+    from exchange.notify.notifications import BusinessEvent, publish_events
 
     partners = [f.partner(world.maker) for _ in range(30)]
     offers = []
@@ -430,7 +430,7 @@ def test_publishing_many_events_at_once_takes_the_same_few_queries(app, world):
 
 
 def test_a_batch_is_checked_before_anything_is_added(world):
-    from exchange.services.notifications import BusinessEvent, publish_events
+    from exchange.notify.notifications import BusinessEvent, publish_events
 
     with pytest.raises(ValueError, match="partner-safe"):
         publish_events(

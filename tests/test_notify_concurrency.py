@@ -11,11 +11,11 @@ import pytest
 import responses
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import DeliveryStatus, DigestFrequency, OutboxJob, Role, WebhookDelivery
-from exchange.services import webhooks as webhook_service
-from exchange.services.notifications import publish_event
+from exchange.notify import webhooks as webhook_service
+from exchange.notify.notifications import publish_event
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 from tests.conftest import ON_POSTGRES
 
@@ -51,7 +51,7 @@ def _run_together(app, *functions):
 
 
 def test_two_email_sweeps_at_once_send_each_notification_once(app):
-    from exchange.delivery_jobs import send_due_notification_emails
+    from exchange.notify.delivery_jobs import send_due_notification_emails
 
     maker = f.manufacturer()
     partner = f.partner(maker)
@@ -72,7 +72,7 @@ def test_two_email_sweeps_at_once_send_each_notification_once(app):
 
 @responses.activate
 def test_two_attempts_at_one_delivery_at_once_send_it_once(app, monkeypatch):
-    from exchange.delivery_jobs import deliver_webhook
+    from exchange.notify.delivery_jobs import deliver_webhook
 
     monkeypatch.setattr(webhook_service, "resolve_host", lambda host, port: ["93.184.216.34"])
 

@@ -15,9 +15,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import LeadStatus, Role, TokenScope
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from exchange.extensions import db
 from exchange.models import Enrollment, Role
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from exchange import clock
-from exchange.explain import COMPONENT_LABELS, score_breakdown
-from exchange.extensions import db
 from exchange.models import ClaimStatus, LeadStatus, OfferState, Role, Temperature
-from exchange.services import waves
+from exchange.offers import waves
+from exchange.offers.explain import COMPONENT_LABELS, score_breakdown
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from exchange.sla.policies import terms_for
 from tests import factories as f
 
@@ -44,7 +44,7 @@ def shop(app):
         work_end=time(17, 0),
         capacity=3,
     )
-    from exchange.services import organisations
+    from exchange.accounts import organisations
 
     organisations.enroll(borg, partner)
     rival = f.partner(acme, "Rival Reseller")

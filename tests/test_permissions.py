@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
+from exchange.leads.campaigns import create_campaign
 from exchange.models import Role, TokenScope
-from exchange.services.campaigns import create_campaign
+from exchange.platform.extensions import db
 from tests import factories as f
 
 ANON = "anonymous"

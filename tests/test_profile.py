@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exchange import clock
-from exchange.extensions import db
-from exchange.jobs import registry
+from exchange.accounts import organisations
 from exchange.models import (
     Enrollment,
     Event,
@@ -25,8 +23,11 @@ from exchange.models import (
     Tier,
     TokenScope,
 )
-from exchange.services import Conflict, NotAllowed, organisations
-from exchange.services.partners import ProfileInvalid, profile_version, update_profile
+from exchange.partners.profiles import ProfileInvalid, profile_version, update_profile
+from exchange.platform import clock
+from exchange.platform.errors import Conflict, NotAllowed
+from exchange.platform.extensions import db
+from exchange.platform.jobs import registry
 from tests import factories as f
 
 rematched: list[int] = []
@@ -406,7 +407,7 @@ def test_api_reads_the_profile_for_reps(client, world):
 
 
 def _token(user, scope=TokenScope.READ_WRITE) -> dict:
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
 
     issued = issue_token(user, "test", scope)
     db.session.commit()

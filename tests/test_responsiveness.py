@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import ContactChannel, DeclineReason, Enrollment, LeadStatus, Offer, Role
-from exchange.services import claims, matchmaking, responsiveness
+from exchange.offers import claims, matchmaking
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.sla import responsiveness
 from tests import factories as f
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)

@@ -12,14 +12,14 @@ import pytest
 import responses
 import sqlalchemy as sa
 
-from exchange.auth.tokens import issue_token
-from exchange.delivery_jobs import render_email
-from exchange.extensions import db
-from exchange.labels import event_label
+from exchange.accounts.tokens import issue_token
 from exchange.models import Event, LeadStatus, Notification, Role, TokenScope, WebhookDelivery
-from exchange.services import claims as claim_service
-from exchange.services import webhooks
-from exchange.services.notifications import publish_event
+from exchange.notify import webhooks
+from exchange.notify.delivery_jobs import render_email
+from exchange.notify.notifications import publish_event
+from exchange.offers import claims as claim_service
+from exchange.platform.extensions import db
+from exchange.platform.labels import event_label
 from tests import factories as f
 
 URL = "https://crm.bavaria.example/hooks/exchange"

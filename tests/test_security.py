@@ -10,8 +10,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from exchange.extensions import db
 from exchange.models import Event, Role, User
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -114,7 +114,7 @@ def test_the_import_upload_has_its_own_limit_and_it_is_enforced(client, maker_ad
 
 @pytest.mark.app_config(MAX_CONTENT_LENGTH=1024, API_BATCH_MAX_BYTES=4096)
 def test_the_lead_batch_api_may_be_larger_than_other_requests(client, maker_admin):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
     from exchange.models import TokenScope
 
     token = issue_token(maker_admin, "crm", TokenScope.READ_WRITE).plaintext
@@ -128,7 +128,7 @@ def test_the_lead_batch_api_may_be_larger_than_other_requests(client, maker_admi
 
 
 def test_default_limits():
-    from exchange.config import Defaults
+    from exchange.platform.config import Defaults
 
     assert Defaults.MAX_CONTENT_LENGTH == 2 * 1024 * 1024
     assert Defaults.LEAD_IMPORT_MAX_BYTES == 50 * 1024 * 1024
@@ -231,7 +231,7 @@ def test_password_reset_requests_are_limited_per_account(client, partner_team):
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, CHOOSE_PASSWORD_RATE_LIMIT="3 per minute")
 def test_choosing_a_password_through_a_link_is_limited(client, partner_team):
-    from exchange.auth.password_links import LinkPurpose, make_token
+    from exchange.accounts.password_links import LinkPurpose, make_token
 
     token = make_token(partner_team["rep"], LinkPurpose.RESET)
     statuses = [
@@ -244,7 +244,7 @@ def test_choosing_a_password_through_a_link_is_limited(client, partner_team):
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, API_TOKEN_FAILURE_LIMIT="5 per minute")
 def test_guessing_api_tokens_is_refused_with_429(client, partner_team):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
 
     good = issue_token(partner_team["admin"], "crm").plaintext
     db.session.commit()
@@ -259,7 +259,7 @@ def test_guessing_api_tokens_is_refused_with_429(client, partner_team):
 
 
 def test_the_suite_runs_without_rate_limits_and_production_has_them(app):
-    from exchange.config import Defaults
+    from exchange.platform.config import Defaults
 
     assert app.config["RATELIMIT_ENABLED"] is False
     assert Defaults.RATELIMIT_ENABLED is True
@@ -313,23 +313,23 @@ def test_weak_passwords_are_refused_on_the_account_page(client, partner_team, pa
     )
     assert response.status_code == 200
     db.session.expire_all()
-    from exchange.auth.passwords import verify_password
+    from exchange.accounts.passwords import verify_password
 
     assert verify_password(db.session.get(User, rep.id).password_hash, f.PASSWORD)
 
 
 def test_the_current_password_is_refused_as_the_new_one(app, partner_team):
-    from exchange.services import DomainError
-    from exchange.services.accounts import change_password
+    from exchange.accounts.users import change_password
+    from exchange.platform.errors import DomainError
 
     with pytest.raises(DomainError, match="other than your current one"):
         change_password(partner_team["rep"], f.PASSWORD, f.PASSWORD)
 
 
 def test_a_reset_cannot_set_the_same_password_or_the_name(app, partner_team):
-    from exchange.auth.password_links import LinkPurpose
-    from exchange.services import DomainError
-    from exchange.services.team import choose_password
+    from exchange.accounts.password_links import LinkPurpose
+    from exchange.accounts.team import choose_password
+    from exchange.platform.errors import DomainError
 
     rep = partner_team["rep"]
     with pytest.raises(DomainError, match="other than your current one"):
@@ -339,8 +339,8 @@ def test_a_reset_cannot_set_the_same_password_or_the_name(app, partner_team):
 
 
 def test_a_strong_password_is_accepted(app, partner_team):
-    from exchange.auth.passwords import verify_password
-    from exchange.services.accounts import change_password
+    from exchange.accounts.passwords import verify_password
+    from exchange.accounts.users import change_password
 
     change_password(partner_team["rep"], f.PASSWORD, "velvet tractor umbrella gazette")
     assert verify_password(partner_team["rep"].password_hash, "velvet tractor umbrella gazette")
@@ -376,7 +376,7 @@ def test_no_template_has_an_inline_script_or_handler():
 
 
 def test_pages_and_api_answers_are_not_cached_but_static_files_may_be(client, partner_team):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
 
     f.login(client, partner_team["admin"])
     assert client.get("/portal/leads").headers["Cache-Control"] == "no-store"
@@ -425,8 +425,8 @@ def _median_seconds(action, n=5) -> float:
 def test_every_failed_sign_in_hashes_a_password(app, partner_team, monkeypatch):
     """An invited user (no password yet), a deactivated one and an unknown address all spend one
     password hash, like a wrong password for a real account."""
-    from exchange.auth import passwords
-    from exchange.services import accounts
+    from exchange.accounts import passwords
+    from exchange.accounts import users as accounts
 
     invited = f.user(partner_team["partner"], Role.PARTNER_REP, email="invited@partner.test", password=None)
     gone = f.user(partner_team["partner"], Role.PARTNER_REP, email="gone@partner.test")
@@ -451,7 +451,7 @@ def test_every_failed_sign_in_hashes_a_password(app, partner_team, monkeypatch):
 
 @pytest.mark.app_config(ARGON2_PARAMETERS={"time_cost": 3, "memory_cost": 32768, "parallelism": 1})
 def test_an_invited_account_takes_as_long_as_a_wrong_password(app, partner_team):
-    from exchange.services import accounts
+    from exchange.accounts import users as accounts
 
     accounts._dummy_hash.cache_clear()
     f.user(partner_team["partner"], Role.PARTNER_REP, email="invited@partner.test", password=None)
@@ -492,7 +492,7 @@ def test_bulk_action_does_not_redirect_off_site(client, maker_admin):
 
 
 def test_one_safe_redirect_helper_for_every_next():
-    """Every ``next`` read from a request goes through exchange.security.safe_next."""
+    """Every ``next`` read from a request goes through exchange.platform.security.safe_next."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import Event, Role, TokenScope
+from exchange.platform.extensions import db
 from exchange.sla.policies import policy_for
 from tests import factories as f
 from tests.browser import sign_in

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import (
     EXCLUDING_OFFER_STATES,
     Claim,
@@ -23,8 +21,10 @@ from exchange.models import (
     SlaPolicy,
     Temperature,
 )
-from exchange.services import claims, waves
-from exchange.services.sweep import run_sweep
+from exchange.offers import claims, waves
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.sla.sweep import run_sweep
 from tests import factories as f
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -179,7 +179,7 @@ def test_claimed_but_not_contacted_is_recycled(setup):
 
 def test_after_a_revoke_the_partners_notifications_stop_naming_the_company(setup):
     from exchange.models import Notification
-    from exchange.services.notifications import publish_event
+    from exchange.notify.notifications import publish_event
 
     p = setup["partners"]
     with clock.frozen(MONDAY_9):
@@ -331,7 +331,7 @@ def test_business_time_across_a_weekend_and_a_daylight_saving_change(setup):
 def slow_responsiveness(*args):
     import time
 
-    from exchange.services.responsiveness import recompute
+    from exchange.sla.responsiveness import recompute
 
     time.sleep(0.3)
     responsiveness_calls.append(args)
@@ -344,11 +344,11 @@ responsiveness_calls: list[tuple] = []
 def test_sla_sweep_command_runs_its_jobs_before_it_exits(setup, app, monkeypatch):
     """Embedded default: the jobs a breach queues (the partner's figures, notifications) run before
     `flask sla sweep` returns, not when some web server's relay finds them ten minutes later."""
-    from exchange.jobs import registry
-    from exchange.jobs.backends import InProcessBackend
     from exchange.models import JobStatus, OutboxJob
+    from exchange.platform.jobs import registry
+    from exchange.platform.jobs.backends import InProcessBackend
 
-    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", InProcessBackend(app))
+    monkeypatch.setattr(app.extensions["exchange.platform.jobs"], "backend", InProcessBackend(app))
     monkeypatch.setitem(registry.TASKS, "partners.responsiveness", f"{__name__}:slow_responsiveness")
     responsiveness_calls.clear()
     p = setup["partners"]
@@ -359,7 +359,7 @@ def test_sla_sweep_command_runs_its_jobs_before_it_exits(setup, app, monkeypatch
     claim.first_contact_deadline = clock.now() - timedelta(minutes=1)
     claim.first_contact_remind_at = clock.now() - timedelta(minutes=2)
     db.session.commit()
-    from exchange import jobs
+    from exchange.platform import jobs
 
     jobs.drain()  # what the claim queued
     responsiveness_calls.clear()

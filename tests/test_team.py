@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.auth.password_links import LinkPurpose, make_token
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.password_links import LinkPurpose, make_token
+from exchange.accounts.team import change_role, deactivate_member
+from exchange.accounts.tokens import issue_token
 from exchange.models import Event, OutboxJob, Role, TokenScope, User
-from exchange.services import NotAllowed
-from exchange.services.team import change_role, deactivate_member
+from exchange.platform import clock
+from exchange.platform.errors import NotAllowed
+from exchange.platform.extensions import db
 from tests import factories as f
 
 LINK = re.compile(r"https?://\S+/(?:invite|password/reset)/\S+")
@@ -332,7 +332,7 @@ def test_the_login_page_links_to_forgot_password(client):
 
 
 def test_job_for_a_user_deactivated_meanwhile_sends_nothing(app, team, smtp_server):
-    from exchange.auth.password_links import send_password_link
+    from exchange.accounts.password_links import send_password_link
 
     team["rep"].is_active_user = False
     db.session.commit()

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import ApiToken, Event, Role, TokenScope
+from exchange.platform import clock
+from exchange.platform.extensions import db
 from tests import factories as f
 
 SHOWN = re.compile(
@@ -138,7 +138,7 @@ def test_revoking_stops_the_token_at_once(client, make_client, people):
 
 
 def test_the_admin_sees_and_revokes_every_token_of_the_partner(client, make_client, people, app):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
 
     rep_token = issue_token(people["rep"], "rep's script", TokenScope.READ)
     other = issue_token(people["other_partner_admin"], "not yours", TokenScope.READ)
@@ -153,7 +153,7 @@ def test_the_admin_sees_and_revokes_every_token_of_the_partner(client, make_clie
 
 
 def test_tokens_of_a_deactivated_owner_stop_working_and_are_marked(client, make_client, people):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
 
     issued = issue_token(people["rep"], "script", TokenScope.READ)
     db.session.commit()
@@ -181,7 +181,7 @@ def test_manufacturer_admin_creates_a_token_for_the_leads_api(client, make_clien
 
 
 def test_manufacturer_admins_cannot_touch_another_manufacturers_tokens(client, people):
-    from exchange.auth.tokens import issue_token
+    from exchange.accounts.tokens import issue_token
 
     other = issue_token(people["other_maker_admin"], "theirs", TokenScope.READ)
     db.session.commit()
@@ -230,7 +230,7 @@ def test_cli_creates_tokens_with_an_optional_expiry_and_revokes_them(app, people
 
 
 def test_expiry_date_field_is_a_date(app):
-    from exchange.auth.forms import CreateTokenForm
+    from exchange.web.auth.forms import CreateTokenForm
 
     with app.test_request_context(
         method="POST", data={"name": "x", "scope": "read", "expires_on": "2026-01-02"}

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from exchange.extensions import db
 from exchange.models import Role
+from exchange.platform.extensions import db
 from tests import factories as f
 
 
@@ -93,13 +93,13 @@ def test_healthz_is_503_when_the_database_is_gone(tmp_path):
 def test_healthz_degraded_when_redis_is_down(client, app, monkeypatch):
     import fakeredis
 
-    from exchange.jobs.backends import RQBackend
+    from exchange.platform.jobs.backends import RQBackend
 
     server = fakeredis.FakeServer()
     server.connected = False
     backend = RQBackend(app, "redis://fake")
     backend._connection = fakeredis.FakeRedis(server=server)
-    monkeypatch.setattr(app.extensions["exchange.jobs"], "backend", backend)
+    monkeypatch.setattr(app.extensions["exchange.platform.jobs"], "backend", backend)
     response = client.get("/healthz")
     assert response.status_code == 200  # still serving; jobs wait in the outbox
     assert response.get_json()["queue"] == "unreachable"
@@ -140,7 +140,7 @@ def test_stored_times_are_utc(app):
 def test_locale_follows_user_then_browser(client, app):
     from flask_babel import get_locale
 
-    from exchange.i18n import select_locale
+    from exchange.platform.i18n import select_locale
 
     with app.test_request_context(headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}):
         assert select_locale() == "de"
@@ -215,8 +215,8 @@ def test_serve_on_another_port_points_e_mail_links_at_that_port(app, monkeypatch
     to the default :5000 where nothing (or another checkout) answers."""
     import werkzeug.serving
 
-    from exchange import jobs
-    from exchange.config import Defaults
+    from exchange.platform import jobs
+    from exchange.platform.config import Defaults
 
     monkeypatch.delenv("EXCHANGE_PUBLIC_URL", raising=False)
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: None)

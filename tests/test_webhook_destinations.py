@@ -11,11 +11,11 @@ import responses
 import sqlalchemy as sa
 import urllib3.util.connection
 
-from exchange.extensions import db
 from exchange.models import DeliveryStatus, Role, WebhookDelivery
-from exchange.services import DomainError
-from exchange.services import webhooks as service
-from exchange.services.notifications import publish_event
+from exchange.notify import webhooks as service
+from exchange.notify.notifications import publish_event
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
 from tests import factories as f
 
 

@@ -9,11 +9,11 @@ import pytest
 import responses
 import sqlalchemy as sa
 
-from exchange.auth.tokens import issue_token
-from exchange.extensions import db
+from exchange.accounts.tokens import issue_token
 from exchange.models import DeliveryStatus, Event, Role, TokenScope, WebhookDelivery, WebhookEndpoint
-from exchange.services import webhooks as service
-from exchange.services.notifications import publish_event
+from exchange.notify import webhooks as service
+from exchange.notify.notifications import publish_event
+from exchange.platform.extensions import db
 from tests import factories as f
 
 URL = "https://crm.bavaria.example/hooks/exchange"

@@ -14,8 +14,6 @@ import requests
 import responses
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
 from exchange.models import (
     ClaimStatus,
     DeliveryStatus,
@@ -26,9 +24,11 @@ from exchange.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from exchange.services import DomainError
-from exchange.services import webhooks as service
-from exchange.services.notifications import publish_event
+from exchange.notify import webhooks as service
+from exchange.notify.notifications import publish_event
+from exchange.platform import clock
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
 from tests import factories as f
 
 URL = "https://crm.bavaria.example/hooks/exchange"
@@ -230,7 +230,7 @@ def test_repeated_failures_disable_the_endpoint_and_tell_the_admins(world, run_j
 @responses.activate
 @pytest.mark.app_config(WEBHOOK_RETRY_SCHEDULE=[])
 def test_manual_redelivery_sends_the_same_delivery_once_more(world, run_jobs):
-    from exchange.delivery_jobs import deliver_webhook
+    from exchange.notify.delivery_jobs import deliver_webhook
 
     responses.post(URL, status=500)
     publish_event("offer.created", offer=world.offer)
@@ -353,7 +353,7 @@ def test_endpoints_need_known_events_and_have_a_limit(world):
 
 
 def test_old_finished_deliveries_are_pruned(world):
-    from exchange.delivery_jobs import prune_webhook_deliveries
+    from exchange.notify.delivery_jobs import prune_webhook_deliveries
 
     old = clock.now() - timedelta(days=31)
     for status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.PENDING):

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from exchange import clock
-from exchange.extensions import db
-from exchange.labels import event_label
 from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Organisation, Role
-from exchange.services import claims, events
+from exchange.offers import claims
+from exchange.platform import clock, events
+from exchange.platform.extensions import db
+from exchange.platform.labels import event_label
 from tests import factories as f
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
-from exchange import clock
+from exchange.platform import clock
 
 # Stable constraint names make migrations reproducible on every database (Indico's convention).
 NAMING_CONVENTION = {

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange import clock
 from exchange.models.base import Base
+from exchange.platform import clock
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange import clock
 from exchange.models.base import Base, StrEnum, TimestampMixin
 from exchange.models.enums import DeliveryStatus
+from exchange.platform import clock
 
 WEBHOOK_EVENTS = ("offer.created", "offer.expiring", "lead.claimed", "sla.breached", "lead.recycled")
 

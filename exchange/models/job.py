@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange import clock
 from exchange.models.base import Base, StrEnum
 from exchange.models.enums import JobStatus
+from exchange.platform import clock
 
 
 class OutboxJob(Base):
@@ -18,7 +18,7 @@ class OutboxJob(Base):
     __table_args__ = (sa.Index("ix_outbox_jobs_status_run_after", "status", "run_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task: Mapped[str] = mapped_column(sa.String(120))  # a name registered in exchange.jobs.tasks
+    task: Mapped[str] = mapped_column(sa.String(120))  # a name registered in exchange.platform.jobs.tasks
     args: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # ids and plain values only
     queue: Mapped[str] = mapped_column(sa.String(32), default="default")
     status: Mapped[JobStatus] = mapped_column(StrEnum(JobStatus), default=JobStatus.PENDING)

@@ -8,12 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange import clock
 from exchange.models.base import Base, StrEnum, TimestampMixin
 from exchange.models.enums import ClaimStatus, ContactChannel, DeclineReason, OfferState, Temperature
 from exchange.models.lead import Lead
 from exchange.models.organisation import Organisation
 from exchange.models.user import User
+from exchange.platform import clock
 
 TEMPERATURE_PRIORITY = {Temperature.HOT: 2, Temperature.WARM: 1, Temperature.COLD: 0}
 
@@ -52,7 +52,7 @@ class Offer(TimestampMixin, Base):
     score: Mapped[float]
     components: Mapped[dict[str, Any]] = mapped_column(default=dict)  # component -> value in [0, 1]
     # The "why": reason codes with parameters from the matching engine, best first (rendered per
-    # viewer and language by exchange.explain), and that line rendered in English for the API.
+    # viewer and language by exchange.offers.explain), and that line rendered in English for the API.
     reasons: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
     explanation: Mapped[str | None] = mapped_column(sa.String(300))
     rank: Mapped[int]

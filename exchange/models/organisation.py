@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange import clock
 from exchange.models.base import Base, StrEnum, TimestampMixin
 from exchange.models.enums import EnrollmentStatus, OrgKind, Segment, SizeBand, Tier
+from exchange.platform import clock
 
 if TYPE_CHECKING:
     from exchange.models.user import User

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange import clock
 from exchange.models.base import Base, StrEnum, TimestampMixin
 from exchange.models.enums import MANUFACTURER_ROLES, PARTNER_ROLES, DigestFrequency, Role, TokenScope
 from exchange.models.organisation import Organisation
+from exchange.platform import clock
 
 
 def new_session_nonce() -> str:

@@ -23,12 +23,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from exchange.extensions import db
 from exchange.models import DEFAULT_SLA_POLICIES, Organisation, SlaPolicy, Temperature, User
 from exchange.models.enums import BreachAction
 from exchange.models.sla import BUSINESS_DAY_MINUTES
-from exchange.services import DomainError
-from exchange.services.events import record
+from exchange.platform.errors import DomainError
+from exchange.platform.events import record
+from exchange.platform.extensions import db
 from exchange.sla.calendar import (
     AROUND_THE_CLOCK,
     BusinessCalendar,

@@ -1,0 +1,2 @@
+"""Leads: intake (files, headers, values, the one lead schema), import, qualification, the lifecycle
+(status transitions, publish, withdraw) and campaigns."""

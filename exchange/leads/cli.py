@@ -1,0 +1,121 @@
+"""``flask leads ...``: import a file, publish drafts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from exchange.platform.extensions import db
+
+leads_cli = AppGroup("leads", help="Import and publish leads.")
+
+
+def _manufacturer(slug: str):
+    from exchange.models import Organisation, OrgKind
+
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.slug == slug))
+    if org is None or org.kind != OrgKind.MANUFACTURER:
+        raise click.ClickException(f"no manufacturer with short name {slug!r}")
+    return org
+
+
+@leads_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--manufacturer", "slug", required=True, help="The manufacturer's short name (slug).")
+@click.option("--campaign", default=None, help="Campaign name for rows without one (created if missing).")
+@click.option("--publish", is_flag=True, help="Publish the created leads.")
+def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -> None:
+    """Import leads from a CSV or .xlsx file and print the result as one JSON object.
+
+    Exit status 0 when the file was read (even with rejected rows); 1 with a message when it cannot
+    be read or mapped at all.
+    """
+    from exchange.leads.lead_import import create_import, run_import, start_import
+    from exchange.leads.lifecycle import LeadReferences
+    from exchange.platform.errors import DomainError
+
+    if not path.is_file():
+        raise click.ClickException(f"{path}: no such file")
+    maker = _manufacturer(slug)
+    campaign_id = LeadReferences(maker).campaign_named(campaign) if campaign else None
+    try:
+        record = create_import(
+            None,
+            maker,
+            path.resolve(),
+            file_name=path.name,
+            campaign_id=campaign_id,
+            publish=publish,
+            kind="cli",
+        )
+        start_import(record, run_in_background=False)  # this command runs it
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {error.message}") from None
+    db.session.commit()
+    errors: list[dict[str, object]] = []
+
+    def collect(row: int, column: str, message: str) -> None:
+        errors.append({"row": row, "column": column, "message": message})
+
+    result = run_import(record.id, on_error=collect)
+    db.session.refresh(record)
+    if record.status.value == "failed":
+        raise click.ClickException(f"{path}: {record.message}")
+    click.echo(
+        json.dumps(
+            {
+                "rows": result["rows"],
+                "created": result["created"],
+                "updated": result["updated"],
+                "duplicates": result["duplicates"],
+                "rejected": result["rejected"],
+                "errors": errors,
+                "import_id": record.id,
+                "rejected_file": record.rejected_path,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+@leads_cli.command("publish")
+@click.option("--manufacturer", "slug", required=True, help="The manufacturer's short name (slug).")
+@click.option("--all-drafts", is_flag=True, help="Publish every draft lead of the manufacturer.")
+@click.option("--lead", "lead_ids", type=int, multiple=True, help="A lead id to publish (repeatable).")
+def publish_command(slug: str, all_drafts: bool, lead_ids: tuple[int, ...]) -> None:
+    """Publish draft leads (each batch of 1,000 commits and queues one matching job); prints JSON."""
+    from exchange.leads.lifecycle import publish_leads
+    from exchange.models import Lead, LeadStatus
+    from exchange.platform.tenancy import scoped
+
+    if not all_drafts and not lead_ids:
+        raise click.ClickException("name leads with --lead ID or use --all-drafts")
+    maker = _manufacturer(slug)
+    query = scoped(Lead, maker).order_by(Lead.id)
+    if lead_ids:
+        found = set(
+            db.session.scalars(
+                sa.select(Lead.id).where(Lead.manufacturer_id == maker.id, Lead.id.in_(lead_ids))
+            )
+        )
+        missing = sorted(set(lead_ids) - found)
+        if missing:
+            raise click.ClickException(f"no lead {', '.join(map(str, missing))} at {slug}")
+        query = query.where(Lead.id.in_(lead_ids))
+    published = skipped = 0
+    last_id = 0
+    while True:
+        batch = db.session.scalars(query.where(Lead.id > last_id).limit(1000)).all()
+        if not batch:
+            break
+        last_id = batch[-1].id
+        done = publish_leads(None, [lead for lead in batch if lead.status == LeadStatus.DRAFT], kind="cli")
+        published += len(done)
+        skipped += len(batch) - len(done) if lead_ids else 0
+        db.session.commit()
+    click.echo(json.dumps({"published": published, "skipped_not_draft": skipped}))

@@ -1,0 +1,1 @@
+"""Partners: the partner profile (what matching reads) and its rules."""

@@ -1,0 +1,303 @@
+"""Display labels for the domain's vocabularies (translated), and the template helpers that use them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_currency, format_percent
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from exchange.models import (
+    ClaimStatus,
+    ContactChannel,
+    DeclineReason,
+    EnrollmentStatus,
+    Event,
+    LeadStatus,
+    OfferState,
+    SizeBand,
+    Temperature,
+)
+
+TEMPERATURE = {Temperature.HOT: _l("hot"), Temperature.WARM: _l("warm"), Temperature.COLD: _l("cold")}
+SIZE = {
+    SizeBand.MICRO: _l("micro (<10)"),
+    SizeBand.SMALL: _l("small (10-49)"),
+    SizeBand.MEDIUM: _l("medium (50-249)"),
+    SizeBand.LARGE: _l("large (250+)"),
+}
+LEAD_STATUS = {
+    LeadStatus.DRAFT: _l("draft"),
+    LeadStatus.PUBLISHED: _l("published"),
+    LeadStatus.OFFERED: _l("offered"),
+    LeadStatus.CLAIMED: _l("claimed"),
+    LeadStatus.CONTACTED: _l("contacted"),
+    LeadStatus.MEETING: _l("meeting"),
+    LeadStatus.QUALIFIED: _l("qualified"),
+    LeadStatus.PROPOSAL: _l("proposal"),
+    LeadStatus.WON: _l("won"),
+    LeadStatus.LOST: _l("lost"),
+    LeadStatus.RETURNED: _l("returned"),
+    LeadStatus.UNCLAIMED: _l("unclaimed"),
+    LeadStatus.WITHDRAWN: _l("withdrawn"),
+}
+OFFER_STATE = {
+    OfferState.PENDING: _l("not yet visible"),
+    OfferState.OPEN: _l("open"),
+    OfferState.CLAIMED: _l("claimed by you"),
+    OfferState.TAKEN: _l("claimed by another partner"),
+    OfferState.DECLINED: _l("declined"),
+    OfferState.EXPIRED: _l("expired"),
+    OfferState.RECYCLED: _l("recycled"),
+    OfferState.RETURNED: _l("returned"),
+    OfferState.WITHDRAWN: _l("withdrawn"),
+}
+CLAIM_STATUS = {
+    ClaimStatus.ACTIVE: _l("active"),
+    ClaimStatus.WON: _l("won"),
+    ClaimStatus.LOST: _l("lost"),
+    ClaimStatus.RETURNED: _l("returned"),
+    ClaimStatus.REVOKED: _l("revoked after an SLA breach"),
+}
+DECLINE_REASONS = {
+    DeclineReason.TOO_SMALL: _l("Too small for us"),
+    DeclineReason.TOO_LARGE: _l("Too large for us"),
+    DeclineReason.OUTSIDE_TERRITORY: _l("Outside our territory"),
+    DeclineReason.NOT_OUR_PRODUCT_LINE: _l("Not our product line"),
+    DeclineReason.NO_CAPACITY: _l("No capacity right now"),
+    DeclineReason.BAD_DATA: _l("Bad or incomplete data"),
+    DeclineReason.OTHER: _l("Other (please say why)"),
+}
+ENROLLMENT_STATUS = {
+    EnrollmentStatus.PENDING: _l("pending"),
+    EnrollmentStatus.ACTIVE: _l("active"),
+    EnrollmentStatus.SUSPENDED: _l("suspended"),
+    EnrollmentStatus.ENDED: _l("ended"),
+}
+CONTACT_CHANNELS = {
+    ContactChannel.CALL: _l("Call"),
+    ContactChannel.EMAIL: _l("E-mail"),
+    ContactChannel.MEETING: _l("Meeting"),
+}
+# The SLA clocks by the names events and claims record them under.
+SLA_CLOCKS = {
+    "claim": _l("claim window"),
+    "first_contact": _l("first contact"),
+    "next_update": _l("status update"),
+    "status_update": _l("status update"),
+}
+# A lead's fields by their column names, as "Changed: …" in the history names them.
+LEAD_FIELD_EXTRAS = {
+    "product_line_id": _l("Product line"),
+    "campaign_id": _l("Campaign"),
+    "imported_rating": _l("Rating (hot / warm / cold)"),
+    "contact_name": _l("Contact"),
+    "temperature": _l("Temperature"),
+    "status": _l("Status"),
+}
+CLOCKS = {
+    "claim": _l("Claim within"),
+    "first_contact": _l("First contact within"),
+    "next_update": _l("Next update within"),
+}
+EVENTS = {
+    "lead.created": _l("Lead created"),
+    "lead.published": _l("Published"),
+    "lead.offered": _l("Offered to wave 1"),
+    "lead.wave_advanced": _l("Offered to the next wave"),
+    "lead.pool_opened": _l("Offered to the open pool"),
+    "lead.unclaimed": _l("Returned to the manufacturer unclaimed"),
+    "lead.claimed": _l("Claimed"),
+    "offer.declined": _l("Declined"),
+    "lead.contacted": _l("First contact logged"),
+    "lead.contact_logged": _l("Contact logged"),
+    "lead.status_changed": _l("Status changed"),
+    "lead.status_confirmed": _l("Status confirmed"),
+    "lead.won": _l("Won"),
+    "lead.lost": _l("Lost"),
+    "lead.note_added": _l("Note"),
+    "lead.assigned": _l("Assigned"),
+    "lead.returned": _l("Returned"),
+    "lead.contact_viewed": _l("Contact details viewed"),
+    "import.rejected_rows_downloaded": _l("Rejected rows downloaded (with their contact details)"),
+    "sla.reminded": _l("SLA reminder sent"),
+    "sla.breached": _l("SLA breached"),
+    "lead.recycled": _l("Recycled to another partner"),
+    "lead.withdrawn": _l("Withdrawn"),
+    "lead.unmatched": _l("No partner can take it"),
+    "lead.cooled": _l("Cooled down"),
+    "lead.requalified": _l("Re-qualified"),
+    "lead.imported": _l("Imported"),
+    "lead.updated": _l("Changed"),
+    "offer.withdrawn": _l("Offer withdrawn"),
+}
+# The same offer states as the manufacturer sees them (the partner's words say "you").
+OFFER_STATE_FOR_MANUFACTURER = {
+    **OFFER_STATE,
+    OfferState.CLAIMED: _l("claimed"),
+    OfferState.TAKEN: _l("closed: another partner claimed"),
+}
+
+
+# How contact details were disclosed (the reveal audit's channels, exchange.offers.claims).
+REVEALED_VIA = {
+    "page": _l("on the lead page"),
+    "api_claim": _l("in the API's claim answer"),
+    "api_read": _l("read through the API"),
+    "webhook": _l("sent by webhook"),
+    "csv": _l("exported as CSV"),
+}
+
+
+def _label(table: dict, value: Any) -> str:
+    if value is None:
+        return "–"
+    return str(table.get(value, value))
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    if amount is None:
+        return "–"
+    return format_currency(amount, currency or "EUR", format="¤#,##0", currency_digits=False)
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 90:
+        return _l("%(n)d min", n=round(value))
+    if value < 48 * 60:
+        return _l("%(n).1f h", n=value / 60)
+    return _l("%(n).1f days", n=value / 1440)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, "#0.#%")
+
+
+# How each figure of exchange.analytics.figures reads (its key there -> formatter).
+FIGURE_FORMATS = {
+    "response_rate": _percent,
+    "lead_response_rate": _percent,
+    "decline_rate": _percent,
+    "sla_compliance": _percent,
+    "return_rate": _percent,
+    "win_rate": _percent,
+    "breaches": str,
+    "claim_minutes_median": _minutes,
+    "contact_minutes_median": _minutes,
+}
+
+
+def figure(key: str, value: Any, compact: bool = False) -> Markup:
+    """A figure as people read it; without data "–" and why (in a tooltip when ``compact``)."""
+    from exchange.analytics.figures import NO_FIGURE
+
+    if value is not None:
+        return Markup.escape(FIGURE_FORMATS.get(key, str)(value))
+    reason = NO_FIGURE.get(key, "")
+    if compact:
+        return Markup(
+            '<abbr class="no-figure" title="{0}">–<span class="visually-hidden"> ({0})</span></abbr>'
+        ).format(reason)
+    return Markup('<span class="no-figure">– <small class="text-muted">({0})</small></span>').format(reason)
+
+
+def field_label(name: str) -> str:
+    """A lead field's name in words (``product_line_id`` -> "Product line")."""
+    from exchange.leads.intake.headers import FIELDS_BY_NAME
+
+    spec = FIELDS_BY_NAME.get(name)
+    return str(spec.label if spec is not None else LEAD_FIELD_EXTRAS.get(name, name.replace("_", " ")))
+
+
+def _temperature(value: Any) -> str:
+    try:
+        return _label(TEMPERATURE, Temperature(value) if value is not None else None)
+    except ValueError:
+        return str(value)
+
+
+def end_reason_label(reason: str | None) -> str:
+    """Why a claim ended, in words: the sweep records "SLA breach: <clock>", a partner its own text."""
+    if not reason:
+        return "–"
+    prefix = "SLA breach: "
+    if reason.startswith(prefix):
+        clock = reason.removeprefix(prefix)
+        return str(_l("missed the %(clock)s deadline", clock=_label(SLA_CLOCKS, clock)))
+    return reason
+
+
+def _detail(event: Event, key: str, value: Any) -> str:
+    data = event.data or {}
+    if key == "channel":
+        return _label(CONTACT_CHANNELS, _enum(ContactChannel, value))
+    if key == "reason" and event.type == "offer.declined":
+        return _label(DECLINE_REASONS, _enum(DeclineReason, value))
+    if key == "amount":
+        try:
+            return money(Decimal(str(value)), data.get("currency"))
+        except ArithmeticError:
+            return str(value)
+    return str(value)
+
+
+def _enum(kind: type, value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
+def event_label(event: Event) -> str:
+    text = str(EVENTS.get(event.type, event.type))
+    data = event.data or {}
+    # The state a transition led to is the event itself ("Claimed: claimed"), except for a status change.
+    details = [
+        _detail(event, key, data[key])
+        for key in ("channel", "reason", "text", "amount", "note")
+        if data.get(key)
+    ]
+    if event.type in ("sla.breached", "lead.recycled", "sla.reminded") and data.get("clock"):
+        details.insert(0, _label(SLA_CLOCKS, data["clock"]))
+    if event.type in ("lead.cooled", "lead.requalified") and data.get("to"):
+        details.insert(0, f"{_temperature(data.get('from'))} → {_temperature(data['to'])}")
+    if event.type == "lead.status_confirmed" and data.get("status"):
+        details.insert(0, _label(LEAD_STATUS, _enum(LeadStatus, data["status"])))
+    if event.type == "lead.unmatched" and data.get("cause"):
+        from exchange.offers.explain import GAP_CAUSES
+
+        details = [str(GAP_CAUSES.get(data["cause"], data["cause"]))]
+    if event.type == "lead.contact_viewed":
+        details = [str(REVEALED_VIA.get(data.get("via", "page"), data.get("via")))]
+    if event.type == "lead.status_changed" and data.get("to"):
+        details.insert(0, _label(LEAD_STATUS, LeadStatus(data["to"])))
+    return f"{text}: {', '.join(details)}" if details else text
+
+
+def init_app(app: Flask) -> None:
+    from exchange.offers.explain import why
+
+    app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.globals.update(
+        temperature_label=lambda v: _label(TEMPERATURE, v),
+        size_label=lambda v: _label(SIZE, v),
+        lead_status_label=lambda v: _label(LEAD_STATUS, v),
+        offer_state_label=lambda v: _label(OFFER_STATE, v),
+        manager_offer_state_label=lambda v: _label(OFFER_STATE_FOR_MANUFACTURER, v),
+        claim_status_label=lambda v: _label(CLAIM_STATUS, v),
+        field_label=field_label,
+        enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
+        end_reason_label=end_reason_label,
+        clock_label=lambda v: _label(CLOCKS, v),
+        event_label=event_label,
+        money=money,
+        percent=_percent,
+        figure=figure,
+        minutes=_minutes,
+        why=why,
+    )

@@ -1,0 +1,1 @@
+"""Sign-in, password and account pages (blueprint `auth`), and the API token pages."""

@@ -1,0 +1,89 @@
+"""The API-token pages, the same for partner admins (``/portal/tokens``) and manufacturer admins
+(``/manage/tokens``): create (the token is shown once), list, revoke. Each blueprint registers them
+with :func:`register_token_pages`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from exchange.accounts.sessions import roles_required
+from exchange.accounts.tokens import create_token, revoke_token, token_state
+from exchange.models import ApiToken, Role, TokenScope
+from exchange.platform.errors import DomainError
+from exchange.platform.extensions import db
+from exchange.platform.security import config_limit, limiter, no_store
+from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.auth.forms import ConfirmForm, CreateTokenForm
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
+
+
+def register_token_pages(bp: Blueprint, admin_role: Role, api_example: str) -> None:
+    """Add ``tokens`` and ``revoke_api_token`` to ``bp``, for ``admin_role`` only."""
+
+    @bp.route("/tokens", methods=["GET", "POST"])
+    @roles_required(admin_role)
+    @limiter.limit(config_limit("TOKEN_CREATE_RATE_LIMIT"), methods=["POST"], key_func=_user_key)
+    def tokens():
+        form = CreateTokenForm()
+        new_token, status = None, 200
+        if form.validate_on_submit():
+            try:
+                issued = create_token(
+                    current_user._get_current_object(),
+                    form.name.data,
+                    TokenScope(form.scope.data),
+                    form.expires_at(),
+                )
+            except DomainError as error:
+                db.session.rollback()
+                target = form._fields.get(error.field or "", form.name)
+                target.errors = [*target.errors, error.message]
+                status = error.status
+            else:
+                db.session.commit()
+                new_token, status = issued.plaintext, 201
+                form = CreateTokenForm(formdata=None)
+        elif form.is_submitted():
+            status = 422
+        listed = db.session.scalars(
+            scoped(ApiToken, current_org()).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        ).all()
+        page = render_template(
+            "auth/tokens.html",
+            form=form,
+            tokens=listed,
+            token_state=token_state,
+            new_token=new_token,
+            create_url=url_for(f"{bp.name}.tokens"),
+            revoke_endpoint=f"{bp.name}.revoke_api_token",
+            api_example=api_example,
+        )
+        # The new token is in this page: never cached (the header is set on every page anyway).
+        return no_store(make_response(page, status))
+
+    @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+    @roles_required(admin_role)
+    def revoke_api_token(token_id: int):
+        token = get_scoped_or_404(ApiToken, token_id, current_org())
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            revoke_token(current_user._get_current_object(), token)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The token %(name)s is revoked; requests with it are refused from now on.",
+                    name=token.name,
+                ),
+                "success",
+            )
+        return redirect(url_for(f"{bp.name}.tokens"))
