@@ -25,7 +25,7 @@ from exchange.accounts.sessions import roles_required
 from exchange.leads import lead_import as import_service
 from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.models import Campaign, ImportStatus, LeadImport, Role
-from exchange.platform import events
+from exchange.platform import events, unit_of_work
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -72,20 +72,18 @@ def imports():
                 campaign_id=_campaign_id(form.campaign_id.data),
                 publish=form.publish.data,
             )
-        except DomainError as error:
-            db.session.rollback()
+        except DomainError as error:  # the upload is deleted, and the reason is the file field's
+            unit_of_work.discard()
             path.unlink(missing_ok=True)
             form.file.errors = [*form.file.errors, error.message]
         else:
-            db.session.commit()
             return redirect(url_for("manage.lead_import", import_id=record.id))
     history = db.session.scalars(
         scoped(LeadImport, current_org())
         .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
         .limit(50)
     ).all()
-    if import_service.fail_lost_readings(history):
-        db.session.commit()
+    import_service.fail_lost_readings(history)
     return render_template(
         "manage/imports.html", form=form, history=history, formats_help=import_formats_help()
     )
@@ -93,8 +91,7 @@ def imports():
 
 def _settled(record: LeadImport) -> LeadImport:
     """``record``, failed first if its upload will never be read (lead_import.fail_lost_readings)."""
-    if import_service.fail_lost_readings([record]):
-        db.session.commit()
+    import_service.fail_lost_readings([record])
     return record
 
 
@@ -133,11 +130,10 @@ def lead_import(import_id: int):
             )
             if request.form.get("action") == "start":
                 import_service.start_import(record)
-        except DomainError as error:
-            db.session.rollback()
+        except DomainError as error:  # shown above the mapping, not on a field
+            unit_of_work.discard()
             mapping_error = error.message
         else:
-            db.session.commit()
             return redirect(url_for("manage.lead_import", import_id=record.id))
     try:
         sample = import_service.preview_rows(record)
@@ -193,7 +189,6 @@ def lead_import_rejected(import_id: int):
         manufacturer_id=record.manufacturer_id,
         data={"import_id": record.id, "rows": record.rejected_count, "via": "csv"},
     )
-    db.session.commit()
     return send_file(
         record.rejected_path,
         mimetype="text/csv",

@@ -11,12 +11,10 @@ from flask_smorest import abort
 
 from exchange.models import Role, Temperature
 from exchange.models.enums import MANUFACTURER_ROLES, BreachAction
-from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org
 from exchange.sla.policies import (
     LIMITS,
     TEMPERATURES,
-    PolicyInvalid,
     default_policy,
     policies_for,
     reset_policies,
@@ -113,12 +111,7 @@ class SlaPolicies(MethodView):
             item["temperature"]: {name: value for name, value in item.items() if name != "temperature"}
             for item in data["items"]
         }
-        try:
-            update_policies(current_org(), values, actor=current_user)
-        except PolicyInvalid as error:
-            db.session.rollback()
-            abort(422, message=error.message, errors=error.errors)
-        db.session.commit()
+        update_policies(current_org(), values, actor=current_user)
         return _body()
 
 
@@ -128,5 +121,4 @@ class SlaPoliciesReset(MethodView):
     @sla_blp.doc(summary="Put all three policies back to the defaults (manufacturer admins)")
     def post(self):
         reset_policies(current_org(), actor=current_user)
-        db.session.commit()
         return _body()

@@ -179,7 +179,6 @@ def settings():
         program.large_deal_min_tier = (
             Tier(form.large_deal_min_tier.data) if form.large_deal_min_tier.data else None
         )
-        db.session.commit()
         flash(_("Programme settings saved."), "success")
         return redirect(url_for("manage.settings"))
     return render_template("manage/settings.html", form=form)

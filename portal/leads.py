@@ -15,9 +15,9 @@ from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatu
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
 from exchange.platform import clock
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.errors import refused
 from portal import bp
 from portal.forms import (
     CHANNEL_LABELS,
@@ -93,7 +93,6 @@ def lead_detail(claim_id: int):
     show_contact = claim.status in REVEALING_CLAIM_STATUSES
     if show_contact:
         claim_service.record_contact_view(current_user, claim, "page")
-        db.session.commit()
     history = db.session.scalars(
         scoped(Event, org)
         .where(Event.lead_id == claim.lead_id, Event.claim_id == claim.id)
@@ -139,14 +138,9 @@ def _act(claim_id: int, form_class, action, success: str):
         for field, messages in form.errors.items():
             flash(f"{getattr(form, field).label.text}: {' '.join(messages)}", "danger")
         return redirect(url_for("portal.lead_detail", claim_id=claim_id))
-    try:
+    with refused():
         action(claim, form)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("portal.lead_detail", claim_id=claim_id))
-    db.session.commit()
-    flash(success, "success")
+        flash(success, "success")
     return redirect(url_for("portal.lead_detail", claim_id=claim_id))
 
 

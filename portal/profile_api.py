@@ -10,19 +10,15 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import abort
 
 from exchange.models import Organisation, Role, Segment
 from exchange.models.enums import PARTNER_ROLES
 from exchange.partners.profiles import (
-    ProfileInvalid,
     partner_enrollments,
     profile_values,
     selectable_product_lines,
     update_profile,
 )
-from exchange.platform.errors import DomainError
-from exchange.platform.extensions import db
 from exchange.platform.schemas import non_negative_decimal
 from exchange.platform.tenancy import current_org
 from exchange.web.api import api_blueprint
@@ -132,15 +128,7 @@ def profile_document(partner: Organisation) -> dict:
 
 def _save(data: dict) -> dict:
     org = current_org()
-    try:
-        update_profile(current_user._get_current_object(), org, data)
-    except ProfileInvalid as error:
-        db.session.rollback()
-        abort(422, message=error.message, errors=error.errors)
-    except DomainError as error:
-        db.session.rollback()
-        abort(error.status, message=error.message)
-    db.session.commit()
+    update_profile(current_user._get_current_object(), org, data)
     return profile_document(org)
 
 

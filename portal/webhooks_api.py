@@ -12,7 +12,6 @@ from flask_smorest import abort
 
 from exchange.models import WEBHOOK_EVENTS, Role, TokenScope, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -78,14 +77,6 @@ WebhookEndpointPageSchema = page_schema(WebhookEndpointSchema, "WebhookEndpointP
 WebhookDeliveryPageSchema = page_schema(WebhookDeliverySchema, "WebhookDeliveryPageSchema")
 
 
-def _abort_for(error: DomainError) -> None:
-    abort(
-        error.status,
-        message=error.message,
-        errors={"json": {error.field: [error.message]}} if error.field else None,
-    )
-
-
 @webhooks_blp.route("")
 class WebhookEndpoints(MethodView):
     @webhooks_blp.arguments(PageArgsSchema, location="query")
@@ -99,12 +90,7 @@ class WebhookEndpoints(MethodView):
     @webhooks_blp.response(201, WebhookEndpointWithSecretSchema)
     @webhooks_blp.doc(summary="Register an endpoint; the signing secret is in this answer only")
     def post(self, data):
-        try:
-            created = service.create_endpoint(current_user, data["url"], data["events"])
-        except DomainError as error:
-            db.session.rollback()
-            _abort_for(error)
-        db.session.commit()
+        created = service.create_endpoint(current_user, data["url"], data["events"])
         return created.endpoint  # dumped with its secret, this once
 
 
@@ -120,7 +106,6 @@ class WebhookEndpointResource(MethodView):
     def delete(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
         service.delete_endpoint(current_user, endpoint)
-        db.session.commit()
 
 
 @webhooks_blp.route("/<int:endpoint_id>/rotate-secret")
@@ -130,7 +115,6 @@ class WebhookSecretRotation(MethodView):
     def post(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
         service.rotate_secret(current_user, endpoint)
-        db.session.commit()
         return endpoint  # dumped with its new secret, this once
 
 
@@ -141,7 +125,6 @@ class WebhookEnable(MethodView):
     def post(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
         service.enable_endpoint(current_user, endpoint)
-        db.session.commit()
         return endpoint
 
 
@@ -173,12 +156,7 @@ class WebhookRedelivery(MethodView):
         )
         if delivery is None:
             abort(404, message="No such delivery.")
-        try:
-            service.redeliver(current_user, delivery)
-        except DomainError as error:
-            db.session.rollback()
-            _abort_for(error)
-        db.session.commit()
+        service.redeliver(current_user, delivery)
         return delivery
 
 

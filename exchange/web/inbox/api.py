@@ -74,7 +74,6 @@ class NotificationRead(MethodView):
         if notification is None:
             abort(404, message="No such notification.")
         service.mark_read(notification)
-        db.session.commit()
         return notification
 
 
@@ -84,5 +83,4 @@ class AllRead(MethodView):
     @blp.doc(summary="Mark all your notifications read")
     def post(self):
         marked = service.mark_all_read(current_user)
-        db.session.commit()
         return {"marked": marked}
