@@ -22,7 +22,7 @@ from exchange.models import (
     User,
 )
 from exchange.models.offer import TEMPERATURE_PRIORITY
-from exchange.platform import clock, events
+from exchange.platform import clock, events, unit_of_work
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 
@@ -217,5 +217,5 @@ def cool_unworked_leads(batch_size: int = 500) -> dict[str, int]:
                     data={"from": before.value, "to": after.value, "days": steps * days},
                 )
                 cooled += 1
-            db.session.commit()
+            unit_of_work.checkpoint()  # batch by batch: the leads' locks are held for one batch only
     return {"cooled": cooled}

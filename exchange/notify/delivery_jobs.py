@@ -32,7 +32,7 @@ from exchange.notify.notifications import (
     publish_event,
     recipient_locale,
 )
-from exchange.platform import clock
+from exchange.platform import clock, unit_of_work
 from exchange.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,12 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
         or delivery.status != DeliveryStatus.PENDING
         or delivery.attempts != expected_attempts
     ):
-        db.session.rollback()
-        return {"skipped": "not due"}
+        return {"skipped": "not due"}  # the runner's commit releases the row
     endpoint = delivery.endpoint
     if not endpoint.is_active:
         delivery.status = DeliveryStatus.FAILED
         delivery.error = "not sent: the endpoint is disabled"
         delivery.next_attempt_at = None
-        db.session.commit()
         return {"skipped": "endpoint disabled"}
 
     outcome = _post(endpoint, delivery)
@@ -87,13 +85,11 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
             .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.consecutive_failures != 0)
             .values(consecutive_failures=0)
         )
-        db.session.commit()
         return {"status": "succeeded", "response_status": outcome.status}
 
     delay = webhooks.retry_delay(delivery.attempts) if automatic else None
     if delay is not None:
         webhooks.schedule_retry(delivery, delay)
-        db.session.commit()
         return {"status": "retrying", "error": outcome.error, "retry_in_seconds": delay.total_seconds()}
 
     delivery.status = DeliveryStatus.FAILED
@@ -107,7 +103,6 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
     disabled = False
     if failures >= int(current_app.config["WEBHOOK_DISABLE_AFTER_FAILURES"]):
         disabled = _disable_failing_endpoint(endpoint, failures, outcome.error or "")
-    db.session.commit()
     return {"status": "failed", "error": outcome.error, "endpoint_disabled": disabled}
 
 
@@ -252,7 +247,6 @@ def prune_webhook_deliveries() -> dict[str, int]:
             WebhookDelivery.status != DeliveryStatus.PENDING, WebhookDelivery.created_at < cutoff
         )
     ).rowcount
-    db.session.commit()
     return {"deleted": deleted}
 
 
@@ -312,7 +306,8 @@ def send_due_notification_emails(users_per_batch: int = 200) -> dict[str, int]:
             queue_mail([user.email], subject, text)
             emails += 1
             sent += len(items)
-        db.session.commit()
+        # Each batch's claims and mail jobs are stored (and its locks released) before the next.
+        unit_of_work.checkpoint()
         db.session.expunge_all()  # keep the identity map small across batches
     return {"emails": emails, "notifications": sent}
 

@@ -34,7 +34,7 @@ from exchange.models import (
 from exchange.offers import waves
 from exchange.offers.explain import render_reasons
 from exchange.offers.waves import Candidate
-from exchange.platform import clock, events
+from exchange.platform import clock, events, unit_of_work
 from exchange.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -343,7 +343,8 @@ def match_leads(lead_ids: list[int]) -> dict[str, int]:
                 summary["offered" if chosen else "unmatched"] += 1
             waves.start_waves_many(offered, now)
         summary["leads"] += len(leads)
-        db.session.commit()
+        # Each chunk's claim (row locks; SQLite's write lock) is held for that chunk only.
+        unit_of_work.checkpoint()
     return dict(summary)
 
 
@@ -393,7 +394,6 @@ def rematch_partner(partner_id: int) -> dict[str, int]:
             )
         )
         summary.update(_rescore(offers, ProgramMatcher(manufacturer_id)))
-    db.session.commit()
     return dict(summary)
 
 
@@ -414,7 +414,7 @@ def rerank_unshown() -> dict[str, int]:
         by_maker[offer.manufacturer_id].append(offer)
     for manufacturer_id, group in by_maker.items():
         summary.update(_rescore(group, matchers.for_manufacturer(manufacturer_id)))
-        db.session.commit()
+        unit_of_work.checkpoint()  # one programme's offers at a time: their locks are not held for all
     return dict(summary)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from exchange.models import Claim, ClaimStatus, Lead, LeadStatus, Offer, OfferState
 from exchange.notify import announce, notifications, webhooks
 from exchange.offers import waves
-from exchange.platform import clock, events
+from exchange.platform import clock, events, unit_of_work
 from exchange.platform.extensions import db
 from exchange.sla import clocks
 
@@ -56,7 +56,9 @@ def _batches(statement_factory) -> Iterable[list]:
         if not rows:
             return
         yield rows
-        db.session.commit()
+        # What a batch claimed is done and stored before the next: a sweep that dies keeps it, and
+        # the rows are not locked for the whole sweep.
+        unit_of_work.checkpoint()
         if len(rows) < BATCH:
             return
 
