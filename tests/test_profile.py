@@ -443,7 +443,7 @@ def test_api_put_replaces_the_profile_and_patch_changes_some_fields(client, worl
 def test_api_put_needs_every_writable_field(client, world):
     response = client.put("/api/v1/partner/profile", json={"capacity": 5}, headers=_token(world["admin"]))
     assert response.status_code == 422
-    errors = response.get_json()["errors"]["json"]
+    errors = response.get_json()["errors"]
     assert errors["coverage"] == ["Missing data for required field."]
 
 
