@@ -23,6 +23,7 @@ from exchange.models import (
     OutboxJob,
     Temperature,
 )
+from exchange.platform import unit_of_work
 from exchange.platform.extensions import db
 from tests import factories as f
 
@@ -499,7 +500,8 @@ def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_
     assert 'data-testid="reading"' in page
     assert client.get(f"/manage/imports/{ids[0]}/progress").get_json()["status"] == "reading"
     for import_id in ids:
-        lead_import.read_upload_job(import_id)
+        with unit_of_work.transaction():  # as the job runner runs it
+            lead_import.read_upload_job(import_id)
     db.session.expire_all()
     noisy, fine = (db.session.get(LeadImport, i) for i in ids)
     assert noisy.status == ImportStatus.FAILED and "The first row must name the columns" in noisy.message
