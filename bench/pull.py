@@ -15,7 +15,6 @@ as in production; no worker runs during the measurement.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -36,7 +35,7 @@ import requests
 import sqlalchemy as sa
 
 from bench import peak_rss_mb, write_result
-from bench.database import scratch_database
+from bench.database import scratch_arguments, scratch_database
 from bench.dataset import build_programme, copy_rows, lead_rows
 from bench.publish import LEAD_COLUMNS
 
@@ -59,6 +58,17 @@ OFFER_COLUMNS = [
     "updated_at",
 ]
 
+# wrk's summary as one JSON line, which wrk() adds to every script and picks out of the output.
+REPORT_SCRIPT = """\
+done = function(summary, latency, requests)
+  io.write(string.format('WRKJSON {"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, '
+    .. '"p50": %f, "p95": %f, "p99": %f}\\n', summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
 LIST_SCRIPT = """
 local tokens = {}
 for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
@@ -66,13 +76,6 @@ math.randomseed(%(seed)d)
 request = function()
   local token = tokens[math.random(#tokens)]
   return wrk.format("GET", "/api/v1/partner/offers?per_page=25", {["Authorization"] = "Bearer " .. token})
-end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, '
-    .. '"p50": %%f, "p95": %%f, "p99": %%f}\\n', summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000))
 end
 """
 
@@ -86,13 +89,6 @@ request = function()
   local index = (counter * threads + id) %% #pairs_ + 1
   local offer, token = pairs_[index]:match("(%%d+) (%%S+)")
   return wrk.format("POST", "/api/v1/partner/offers/" .. offer .. "/claim", {["Authorization"] = "Bearer " .. token})
-end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, '
-    .. '"p50": %%f, "p95": %%f, "p99": %%f}\\n', summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000))
 end
 """
 
@@ -289,7 +285,7 @@ def wrk(script: str, url: str, seconds: int, connections: int = 8) -> dict:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (Debian: apt-get install -y wrk)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
+        handle.write(script + REPORT_SCRIPT)
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", handle.name, url],
         capture_output=True,
@@ -303,13 +299,12 @@ def wrk(script: str, url: str, seconds: int, connections: int = 8) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = scratch_arguments(__doc__)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--partners", type=int, default=5_000)
     parser.add_argument("--open-share", type=float, default=0.1, help="share of leads currently offered")
     parser.add_argument("--tokens", type=int, default=1000, help="partners driving the load")
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     rng = random.Random(20261123)
     with scratch_database("bench_pull", keep=args.keep) as app:
