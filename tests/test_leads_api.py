@@ -13,13 +13,6 @@ from tests import factories as f
 
 
 @pytest.fixture
-def maker(app):
-    org = f.manufacturer("Acme Pumps")
-    db.session.commit()
-    return org
-
-
-@pytest.fixture
 def admin_client(client, maker):
     user = f.user(maker, Role.MANUFACTURER_ADMIN)
     db.session.commit()
