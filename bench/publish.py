@@ -33,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--partners", type=int, default=5_000)
     args = parser.parse_args(argv)
-    rng = random.Random(20261123)
     with scratch_database("bench_publish", keep=args.keep) as app, app.app_context():
         from exchange.leads.lifecycle import publish_leads
         from exchange.models import Lead, LeadStatus, Offer, OfferState
@@ -41,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         from exchange.platform import clock
         from exchange.platform.extensions import db
 
+        rng = random.Random(20261123)
         now = clock.now()
         dataset = build_programme(db, args.partners, rng, now)
         copy_rows(db, "leads", lead_rows(dataset, args.leads, rng, now), LEAD_COLUMNS)

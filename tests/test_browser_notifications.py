@@ -86,12 +86,12 @@ def fifty_published(app, run_jobs):
     line = db.session.scalar(sa.select(ProductLine).where(ProductLine.manufacturer_id == maker.id))
     partner = organisations.create_partner(
         "Demo Partner GmbH",
+        coverage=[("DE", None, None), ("AT", None, None), ("DE", "BY", None)],
+        industries=["Manufacturing", "Chemicals", "Utilities"],
         slug="demo-partner",
         timezone="Europe/Berlin",
         employees=45,
         capacity=40,
-        coverage=[("DE", None, None), ("AT", None, None), ("DE", "BY", None)],
-        industries=["Manufacturing", "Chemicals", "Utilities"],
     )
     organisations.enroll(maker, partner, product_lines=[line])
     for email, name, role in (
