@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, require
 from exchange.analytics import figures
 from exchange.models import (
     Campaign,
@@ -21,7 +21,6 @@ from exchange.models import (
     LeadStatus,
     Organisation,
     PartnerProfile,
-    Role,
     Tier,
 )
 from exchange.models.enums import CLAIMED_STATUSES, IN_PROGRESS_STATUSES
@@ -36,6 +35,7 @@ DASHBOARD_DAYS = 30  # the SLA figures on the dashboard: claims of the last 30 d
 
 
 @bp.route("/")
+@require(Permission.VIEW_ANALYTICS)
 def dashboard():
     org = current_org()
     by_status = dict(
@@ -96,6 +96,7 @@ class PartnerRow:
 
 
 @bp.route("/partners")
+@require(Permission.VIEW_ANALYTICS)
 def partners():
     """The programme's partners with the figures a channel manager steers by: responsiveness over the
     trailing window (what matching uses), load against capacity, coverage."""
@@ -160,7 +161,7 @@ def partners():
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.EDIT_PROGRAMME_SETTINGS)
 def settings():
     org = current_org()
     program = org.program

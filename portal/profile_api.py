@@ -12,8 +12,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.models import Organisation, Role, Segment
-from exchange.models.enums import PARTNER_ROLES
+from exchange.accounts.permissions import Permission
+from exchange.models import Organisation, Segment
 from exchange.partners.profiles import (
     ProfileInvalid,
     partner_enrollments,
@@ -32,8 +32,8 @@ profile_blp = api_blueprint(
     __name__,
     "/api/v1/partner/profile",
     "The partner profile that matching uses",
-    roles=PARTNER_ROLES,
-    write_roles=frozenset({Role.PARTNER_ADMIN}),
+    Permission.USE_PARTNER_AREA,
+    Permission.EDIT_PARTNER_PROFILE,
 )
 
 
