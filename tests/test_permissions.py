@@ -498,13 +498,16 @@ def matrix(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> 
         engine = engines[None]
         connection = engine.connect()
         outer = connection.begin()
-        db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+        session_options = db.session.session_factory.kw
+        before = dict(session_options)
+        session_options["join_transaction_mode"] = "create_savepoint"
         engines[None] = connection
         try:
             yield Matrix(app, world, connection)
         finally:
             engines[None] = engine
-            db.session.session_factory.configure(join_transaction_mode="conservative_savepoint")
+            session_options.clear()
+            session_options.update(before)
             db.session.remove()
             outer.rollback()
             connection.close()
