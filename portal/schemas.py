@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
+from exchange.models import ContactChannel, DeclineReason, LeadStatus
 from exchange.notify.partner_payloads import (
     REVEALING_CLAIM_STATUSES,
     PartnerClaimedLeadSchema,
     PartnerLeadTeaserSchema,
 )
-from exchange.offers.pull_list import PULL_SORTS
+from exchange.offers.pull_filters import PullFilterSchema
 from exchange.platform.schemas import PageArgsSchema, non_negative_decimal, page_schema
 
 
@@ -82,15 +82,8 @@ class PartnerOfferDetailSchema(PartnerOfferSchema):
         return ScoreComponentSchema(many=True).dump(score_breakdown(offer.components, weights))
 
 
-class OfferFilterSchema(PageArgsSchema):
-    manufacturer = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
-    sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(PULL_SORTS))
-    temperature = ma.fields.Enum(Temperature, by_value=True, load_default=None)
-    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**31 - 1))
-    country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
-    region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    min_value = non_negative_decimal(query=True, load_default=None)
-    max_value = non_negative_decimal(query=True, load_default=None)
+class OfferFilterSchema(PageArgsSchema, PullFilterSchema):
+    """A page of the pull list: the page's filters and sort (one schema for the page and the API)."""
 
 
 class DeclineSchema(ma.Schema):
