@@ -4,7 +4,9 @@ The portal form, the API and :func:`exchange.partners.profiles.update_profile` l
 given with it, so a value is accepted or refused - and with which message - the same way
 everywhere. Loading cleans each field into the plain values ``profile_values`` returns; every message
 names its field (and, for coverage, the row), and every problem is reported at once: a load that
-fails raises :class:`ProfileInvalid`.
+fails raises :class:`ProfileInvalid`. The field types (a rule and its messages each) are in
+``exchange.partners.profile_fields``; coverage and the product lines, which report by row and by
+programme, are here.
 
 Two rules need more than the input. The product lines a partner may pick depend on its programmes
 (``enrollments`` and ``product_lines``), and the rules across fields (business hours, a point with a
@@ -14,31 +16,38 @@ without ``current`` (the API reading a body) leaves the rules across fields to i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from datetime import date, time
 from typing import Any
 
 import marshmallow as ma
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from exchange.models import Enrollment, ProductLine, Segment
+from exchange.models import Enrollment, ProductLine
+from exchange.partners.profile_fields import (
+    MAX_CAPACITY,
+    MAX_COVERAGE_ROWS,
+    MAX_EMPLOYEES,
+    MAX_RADIUS_KM,
+    POSTAL_PREFIX_PATTERN,
+    REGION_PATTERN,
+    Bounded,
+    ClockTime,
+    Holidays,
+    Languages,
+    Revenue,
+    Rule,
+    Segments,
+    Tags,
+    TimeZone,
+    WholeNumber,
+    WorkingDays,
+    short,
+    whole_number,
+)
 from exchange.platform.errors import DomainError
-from exchange.platform.i18n import is_valid_timezone
-from exchange.platform.iso_codes import is_country, is_language
-from exchange.platform.schemas import MONEY_MAX, Money
+from exchange.platform.iso_codes import is_country
 
-MAX_CAPACITY = 1000
-MAX_EMPLOYEES = 10_000_000
-MAX_REVENUE = MONEY_MAX  # the column is NUMERIC(14, 2)
-MAX_TAGS = 50
-MAX_TAG_LENGTH = 80
-MAX_COVERAGE_ROWS = 500
-MAX_HOLIDAYS = 400
-MAX_RADIUS_KM = 20_000  # half the earth's circumference
-REGION_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 .\-]*$")
-POSTAL_PREFIX_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 \-]*$")
 COVERAGE_KEYS = frozenset({"country", "region", "postal_prefix", "position"})
 
 
@@ -51,11 +60,6 @@ class ProfileInvalid(DomainError):
         super().__init__(_("The profile was not saved: %(n)d problem(s) to fix.", n=count))
         self.errors = errors
         self.coverage_rows = coverage_rows
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _flat(messages: Any, path: str = "") -> list[str]:
@@ -80,251 +84,6 @@ def profile_invalid(messages: Mapping[str, Any]) -> ProfileInvalid:
     return ProfileInvalid(errors, rows)
 
 
-class _Rule:
-    """A field that words every refusal itself: ``null`` (where null is not allowed) reads as the
-    field's own message instead of marshmallow's."""
-
-    def null_message(self) -> str:
-        raise NotImplementedError
-
-    def _validate_missing(self, value: Any) -> None:
-        if value is None and not self.allow_none:
-            raise ma.ValidationError(self.null_message())
-        super()._validate_missing(value)
-
-
-class WholeNumber(_Rule, ma.fields.Integer):
-    """A whole number from ``low`` to ``high``: a JSON number or digits as text, not true/false."""
-
-    def __init__(self, low: int, high: int, message: Callable[[], str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.low, self.high, self.message = low, high, message
-
-    def null_message(self) -> str:
-        return self.message()
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        try:
-            number = super()._deserialize(value, attr, data, **kwargs)
-        except ma.ValidationError:
-            number = None
-        if number is None or not self.low <= number <= self.high:
-            raise ma.ValidationError(self.message())
-        return number
-
-
-class Bounded(_Rule, ma.fields.Float):
-    """A finite number from ``low`` (or above it, ``low_open``) to ``high``."""
-
-    def __init__(
-        self, low: float, high: float, message: Callable[[], str], *, low_open: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.low, self.high, self.message, self.low_open = low, high, message, low_open
-
-    def null_message(self) -> str:
-        return self.message()
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        try:
-            number = super()._deserialize(value, attr, data, **kwargs)
-        except ma.ValidationError:
-            number = None
-        if number is None or not self.low <= number <= self.high or (self.low_open and number <= self.low):
-            raise ma.ValidationError(self.message())
-        return number
-
-
-class Revenue(_Rule, Money):
-    """An amount the money column holds (:class:`Money`), kept as text with two decimals."""
-
-    def null_message(self) -> str:
-        return self._message()
-
-    @staticmethod
-    def _message() -> str:
-        return _(
-            "Annual revenue: an amount from 0 to %(max)s, in digits with up to two decimals (e.g. 1200.50).",
-            max=f"{MAX_REVENUE:,.2f}",
-        )
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        try:
-            amount = super()._deserialize(value, attr, data, **kwargs)
-        except ma.ValidationError:
-            raise ma.ValidationError(self._message()) from None
-        return str(amount)
-
-
-class _Texts(_Rule, ma.fields.List):
-    """A list of texts; ``_clean`` collects every problem before refusing."""
-
-    def __init__(
-        self, label: Any, not_a_list: Callable[[], str], inner: ma.fields.Field | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(inner or ma.fields.String(), **kwargs)
-        self.label, self.not_a_list = label, not_a_list
-
-    def null_message(self) -> str:
-        return self.not_a_list()
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list:
-        if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise ma.ValidationError(self.not_a_list())
-        problems: list[str] = []
-        cleaned = self._clean(value, problems)
-        if problems:
-            raise ma.ValidationError(problems)
-        return cleaned
-
-    def _clean(self, items: list | tuple, problems: list[str]) -> list:
-        raise NotImplementedError
-
-
-class Tags(_Texts):
-    """Names (industries, certifications): spaces collapsed, repeats (any case) dropped."""
-
-    def __init__(self, label: Any, **kwargs: Any) -> None:
-        super().__init__(label, lambda: _("%(label)s: a list of names.", label=label), **kwargs)
-
-    def _clean(self, items: list | tuple, problems: list[str]) -> list[str]:
-        tags: list[str] = []
-        seen: set[str] = set()
-        for item in items:
-            if not isinstance(item, str):
-                problems.append(
-                    _("%(label)s: %(value)s is not a name.", label=self.label, value=_short(item))
-                )
-                continue
-            tag = " ".join(item.split())
-            if not tag or tag.casefold() in seen:
-                continue
-            if len(tag) > MAX_TAG_LENGTH:
-                problems.append(
-                    _(
-                        "%(label)s: '%(value)s' is longer than %(n)d characters.",
-                        label=self.label,
-                        value=_short(tag),
-                        n=MAX_TAG_LENGTH,
-                    )
-                )
-                continue
-            seen.add(tag.casefold())
-            tags.append(tag)
-        if len(tags) > MAX_TAGS:
-            problems.append(_("%(label)s: at most %(n)d entries.", label=self.label, n=MAX_TAGS))
-        return tags
-
-
-class Segments(_Texts):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            _l("Customer segments"),
-            lambda: _("Customer segments: a list of segments (use %(known)s).", known=self.known()),
-            **kwargs,
-        )
-
-    @staticmethod
-    def known() -> str:
-        return ", ".join(segment.value for segment in Segment)
-
-    def _clean(self, items: list | tuple, problems: list[str]) -> list[str]:
-        known = [segment.value for segment in Segment]
-        chosen = {item for item in items if isinstance(item, str) and item in known}
-        for item in items:
-            if not (isinstance(item, str) and item in known):
-                problems.append(
-                    _(
-                        "Customer segments: unknown segment '%(value)s' (use %(known)s).",
-                        value=_short(item),
-                        known=self.known(),
-                    )
-                )
-        if not chosen and not problems:
-            problems.append(_("Customer segments: choose at least one."))
-        return [segment for segment in known if segment in chosen]
-
-
-class WorkingDays(_Texts):
-    """ISO weekdays (1 = Monday), as numbers or digits; sorted, each once."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            _l("Working days"),
-            lambda: _("Working days: a list of days (1 = Monday … 7 = Sunday)."),
-            ma.fields.Integer(),
-            **kwargs,
-        )
-
-    def _clean(self, items: list | tuple, problems: list[str]) -> list[int]:
-        days: set[int] = set()
-        for item in items:
-            day = _whole(item)
-            if day is None or not 1 <= day <= 7:
-                problems.append(
-                    _("Working days: '%(value)s' is not a day (1 = Monday … 7 = Sunday).", value=_short(item))
-                )
-            else:
-                days.add(day)
-        if not days and not problems:
-            problems.append(_("Working days: choose at least one."))
-        return sorted(days)
-
-
-_INTEGER = ma.fields.Integer()
-
-
-def _whole(value: Any) -> int | None:
-    """A whole number as the API reads one (a JSON number or digits as text), else None."""
-    try:
-        return _INTEGER.deserialize(value)
-    except ma.ValidationError:
-        return None
-
-
-class Holidays(_Texts):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(_l("Holidays"), lambda: _("Holidays: a list of dates (YYYY-MM-DD)."), **kwargs)
-
-    def _clean(self, items: list | tuple, problems: list[str]) -> list[str]:
-        days: set[str] = set()
-        for item in items:
-            if isinstance(item, date):
-                days.add(item.isoformat())
-                continue
-            text = item.strip() if isinstance(item, str) else str(item)
-            try:
-                if not isinstance(item, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                    raise ValueError(text)
-                days.add(date.fromisoformat(text).isoformat())
-            except ValueError:
-                problems.append(_("Holidays: '%(value)s' is not a date (YYYY-MM-DD).", value=_short(text)))
-        if len(days) > MAX_HOLIDAYS:
-            problems.append(_("Holidays: at most %(n)d dates.", n=MAX_HOLIDAYS))
-        return sorted(days)
-
-
-class Languages(_Texts):
-    """ISO 639-1 codes; a regional tag (en-GB) counts as its language."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            _l("Languages"), lambda: _("Languages: a list of language codes (e.g. en)."), **kwargs
-        )
-
-    def _clean(self, items: list | tuple, problems: list[str]) -> list[str]:
-        languages: list[str] = []
-        for item in items:
-            code = item.strip().lower().replace("_", "-").split("-")[0] if isinstance(item, str) else ""
-            if not is_language(code):
-                problems.append(_("Languages: unknown language code '%(code)s'.", code=_short(item, 12)))
-            elif code not in languages:
-                languages.append(code)
-        if not languages and not problems:
-            problems.append(_("Languages: name at least one (e.g. en)."))
-        return languages
-
-
 class CoverageAreaSchema(ma.Schema):
     """One row of coverage (documents the shape; :class:`Coverage` reads it)."""
 
@@ -338,7 +97,7 @@ class CoverageAreaSchema(ma.Schema):
     )
 
 
-class Coverage(_Rule, ma.fields.List):
+class Coverage(Rule, ma.fields.List):
     """Areas, one per row: a country, or a region or a postal code prefix within it. Problems are
     keyed by row (``position`` when the caller numbers its rows, else the place in the list)."""
 
@@ -358,7 +117,7 @@ class Coverage(_Rule, ma.fields.List):
         seen: dict[tuple, int] = {}
         for index, raw in enumerate(value, start=1):
             position = index
-            given = _whole(raw.get("position")) if isinstance(raw, Mapping) else None
+            given = whole_number(raw.get("position")) if isinstance(raw, Mapping) else None
             if given is not None and given >= 1:
                 position = given
 
@@ -386,9 +145,9 @@ class Coverage(_Rule, ma.fields.List):
             return None
         unknown = sorted(str(key) for key in raw if key not in COVERAGE_KEYS)
         if unknown:
-            problem(_("unknown field '%(name)s'.", name=_short(unknown[0], 20)))
+            problem(_("unknown field '%(name)s'.", name=short(unknown[0], 20)))
             return None
-        if "position" in raw and (_whole(raw["position"]) or 0) < 1:
+        if "position" in raw and (whole_number(raw["position"]) or 0) < 1:
             problem(_("the position is not a whole number from 1."))
             return None
         texts = {}
@@ -404,18 +163,16 @@ class Coverage(_Rule, ma.fields.List):
             problem(_("the country is missing."))
             ok = False
         elif not is_country(country):
-            problem(_("unknown country '%(code)s'.", code=_short(country, 10)))
+            problem(_("unknown country '%(code)s'.", code=short(country, 10)))
             ok = False
         if region is not None and (len(region) > 64 or not REGION_PATTERN.match(region)):
-            problem(
-                _("'%(value)s' is not a region code (letters and digits, e.g. BY).", value=_short(region))
-            )
+            problem(_("'%(value)s' is not a region code (letters and digits, e.g. BY).", value=short(region)))
             ok = False
         if prefix is not None and (len(prefix) > 16 or not POSTAL_PREFIX_PATTERN.match(prefix)):
             problem(
                 _(
                     "'%(value)s' is not a postal code prefix (up to 16 letters and digits, e.g. 80).",
-                    value=_short(prefix),
+                    value=short(prefix),
                 )
             )
             ok = False
@@ -426,49 +183,7 @@ class Coverage(_Rule, ma.fields.List):
         return {"country": country, "region": region, "postal_prefix": prefix} if ok else None
 
 
-class TimeZone(_Rule, ma.fields.String):
-    def null_message(self) -> str:
-        return self._message(None)
-
-    @staticmethod
-    def _message(value: Any) -> str:
-        return _(
-            "Time zone: unknown time zone '%(value)s' (use an IANA name such as Europe/Berlin).",
-            value=_short(value if value is not None else ""),
-        )
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        zone = value.strip() if isinstance(value, str) else ""
-        if not is_valid_timezone(zone):
-            raise ma.ValidationError(self._message(value))
-        return zone
-
-
-class ClockTime(_Rule, ma.fields.String):
-    """A time of day, written HH:MM."""
-
-    def __init__(self, label: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.label = label
-
-    def null_message(self) -> str:
-        return self._message("")
-
-    def _message(self, value: Any) -> str:
-        return _("%(label)s: '%(value)s' is not a time (HH:MM).", label=self.label, value=_short(value))
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        if isinstance(value, time):
-            return value.strftime("%H:%M")
-        if not isinstance(value, str):
-            raise ma.ValidationError(self._message(value))
-        try:
-            return time.fromisoformat(value.strip()).strftime("%H:%M")
-        except ValueError:
-            raise ma.ValidationError(self._message(value)) from None
-
-
-class ProductLines(_Rule, ma.fields.Dict):
+class ProductLines(Rule, ma.fields.Dict):
     """``{manufacturer id: [product line codes]}`` for the partner's programmes: only lines it may
     pick (the schema's ``enrollments`` and ``product_lines``); programmes left out keep theirs."""
 
@@ -486,11 +201,11 @@ class ProductLines(_Rule, ma.fields.Dict):
         problems: list[str] = []
         cleaned: dict[str, list[str]] = {}
         for key, codes in value.items():
-            manufacturer_id = _whole(key)
+            manufacturer_id = whole_number(key)
             enrollment = enrollments.get(manufacturer_id) if manufacturer_id is not None else None
             if enrollment is None:
                 problems.append(
-                    _("Product lines: you are not enrolled with manufacturer %(id)s.", id=_short(key))
+                    _("Product lines: you are not enrolled with manufacturer %(id)s.", id=short(key))
                 )
                 continue
             if isinstance(codes, str) or not isinstance(codes, list | tuple):
@@ -506,7 +221,7 @@ class ProductLines(_Rule, ma.fields.Dict):
                         _(
                             "Product lines for %(maker)s: unknown product line '%(code)s'.",
                             maker=enrollment.manufacturer.name,
-                            code=_short(code),
+                            code=short(code),
                         )
                     )
             cleaned[str(enrollment.manufacturer_id)] = sorted(chosen)
