@@ -15,6 +15,7 @@ from exchange.leads.lead_import import LeadWriter
 from exchange.models import Campaign, Lead, Role
 from exchange.models.enums import MANUFACTURER_ROLES
 from exchange.platform.errors import DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -101,7 +102,7 @@ class LeadBatch(MethodView):
         "(with errors per field). The valid items are written even when others are rejected.",
     )
     def post(self, body):
-        writer = LeadWriter(current_org(), actor=current_user, event_type="lead.created")
+        writer = LeadWriter(current_org(), actor=current_user, event_type=LeadEvent.LEAD_CREATED)
         try:
             results = writer.write(list(enumerate(body["items"])))
         except DomainError as error:

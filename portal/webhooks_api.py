@@ -10,8 +10,9 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.models import WEBHOOK_EVENTS, Role, TokenScope, WebhookDelivery, WebhookEndpoint
+from exchange.models import Role, TokenScope, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
+from exchange.notify.kinds import WEBHOOK_EVENTS
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
@@ -43,7 +44,7 @@ class WebhookEndpointSchema(ma.Schema):
         metadata={"description": "https:// URL that accepts POST"},
     )
     events = ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(WEBHOOK_EVENTS)),
+        ma.fields.String(validate=ma.validate.OneOf([event.value for event in WEBHOOK_EVENTS])),
         required=True,
         validate=ma.validate.Length(min=1),
         metadata={"description": f"any of {', '.join(WEBHOOK_EVENTS)}"},

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from exchange.accounts.tokens import issue_token
 from exchange.models import Event, LeadStatus, Notification, Role, TokenScope, WebhookDelivery
-from exchange.notify import webhooks
+from exchange.notify import destinations, webhooks
 from exchange.notify.delivery_jobs import render_email
 from exchange.notify.notifications import publish_event
 from exchange.offers import claims as claim_service
@@ -28,7 +28,7 @@ SECRETS = ("Secret Buyer GmbH", "erika@buyer.example", "+49 89 1234567", "Secret
 
 @pytest.fixture(autouse=True)
 def public_dns(monkeypatch):
-    monkeypatch.setattr(webhooks, "resolve_host", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(destinations, "resolve_host", lambda host, port: ["93.184.216.34"])
 
 
 @pytest.fixture

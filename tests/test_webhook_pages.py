@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from exchange.accounts.tokens import issue_token
 from exchange.models import DeliveryStatus, Event, Role, TokenScope, WebhookDelivery, WebhookEndpoint
-from exchange.notify import webhooks as service
+from exchange.notify import destinations
 from exchange.notify.notifications import publish_event
 from exchange.platform.extensions import db
 from tests import factories as f
@@ -21,7 +21,7 @@ URL = "https://crm.bavaria.example/hooks/exchange"
 
 @pytest.fixture(autouse=True)
 def public_dns(monkeypatch):
-    monkeypatch.setattr(service, "resolve_host", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(destinations, "resolve_host", lambda host, port: ["93.184.216.34"])
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from exchange.models import (
 )
 from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import record
 from exchange.platform.extensions import db
 from exchange.platform.i18n import is_valid_timezone
@@ -213,7 +214,7 @@ def update_profile(
     if matching_changed:
         profile.matching_changed_at = now
     record(
-        "partner.profile_changed",
+        AuditEvent.PARTNER_PROFILE_CHANGED,
         actor=actor,
         partner_id=partner.id,
         data={"changes": changes, "matching": matching_changed},
