@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, require
 from exchange.analytics import programme
-from exchange.models import Role, Tier
+from exchange.models import Tier
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org
 from manufacturer_admin import bp
@@ -16,6 +16,7 @@ from manufacturer_admin.forms import ProgramSettingsForm
 
 
 @bp.route("/")
+@require(Permission.VIEW_ANALYTICS)
 def dashboard():
     return render_template("manage/dashboard.html", **vars(programme.dashboard(current_org())))
 
@@ -32,6 +33,7 @@ PARTNER_SORT_LABELS = {
 
 
 @bp.route("/partners")
+@require(Permission.VIEW_ANALYTICS)
 def partners():
     """The programme's partners with the figures a channel manager steers by (see
     ``exchange.analytics.programme.partner_rows``), a page at a time."""
@@ -64,7 +66,7 @@ def partners():
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.EDIT_PROGRAMME_SETTINGS)
 def settings():
     org = current_org()
     program = org.program

@@ -7,8 +7,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
+from exchange.accounts.permissions import Permission
 from exchange.models import Claim, ClaimStatus, Offer
-from exchange.models.enums import PARTNER_ROLES
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
 from exchange.offers.pull_filters import pull_filters
@@ -39,10 +39,15 @@ offers_blp = api_blueprint(
     __name__,
     "/api/v1/partner/offers",
     "A partner's offers: the pull list, claim, decline",
-    roles=PARTNER_ROLES,
+    Permission.USE_PARTNER_AREA,
+    Permission.CLAIM_OFFERS,  # its writes: claim, decline
 )
 leads_blp = api_blueprint(
-    "api_partner_leads", __name__, "/api/v1/partner/leads", "A partner's claimed leads", roles=PARTNER_ROLES
+    "api_partner_leads",
+    __name__,
+    "/api/v1/partner/leads",
+    "A partner's claimed leads",
+    Permission.USE_PARTNER_AREA,
 )
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from exchange.accounts.permissions import Permission, require
 from exchange.models import (
     DeclineReason,
     Enrollment,
@@ -212,6 +213,7 @@ def offer_claim(offer: Offer):
 
 
 @bp.route("/offers/<int:offer_id>/claim", methods=["POST"])
+@require(Permission.CLAIM_OFFERS)
 def claim(offer_id: int):
     offer = get_scoped_or_404(Offer, offer_id, current_org())
     form = ClaimForm()
@@ -230,6 +232,7 @@ def claim(offer_id: int):
 
 
 @bp.route("/offers/<int:offer_id>/decline", methods=["POST"])
+@require(Permission.CLAIM_OFFERS)
 def decline(offer_id: int):
     offer = get_scoped_or_404(Offer, offer_id, current_org())
     form = DeclineForm()

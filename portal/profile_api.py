@@ -15,8 +15,8 @@ from flask_login import current_user
 from flask_smorest import abort
 from werkzeug.exceptions import UnprocessableEntity
 
-from exchange.models import Organisation, Role
-from exchange.models.enums import PARTNER_ROLES
+from exchange.accounts.permissions import Permission
+from exchange.models import Organisation
 from exchange.partners.profile_schema import ProfileInvalid, ProfileSchema
 from exchange.partners.profiles import (
     partner_enrollments,
@@ -35,8 +35,8 @@ profile_blp = api_blueprint(
     __name__,
     "/api/v1/partner/profile",
     "The partner profile that matching uses",
-    roles=PARTNER_ROLES,
-    write_roles=frozenset({Role.PARTNER_ADMIN}),
+    Permission.USE_PARTNER_AREA,
+    Permission.EDIT_PARTNER_PROFILE,
 )
 
 

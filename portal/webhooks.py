@@ -17,8 +17,8 @@ from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from exchange.accounts.sessions import roles_required
-from exchange.models import DeliveryStatus, Role, WebhookDelivery, WebhookEndpoint
+from exchange.accounts.permissions import Permission, require
+from exchange.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
 from exchange.notify.kinds import WEBHOOK_EVENT_LABELS, WEBHOOK_EVENTS
 from exchange.platform.errors import DomainError
@@ -71,7 +71,7 @@ def _secret_page(endpoint: WebhookEndpoint, secret: str, *, created: bool):
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhooks():
     org = current_org()
     form = WebhookEndpointForm()
@@ -105,7 +105,7 @@ def _last_deliveries(endpoint_ids: list[int]) -> dict[int, WebhookDelivery]:
 
 
 @bp.route("/webhooks/<int:endpoint_id>", methods=["GET", "POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_detail(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     form = WebhookEndpointForm(obj=endpoint)
@@ -144,7 +144,7 @@ def webhook_detail(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/rotate-secret", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_rotate_secret(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     secret = service.rotate_secret(current_user, endpoint)
@@ -153,7 +153,7 @@ def webhook_rotate_secret(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/enable", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_enable(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.enable_endpoint(current_user, endpoint)
@@ -163,7 +163,7 @@ def webhook_enable(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/disable", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_disable(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.disable_endpoint(current_user, endpoint, _("Paused by %(name)s", name=current_user.name))
@@ -173,7 +173,7 @@ def webhook_disable(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/delete", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_delete(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.delete_endpoint(current_user, endpoint)
@@ -194,7 +194,7 @@ def _delivery_or_404(endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDeli
 
 
 @bp.route("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>")
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_delivery(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     delivery = _delivery_or_404(endpoint, delivery_id)
@@ -203,7 +203,7 @@ def webhook_delivery(endpoint_id: int, delivery_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_redeliver(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     delivery = _delivery_or_404(endpoint, delivery_id)

@@ -17,13 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from exchange.accounts.permissions import Permission, can
 from exchange.models import (
     CoverageArea,
     Enrollment,
     Organisation,
     PartnerProfile,
     ProductLine,
-    Role,
     SizeBand,
     User,
 )
@@ -136,7 +136,11 @@ def update_profile(
     """
     if not partner.is_partner or partner.profile is None:
         raise DomainError(_("Only partners have a profile."))
-    if not (actor.is_active and actor.role == Role.PARTNER_ADMIN and actor.organisation_id == partner.id):
+    if not (
+        actor.is_active
+        and can(actor, Permission.EDIT_PARTNER_PROFILE)
+        and actor.organisation_id == partner.id
+    ):
         raise NotAllowed(_("Only an admin of this partner may change its profile."))
     # Lock the profile so two admins saving at once are serialised (and the version check holds).
     profile = db.session.scalars(
