@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from exchange.platform import unit_of_work
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.extensions import db
 
 
@@ -221,7 +222,7 @@ def revoke_token_command(prefix: str) -> None:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         record(
-            "token.revoked",
+            AuditEvent.TOKEN_REVOKED,
             **organisation_scope(token.user.organisation),
             data={"token_id": token.id, "name": token.name, "prefix": token.prefix},
             kind="cli",

@@ -13,6 +13,7 @@ from exchange.leads import lifecycle as lead_service
 from exchange.leads.intake.schema import LeadInputSchema
 from exchange.leads.lead_import import LeadWriter
 from exchange.models import Campaign, Lead
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -90,7 +91,7 @@ class LeadBatch(MethodView):
         "(with errors per field). The valid items are written even when others are rejected.",
     )
     def post(self, body):
-        writer = LeadWriter(current_org(), actor=current_user, event_type="lead.created")
+        writer = LeadWriter(current_org(), actor=current_user, event_type=LeadEvent.LEAD_CREATED)
         results = writer.write(list(enumerate(body["items"])))
         counts = {"created": 0, "updated": 0, "duplicate": 0, "rejected": 0}
         for result in results:

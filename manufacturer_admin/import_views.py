@@ -27,6 +27,7 @@ from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.models import Campaign, ImportStatus, LeadImport
 from exchange.platform import events, unit_of_work
 from exchange.platform.errors import DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
@@ -184,7 +185,7 @@ def lead_import_rejected(import_id: int):
     # The rows hold contact details but never became leads (no lead.contact_viewed to write): the
     # download is recorded on the import instead, so the audit still shows who took them.
     events.record(
-        "import.rejected_rows_downloaded",
+        LeadEvent.REJECTED_ROWS_DOWNLOADED,
         actor=current_user,
         manufacturer_id=record.manufacturer_id,
         data={"import_id": record.id, "rows": record.rejected_count, "via": "csv"},

@@ -32,10 +32,10 @@ from exchange.models import (
     Temperature,
     User,
 )
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.offers.waves import pool_wave
 from exchange.platform import clock
 from exchange.platform.extensions import db
-from exchange.platform.labels import DECLINE_REASONS as DECLINE_LABELS
 from exchange.platform.security import safe_next
 from exchange.platform.spreadsheet import safe_cell
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -244,7 +244,7 @@ def lead_detail(lead_id: int):
         events=events,
         offers=offers,
         claims=claims,
-        decline_labels=DECLINE_LABELS,
+        decline_labels=DECLINE_REASON_LABELS,
         actors=actors,
         partners=partners,
         rules=rules_for(org.program),

@@ -9,6 +9,7 @@ from flask_login import current_user
 from exchange.accounts.permissions import Permission, can, require
 from exchange.models import Event, User
 from exchange.platform import unit_of_work
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, scoped
 from exchange.sla.policies import (
@@ -25,7 +26,7 @@ from exchange.sla.policies import (
 from manufacturer_admin import bp
 from manufacturer_admin.sla_forms import BREACH_ACTIONS, SlaPoliciesForm, SlaResetForm
 
-POLICY_EVENTS = ("sla_policy.updated", "sla_policy.reset")
+POLICY_EVENTS = (AuditEvent.SLA_POLICY_UPDATED, AuditEvent.SLA_POLICY_RESET)
 
 
 def _defaults() -> dict[str, dict[str, str]]:

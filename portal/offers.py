@@ -26,6 +26,7 @@ from exchange.offers.claims import claim_blockers, claim_offer, decline_offer
 from exchange.offers.explain import score_breakdown
 from exchange.offers.pull_filters import read_pull_filters
 from exchange.offers.pull_list import PullFilters, mark_shown, pull_list
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.offers.waves import in_open_pool
 from exchange.platform import clock
 from exchange.platform.extensions import db
@@ -34,7 +35,7 @@ from exchange.sla.clocks import ClaimClock, claim_clock
 from exchange.sla.policies import describe_minutes
 from exchange.web.errors import refused
 from portal import bp
-from portal.forms import DECLINE_LABELS, ClaimForm, DeclineForm
+from portal.forms import ClaimForm, DeclineForm
 
 SORT_LABELS = {
     "score": _l("Score"),
@@ -193,7 +194,7 @@ def _offer_context(offer: Offer, decline_form: DeclineForm) -> dict:
         "blockers": _blockers(org),
         "claim_form": ClaimForm(),
         "decline_form": decline_form,
-        "decline_labels": DECLINE_LABELS,
+        "decline_labels": DECLINE_REASON_LABELS,
     }
 
 

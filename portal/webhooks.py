@@ -18,8 +18,9 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from exchange.accounts.permissions import Permission, require
-from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from exchange.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
+from exchange.notify.kinds import WEBHOOK_EVENT_LABELS, WEBHOOK_EVENTS
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.errors import refused
@@ -42,7 +43,7 @@ class WebhookEndpointForm(FlaskForm):
     )
     events = MultiCheckboxField(
         _l("Events"),
-        choices=[SelectChoice(event, service.WEBHOOK_EVENT_LABELS[event]) for event in WEBHOOK_EVENTS],
+        choices=[SelectChoice(event.value, label) for event, label in WEBHOOK_EVENT_LABELS.items()],
     )
     submit = SubmitField(_l("Save"))
 
@@ -67,7 +68,7 @@ def webhooks():
     org = current_org()
     form = WebhookEndpointForm()
     if request.method == "GET":
-        form.events.data = list(WEBHOOK_EVENTS)
+        form.events.data = [event.value for event in WEBHOOK_EVENTS]
     if form.validate_on_submit():
         with refused(form):
             created = service.create_endpoint(current_user, form.url.data, form.events.data)

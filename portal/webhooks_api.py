@@ -11,8 +11,9 @@ from flask_login import current_user
 from flask_smorest import abort
 
 from exchange.accounts.permissions import Permission
-from exchange.models import WEBHOOK_EVENTS, TokenScope, WebhookDelivery, WebhookEndpoint
+from exchange.models import TokenScope, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
+from exchange.notify.kinds import WEBHOOK_EVENTS
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -43,7 +44,7 @@ class WebhookEndpointSchema(ma.Schema):
         metadata={"description": "https:// URL that accepts POST"},
     )
     events = ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(WEBHOOK_EVENTS)),
+        ma.fields.String(validate=ma.validate.OneOf([event.value for event in WEBHOOK_EVENTS])),
         required=True,
         validate=ma.validate.Length(min=1),
         metadata={"description": f"any of {', '.join(WEBHOOK_EVENTS)}"},

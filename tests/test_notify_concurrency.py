@@ -12,7 +12,7 @@ import responses
 import sqlalchemy as sa
 
 from exchange.models import DeliveryStatus, DigestFrequency, OutboxJob, Role, WebhookDelivery
-from exchange.notify import webhooks as webhook_service
+from exchange.notify import destinations
 from exchange.notify.notifications import publish_event
 from exchange.platform import clock, unit_of_work
 from exchange.platform.extensions import db
@@ -76,7 +76,7 @@ def test_two_email_sweeps_at_once_send_each_notification_once(app):
 def test_two_attempts_at_one_delivery_at_once_send_it_once(app, monkeypatch):
     from exchange.notify.delivery_jobs import deliver_webhook
 
-    monkeypatch.setattr(webhook_service, "resolve_host", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(destinations, "resolve_host", lambda host, port: ["93.184.216.34"])
 
     def slow_receiver(request):
         time.sleep(0.5)  # the first attempt still holds the row when the second arrives

@@ -56,6 +56,7 @@ from exchange.models import (
 from exchange.models.base import StrEnum
 from exchange.platform import clock, unit_of_work
 from exchange.platform.errors import Conflict, DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
 from exchange.platform.spreadsheet import safe_cell
@@ -106,7 +107,7 @@ class LeadWriter:
         fields: Sequence[str] | None = None,
         default_campaign_id: int | None = None,
         publish: bool = False,
-        event_type: str = "lead.imported",
+        event_type: LeadEvent = LeadEvent.LEAD_IMPORTED,
         event_data: dict[str, Any] | None = None,
     ) -> None:
         only = None
@@ -287,7 +288,9 @@ class LeadWriter:
                         "from": existing["temperature"].value,
                         "to": change["temperature"].value,
                     }
-                events.append(self._event("lead.updated", result.lead_id, payload, kind, actor_id, now))
+                events.append(
+                    self._event(LeadEvent.LEAD_UPDATED, result.lead_id, payload, kind, actor_id, now)
+                )
         if events:
             _insert_rows(Event.__table__, events)
         if self.publish and creates:
@@ -302,10 +305,10 @@ class LeadWriter:
             self.seen_keys[data["dedupe_key"]] = lead_id
 
     def _event(
-        self, type_: str, lead_id: int | None, data: dict, kind: str, actor_id: int | None, now
+        self, type_: LeadEvent, lead_id: int | None, data: dict, kind: str, actor_id: int | None, now
     ) -> dict:
         return {
-            "type": type_,
+            "type": type_.value,
             "occurred_at": now,
             "manufacturer_id": self.manufacturer.id,
             "partner_id": None,

@@ -35,6 +35,7 @@ from exchange.offers import waves
 from exchange.offers.explain import render_reasons
 from exchange.offers.waves import Candidate
 from exchange.platform import clock, events, unit_of_work
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -355,7 +356,7 @@ def _record_gap(lead: Lead, matcher: ProgramMatcher) -> None:
     cause = matching.gap_cause(ranking)
     lead.match_summary = {"eligible": 0, "cause": cause, "ineligible": dict(reasons)}
     events.record(
-        "lead.unmatched",
+        LeadEvent.LEAD_UNMATCHED,
         manufacturer_id=lead.manufacturer_id,
         lead_id=lead.id,
         data={"cause": cause, "partners": len(matcher.partners)},
@@ -447,7 +448,7 @@ def _rescore(offers: Sequence[Offer], matcher: ProgramMatcher, now: datetime | N
         offer.state = OfferState.WITHDRAWN
         offer.closed_at = now
         events.record(
-            "offer.withdrawn",
+            LeadEvent.OFFER_WITHDRAWN,
             manufacturer_id=offer.manufacturer_id,
             partner_id=offer.partner_id,
             lead_id=lead.id,

@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from exchange.accounts.permissions import Permission
 from exchange.models import Notification
-from exchange.notify import notifications as service
+from exchange.notify import inbox as service
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import notifications_for

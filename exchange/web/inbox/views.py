@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from exchange.models import DigestFrequency, Notification
-from exchange.notify import notifications as service
+from exchange.notify import inbox as service
+from exchange.notify.texts import is_site_path
 from exchange.platform import unit_of_work
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -51,7 +52,7 @@ def open_notification(notification_id: int):
     """Follow a notification's link: opening it is reading it (the link is always a path on this site)."""
     notification = _own_notification_or_404(notification_id)
     service.mark_read(notification)
-    if notification.link and service.is_site_path(notification.link):
+    if notification.link and is_site_path(notification.link):
         return redirect(notification.link)
     return redirect(url_for("inbox.notifications"))
 
