@@ -40,9 +40,11 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python -m bench
 
+## ruff, then the import contracts of pyproject.toml (what may import what: docs/architecture.md).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -6,15 +6,40 @@ import functools
 import json
 import os
 import sys
+import time
+from datetime import timedelta
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from werkzeug import serving
 
-from exchange.platform import unit_of_work
+from exchange.accounts.sessions import find_user_by_email
+from exchange.accounts.tokens import issue_token
+from exchange.accounts.users import create_user
+from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from exchange.leads.cli import leads_cli
+from exchange.models import ApiToken, JobStatus, Organisation, OutboxJob, Role, TokenScope
+from exchange.platform import clock, jobs, unit_of_work
+from exchange.platform.config import Defaults
+from exchange.platform.errors import DomainError
 from exchange.platform.event_types import AuditEvent
+from exchange.platform.events import organisation_scope, record
 from exchange.platform.extensions import db
+from exchange.platform.jobs import (
+    PERIODIC_JOBS,
+    QUEUES,
+    backend,
+    drain,
+    relay_outbox,
+    tracking_created,
+)
+from exchange.platform.jobs.backends import RQBackend
+from exchange.platform.jobs.processes import run_worker
+from exchange.platform.jobs.schedule import build_rq_cron
+from exchange.platform.security import clear_failed_logins, is_locked
+from exchange.sla.sweep import run_sweep
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +47,6 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     for group in (jobs_cli, users_cli, tokens_cli, sla_cli):
         app.cli.add_command(group)
-    from exchange.leads.cli import leads_cli
 
     app.cli.add_command(leads_cli)
     for command in _walk(app.cli):
@@ -55,7 +79,6 @@ def _running_jobs_before_exit(callback):
         ctx = click.get_current_context()
         if not current_app:
             ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
-        from exchange.platform.jobs import tracking_created
 
         with tracking_created() as created:
             try:
@@ -69,9 +92,6 @@ def _running_jobs_before_exit(callback):
 
 
 def _finish_jobs(created: list[int]) -> None:
-    from exchange.models import JobStatus, OutboxJob
-    from exchange.platform import jobs
-
     embedded = current_app.extensions["exchange.platform.jobs"].embedded
     if embedded:
         jobs.drain(timeout=CLI_JOBS_WAIT_SECONDS)
@@ -119,11 +139,8 @@ def _echo_json(payload: object) -> None:
 @with_appcontext
 def seed_demo_command(partners: int, leads: int) -> None:
     """Create the demo data set (idempotent) and print the demo logins."""
-    from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
-
     created = seed_demo(partners=partners, leads=leads)
     unit_of_work.checkpoint()  # the demo's jobs (matching, notifications) run now and need its rows
-    from exchange.platform import jobs
 
     jobs.drain(timeout=600)
     published, worked = created.pop("published", 0), created.pop("worked", 0)
@@ -154,10 +171,6 @@ users_cli = AppGroup("users", help="Manage users.")
 @click.option("--name", required=True)
 @click.password_option()
 def create_user_command(email: str, slug: str, role: str, name: str, password: str) -> None:
-    from exchange.accounts.users import create_user
-    from exchange.models import Organisation, Role
-    from exchange.platform.errors import DomainError
-
     org = db.session.scalar(sa.select(Organisation).where(Organisation.slug == slug))
     if org is None:
         raise click.ClickException(f"no organisation with short name {slug!r}")
@@ -172,8 +185,6 @@ def create_user_command(email: str, slug: str, role: str, name: str, password: s
 @click.argument("email")
 def unlock_user_command(email: str) -> None:
     """Lift the lock that failed sign-ins put on EMAIL (partner admins can also do it on the team page)."""
-    from exchange.platform.security import clear_failed_logins, is_locked
-
     if not is_locked(email):
         click.echo(f"{email} is not locked")
         return
@@ -192,13 +203,6 @@ tokens_cli = AppGroup("tokens", help="API tokens.")
 @click.option("--expires-days", type=click.IntRange(min=1), default=None, help="Expire after N days.")
 def create_token_command(email: str, name: str, scope: str, expires_days: int | None) -> None:
     """Create an API token for EMAIL and print it once (only a hash is stored)."""
-    from datetime import timedelta
-
-    from exchange.accounts.sessions import find_user_by_email
-    from exchange.accounts.tokens import issue_token
-    from exchange.models import TokenScope
-    from exchange.platform import clock
-
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user with e-mail {email!r}")
@@ -212,10 +216,6 @@ def create_token_command(email: str, name: str, scope: str, expires_days: int | 
 @click.argument("prefix")
 def revoke_token_command(prefix: str) -> None:
     """Revoke the token whose public prefix is PREFIX (the part after ``lx_``)."""
-    from exchange.models import ApiToken
-    from exchange.platform import clock
-    from exchange.platform.events import organisation_scope, record
-
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.prefix == prefix.removeprefix("lx_")))
     if token is None:
         raise click.ClickException(f"no token with prefix {prefix!r}")
@@ -239,10 +239,6 @@ def revoke_token_command(prefix: str) -> None:
 @with_appcontext
 def worker_command(queues: str | None, burst: bool) -> None:
     """Run an RQ worker (needs REDIS_URL). Without Redis, jobs run inside the web process."""
-    from exchange.platform.jobs import QUEUES, backend
-    from exchange.platform.jobs.backends import RQBackend
-    from exchange.platform.jobs.processes import run_worker
-
     jobs_backend = backend()
     if not isinstance(jobs_backend, RQBackend):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process in the embedded default.")
@@ -256,22 +252,13 @@ def worker_command(queues: str | None, burst: bool) -> None:
 @with_appcontext
 def cron_command() -> None:
     """Run the periodic jobs: RQ's cron scheduler with REDIS_URL, the in-process timer without."""
-    from exchange.platform.jobs import PERIODIC_JOBS, backend
-    from exchange.platform.jobs.backends import RQBackend
-
     jobs_backend = backend()
     for job in PERIODIC_JOBS:
         click.echo(f"  {job.name:<28} {f'every {job.interval}s' if job.interval else job.cron}")
     if isinstance(jobs_backend, RQBackend):
-        from exchange.platform.jobs.schedule import build_rq_cron
-
         build_rq_cron(jobs_backend.connection).start()
     else:
-        import time
-
-        from exchange.platform.jobs import start_embedded_scheduler
-
-        start_embedded_scheduler(current_app._get_current_object())
+        jobs.start_embedded_scheduler(current_app._get_current_object())
         while True:  # the timer runs in a daemon thread; keep the process alive
             time.sleep(3600)
 
@@ -286,8 +273,6 @@ jobs_cli = AppGroup("jobs", help="Inspect and hand over background jobs.")
 @click.option("--limit", default=50, show_default=True)
 def list_jobs_command(status: str | None, limit: int) -> None:
     """Print recent jobs as JSON lines (newest first)."""
-    from exchange.models import JobStatus, OutboxJob
-
     query = sa.select(OutboxJob).order_by(OutboxJob.id.desc()).limit(limit)
     if status:
         query = query.where(OutboxJob.status == JobStatus(status))
@@ -309,8 +294,6 @@ def list_jobs_command(status: str | None, limit: int) -> None:
 @jobs_cli.command("relay")
 def relay_command() -> None:
     """Hand over jobs waiting in the outbox (and wait for in-process ones to finish)."""
-    from exchange.platform.jobs import drain, relay_outbox
-
     summary = relay_outbox()
     drain(timeout=600)
     _echo_json(summary)
@@ -320,9 +303,6 @@ def relay_command() -> None:
 @click.argument("job_id", type=int)
 def retry_command(job_id: int) -> None:
     """Give a failed job another round of attempts."""
-    from exchange.models import JobStatus, OutboxJob
-    from exchange.platform import clock
-
     job = db.session.get(OutboxJob, job_id)
     if job is None:
         raise click.ClickException(f"no job {job_id}")
@@ -342,8 +322,6 @@ sla_cli = AppGroup("sla", help="SLA clocks.")
 @sla_cli.command("sweep")
 def sla_sweep_command() -> None:
     """Run one SLA sweep now and print its summary as JSON."""
-    from exchange.sla.sweep import run_sweep
-
     summary = run_sweep()
     _echo_json(summary)
 
@@ -357,22 +335,17 @@ def sla_sweep_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Serve the portal for local use (threaded dev server, in-process jobs and timer)."""
-    from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD
-    from exchange.platform.config import Defaults
-    from exchange.platform.jobs import start_embedded_scheduler
-
     app = current_app._get_current_object()
     if app.config.get("PUBLIC_URL") == Defaults.PUBLIC_URL and "EXCHANGE_PUBLIC_URL" not in os.environ:
         # Links in e-mails (invitations, resets, notifications) point at this server, not at port 5000.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
         app.config["PUBLIC_URL"] = f"http://{shown}:{port}"
-    start_embedded_scheduler(app)
+    jobs.start_embedded_scheduler(app)
     click.echo(f"\n  Lead Exchange on http://{host}:{port}/")
     click.echo(f"  Demo logins (password: {DEMO_PASSWORD}):")
     for login in DEMO_LOGINS:
         click.echo(f"    {login.email:<28} {login.role.value}")
     click.echo("")
     sys.stdout.flush()
-    from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    serving.run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

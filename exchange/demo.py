@@ -15,11 +15,16 @@ import sqlalchemy as sa
 
 from exchange.accounts import organisations
 from exchange.accounts import users as accounts
-from exchange.leads.lifecycle import dedupe_key
+from exchange.leads.lifecycle import dedupe_key, publish_leads
 from exchange.models import (
     Campaign,
+    Claim,
+    ContactChannel,
+    DeclineReason,
     Lead,
     LeadStatus,
+    Offer,
+    OfferState,
     Organisation,
     ProductLine,
     Role,
@@ -29,8 +34,12 @@ from exchange.models import (
     Tier,
     User,
 )
+from exchange.offers import claims
+from exchange.offers.matchmaking import match_leads
 from exchange.platform import clock
 from exchange.platform.extensions import db
+from exchange.sla import responsiveness
+from exchange.sla.sweep import run_sweep
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo login
 
@@ -310,9 +319,6 @@ def _drafts(maker: Organisation, source_ids: str) -> list[Lead]:
 
 def _publish_most(makers) -> int:
     """Publish four in five demo drafts through the matching engine, so partners open full lists."""
-    from exchange.leads.lifecycle import publish_leads
-    from exchange.offers.matchmaking import match_leads
-
     published = 0
     for maker in makers:
         chosen = [lead for lead in _drafts(maker, "DEMO-%") if int(lead.source_id[5:]) % 5]
@@ -342,9 +348,6 @@ UNCLAIMED_SHARE = 0.08  # of the history leads, nobody claims these: they return
 
 def _let_lapse(lead: Lead, frozen: clock.FrozenClock, now) -> None:
     """Let every wave of ``lead`` lapse, sweeping after each claim window, until it is returned."""
-    from exchange.models import Offer, OfferState
-    from exchange.sla.sweep import run_sweep
-
     for _ in range(12):
         if lead.status != LeadStatus.OFFERED:
             return
@@ -375,12 +378,6 @@ def _history(makers) -> int:
     """Publish the history leads in the past (a frozen clock), let the offered partners claim or
     decline as their persona says, make first contact and close each lead won or lost. Acts through the
     same services as the portal, as each partner's (inactive, password-less) sales desk user."""
-    from exchange.leads.lifecycle import publish_leads
-    from exchange.models import ContactChannel, DeclineReason, Offer, OfferState
-    from exchange.offers import claims
-    from exchange.offers.matchmaking import match_leads
-    from exchange.sla import responsiveness
-
     desks: dict[int, User] = {}
 
     def desk(partner: Organisation) -> User:
@@ -468,9 +465,6 @@ def _history(makers) -> int:
 
 def _work_some(partner: Organisation) -> int:
     """A little history for the demo partner: a few claimed leads, contacted, one won."""
-    from exchange.models import Claim, ContactChannel, Offer, OfferState
-    from exchange.offers import claims
-
     current = sa.select(Claim.id).join(Lead, Lead.id == Claim.lead_id)
     current = current.where(Claim.partner_id == partner.id, sa.not_(Lead.source_id.like(HISTORY_SOURCE_IDS)))
     if db.session.scalar(current.limit(1)):  # the history's claims do not count

@@ -18,10 +18,11 @@ import matching
 from exchange.accounts.permissions import Permission, can, require
 from exchange.accounts.programs import update_weights
 from exchange.models import Lead, Offer, Organisation
-from exchange.offers.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_reasons
+from exchange.offers.explain import COMPONENT_LABELS, INELIGIBLE, render_reasons
 from exchange.offers.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.offers.waves import pool_wave
 from exchange.platform.extensions import db
+from exchange.platform.labels import GAP_CAUSES
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.sla.clocks import lead_terms
 from exchange.web.errors import refused

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from exchange.accounts.permissions import Permission, require
 from exchange.models import (
+    Claim,
     DeclineReason,
     Enrollment,
     Offer,
@@ -199,8 +200,6 @@ def _offer_context(offer: Offer, decline_form: DeclineForm) -> dict:
 
 
 def offer_claim(offer: Offer):
-    from exchange.models import Claim
-
     return db.session.scalar(
         scoped(Claim, current_org()).where(Claim.offer_id == offer.id).order_by(Claim.id.desc())
     )

@@ -6,13 +6,15 @@ from __future__ import annotations
 import marshmallow as ma
 
 from exchange.leads.fields import CLAIMED_FIELDS, OUTCOME_FIELDS, PORTAL_FIELDS, TEASER_FIELDS
-from exchange.models import ContactChannel, DeclineReason, LeadStatus
+from exchange.models import ContactChannel, DeclineReason, LeadStatus, Organisation
 from exchange.notify.partner_payloads import (
     REVEALING_CLAIM_STATUSES,
     PartnerClaimedLeadSchema,
     PartnerLeadTeaserSchema,
 )
+from exchange.offers.explain import score_breakdown
 from exchange.offers.pull_filters import PullFilterSchema
+from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, non_negative_decimal, page_schema
 
 
@@ -67,9 +69,6 @@ class PartnerOfferDetailSchema(PartnerOfferSchema):
     score_breakdown = ma.fields.Method("_breakdown")
 
     def _manufacturer(self, offer):
-        from exchange.models import Organisation
-        from exchange.platform.extensions import db
-
         return db.session.get(Organisation, offer.manufacturer_id)
 
     def _manufacturer_name(self, offer):
@@ -77,8 +76,6 @@ class PartnerOfferDetailSchema(PartnerOfferSchema):
         return manufacturer.name if manufacturer else None
 
     def _breakdown(self, offer):
-        from exchange.offers.explain import score_breakdown
-
         manufacturer = self._manufacturer(offer)
         weights = manufacturer.program.matching_weights if manufacturer and manufacturer.program else None
         return ScoreComponentSchema(many=True).dump(score_breakdown(offer.components, weights))

@@ -19,11 +19,11 @@ from exchange.accounts.team import (
 )
 from exchange.models import Role, User
 from exchange.platform.extensions import db
+from exchange.platform.labels import ROLES
 from exchange.platform.security import is_locked
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.auth.forms import ConfirmForm
 from exchange.web.errors import refused
-from exchange.web.shell import ROLE_LABELS
 from portal import bp
 from portal.team_forms import PARTNER_ROLE_CHOICES, InviteMemberForm, MemberRoleForm
 
@@ -93,7 +93,7 @@ def member_role(user_id: int):
         return _bad_request()
     return _act(
         lambda: change_role(current_user._get_current_object(), member, Role(form.role.data)),
-        _("%(name)s is now %(role)s.", name=member.name, role=ROLE_LABELS[Role(form.role.data)]),
+        _("%(name)s is now %(role)s.", name=member.name, role=ROLES[Role(form.role.data)]),
     )
 
 

@@ -18,14 +18,16 @@ import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 
 from exchange.models import User
+from exchange.notify.mail import send_mail
 from exchange.platform import clock
 from exchange.platform.extensions import db
+from exchange.platform.labels import ROLES
 
 DEFAULT_INVITE_HOURS = 7 * 24
 DEFAULT_RESET_MINUTES = 60
@@ -95,9 +97,6 @@ def link_url(base_url: str, purpose: LinkPurpose, token: str) -> str:
 
 def send_password_link(user_id: int, purpose: str, base_url: str, inviter_id: int | None = None) -> dict:
     """Job: mail a fresh link to the user (an invitation or a password reset)."""
-    from exchange.notify.mail import send_mail
-    from exchange.web.shell import ROLE_LABELS
-
     link_purpose = LinkPurpose(purpose)
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
@@ -119,7 +118,7 @@ def send_password_link(user_id: int, purpose: str, base_url: str, inviter_id: in
                 name=user.name,
                 inviter=inviter.name if inviter else organisation.name,
                 org=organisation.name,
-                role=str(ROLE_LABELS.get(user.role, user.role)),
+                role=str(ROLES.get(user.role, user.role)),
                 days=days,
                 link=link,
                 email=user.email,
@@ -145,6 +144,4 @@ def send_password_link(user_id: int, purpose: str, base_url: str, inviter_id: in
 def site_base_url() -> str:
     """Where e-mailed links point: ``PUBLIC_URL`` when configured (set it in production: the Host
     header of a request is the client's to choose), else the address of the current request."""
-    from flask import request
-
     return current_app.config.get("PUBLIC_URL") or request.host_url

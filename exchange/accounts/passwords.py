@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from zxcvbn import zxcvbn
 
 _hasher = PasswordHasher()
 
@@ -52,9 +54,6 @@ def password_problem(
     e-mail address, its local part or the name; one that zxcvbn (common-password and word lists,
     keyboard patterns, repeats, sequences, dates, the user's own details) scores below ``min_score``.
     """
-    from flask_babel import gettext as _
-    from zxcvbn import zxcvbn
-
     if len(password) < MIN_PASSWORD_LENGTH:
         return _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
     if current_hash and verify_password(current_hash, password):

@@ -5,26 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from exchange.accounts import passwords
+from exchange.accounts.tokens import resolve_token
 from exchange.models import User
 from exchange.platform.extensions import db, login_manager
+from exchange.platform.security import check_bearer_failures, record_bearer_failure
 
 
 def init_app(app: Flask) -> None:
-    from exchange.accounts import passwords
-
     passwords.configure(app.config.get("ARGON2_PARAMETERS"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = app.config["SESSION_PROTECTION"]
-
-    from exchange.web.auth.views import bp
-
-    app.register_blueprint(bp)
 
 
 @login_manager.user_loader
@@ -47,10 +44,6 @@ def load_user_from_bearer(req: Any) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    from flask import g
-
-    from exchange.accounts.tokens import resolve_token
-    from exchange.platform.security import check_bearer_failures, record_bearer_failure
 
     check_bearer_failures()
     token = resolve_token(header[7:].strip())
@@ -65,7 +58,6 @@ def load_user_from_bearer(req: Any) -> User | None:
 def _unauthorized() -> Any:
     if request.path.startswith("/api/"):
         abort(401)
-    from flask import flash, redirect, url_for
 
     flash(str(login_manager.login_message), login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))

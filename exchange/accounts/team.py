@@ -27,6 +27,7 @@ from exchange.platform.events import organisation_scope, record
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
 from exchange.platform.jobs.registry import QUEUE_NOTIFY
+from exchange.platform.security import clear_failed_logins, is_locked
 
 ADMIN_ROLES = {OrgKind.PARTNER: Role.PARTNER_ADMIN, OrgKind.MANUFACTURER: Role.MANUFACTURER_ADMIN}
 # At most one reset e-mail per user in this window, so nobody can flood a mailbox through the form.
@@ -164,8 +165,6 @@ def reactivate_member(actor: User, member: User) -> None:
 
 def unlock_sign_in(actor: User, member: User) -> bool:
     """Lift the lock that failed sign-ins put on ``member``'s account; False when it was not locked."""
-    from exchange.platform.security import clear_failed_logins, is_locked
-
     _lock_and_check_admin(actor, actor.organisation)
     _check_member(actor, member)
     if not is_locked(member.email):

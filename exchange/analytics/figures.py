@@ -2,7 +2,7 @@
 
 A rate is a share of the *decided* cases only (running work is not counted against anyone); with
 nothing decided there is no figure (``None``), which pages show as "–" with the reason from
-``NO_FIGURE`` - never as 0 %.
+``exchange.platform.labels.NO_FIGURE`` - never as 0 %.
 
 - response rate: of the decided offers (a partner's) or leads (a campaign's, the programme's), the share
   claimed; an offer is decided once claimed, declined or lapsed, a lead once claimed or run out of waves.
@@ -16,29 +16,30 @@ nothing decided there is no figure (``None``), which pages show as "–" with th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
-from exchange.models import Claim, Event
+from exchange.models import Claim, ClaimStatus, Event
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla.vocabulary import SlaClock
 
-NO_FIGURE = {
-    "response_rate": _l("no decided offers yet"),
-    "lead_response_rate": _l("no lead claimed or run out of waves yet"),
-    "decline_rate": _l("no decided offers yet"),
-    "sla_compliance": _l("no decided clocks yet"),
-    "breaches": _l("no decided clocks yet"),
-    "return_rate": _l("no claims yet"),
-    "win_rate": _l("no lead won or lost yet"),
-    "claim_minutes_median": _l("no claims yet"),
-    "contact_minutes_median": _l("no first contact yet"),
-}
+
+def in_progress_counts(partner_ids: Sequence[int]) -> dict[int, int]:
+    """Active claims per partner (what counts against capacity); partners with none are left out."""
+    if not partner_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Claim.partner_id, sa.func.count())
+            .where(Claim.partner_id.in_(partner_ids), Claim.status == ClaimStatus.ACTIVE)
+            .group_by(Claim.partner_id)
+        ).all()
+    )
 
 
 def share(part: int, decided: int) -> float | None:

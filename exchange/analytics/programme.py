@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from exchange.analytics import figures
+from exchange.analytics.figures import in_progress_counts
 from exchange.models import (
     Campaign,
     CoverageArea,
@@ -24,7 +25,6 @@ from exchange.models import (
     Tier,
 )
 from exchange.models.enums import CLAIMED_STATUSES, IN_PROGRESS_STATUSES
-from exchange.offers.claims import in_progress_counts
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import scoped

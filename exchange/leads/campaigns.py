@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from exchange.analytics import figures
 from exchange.models import CLAIMED_STATUSES, Campaign, Lead, LeadStatus, Organisation
+from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError
 from exchange.platform.extensions import db
 
@@ -190,8 +191,6 @@ def return_by_month(campaign: Campaign, today: date | None = None) -> list[Retur
     """Return on Leads month by month since the campaign started (or its first lead): leads convert
     over months and years, so the cumulative revenue against the cost is the campaign's value.
     Wins in another currency than the campaign's are left out (they are counted in the results)."""
-    from exchange.platform import clock
-
     today = today or clock.now().date()
     wins = db.session.execute(
         sa.select(Lead.closed_at, Lead.won_amount).where(

@@ -57,6 +57,7 @@ from exchange.models.base import StrEnum
 from exchange.platform import clock, unit_of_work
 from exchange.platform.errors import Conflict, DomainError
 from exchange.platform.event_types import LeadEvent
+from exchange.platform.events import actor_kind
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
 from exchange.platform.spreadsheet import safe_cell
@@ -154,7 +155,6 @@ class LeadWriter:
     def _actor_kind(self) -> str:
         if self.kind:
             return self.kind
-        from exchange.platform.events import actor_kind
 
         return actor_kind()
 

@@ -145,6 +145,7 @@ def _hand_over(session: Session) -> None:
     queued = session.info.pop(_SESSION_KEY, None)
     if not queued:
         return
+
     for start in range(0, len(queued), BATCH):
         enqueue("notifications.publish", queued[start : start + BATCH], queue=QUEUE_NOTIFY, session=session)
 

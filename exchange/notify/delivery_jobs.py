@@ -115,6 +115,7 @@ def _disable_failing_endpoint(endpoint: WebhookEndpoint, failures: int, error: s
     if switched != 1:
         return False
     db.session.refresh(endpoint)
+
     record(
         AuditEvent.WEBHOOK_ENDPOINT_DISABLED,
         partner_id=endpoint.organisation_id,

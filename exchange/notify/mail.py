@@ -17,6 +17,8 @@ from pathlib import Path
 from flask import current_app
 
 from exchange.platform import clock
+from exchange.platform.jobs import enqueue
+from exchange.platform.jobs.registry import QUEUE_NOTIFY
 
 
 def build_message(to: list[str], subject: str, text: str, html: str | None = None) -> EmailMessage:
@@ -56,8 +58,5 @@ def send_mail(to: list[str] | str, subject: str, text: str, html: str | None = N
 
 def queue_mail(to: list[str] | str, subject: str, text: str, html: str | None = None) -> None:
     """Send after the current transaction commits (with the job system's retries)."""
-    from exchange.platform.jobs import enqueue
-    from exchange.platform.jobs.registry import QUEUE_NOTIFY
-
     recipients = [to] if isinstance(to, str) else list(to)
     enqueue("mail.send", recipients, subject, text, html, queue=QUEUE_NOTIFY)

@@ -39,13 +39,25 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from exchange.models import Lead, Notification, Offer, Organisation, Temperature, User, WebhookDelivery
+from exchange.models import (
+    Lead,
+    Notification,
+    Offer,
+    Organisation,
+    Temperature,
+    User,
+    WebhookDelivery,
+)
 from exchange.notify.audience import active_users_of, may_be_notified
 from exchange.notify.batches import by_id
 from exchange.notify.digests import email_due_at, kick_email_job
 from exchange.notify.grouping import Share, group_key, upsert_groups
 from exchange.notify.kinds import NOTIFICATION_KINDS, WEBHOOK_EVENTS, KindDefinition, NotificationKind
-from exchange.notify.partner_payloads import partners_holding_claims, refuse_contact_details, webhook_body
+from exchange.notify.partner_payloads import (
+    partners_holding_claims,
+    refuse_contact_details,
+    webhook_body,
+)
 from exchange.notify.texts import default_link, is_site_path, lead_summary, render_texts
 from exchange.notify.webhooks import active_endpoints, enqueue_first_attempts, new_delivery
 from exchange.platform import clock

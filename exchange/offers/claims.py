@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.accounts.permissions import Permission, can
+from exchange.analytics.figures import in_progress_counts
 from exchange.leads.lifecycle import transition
 from exchange.models import (
     Claim,
@@ -32,6 +33,7 @@ from exchange.models import (
 )
 from exchange.notify import announce, notifications, webhooks
 from exchange.offers import waves
+from exchange.offers.matchmaking import Matchers
 from exchange.platform import clock, events, jobs
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
 from exchange.platform.event_types import LeadEvent
@@ -52,19 +54,6 @@ CLOSING = {LeadStatus.WON: LeadEvent.LEAD_WON, LeadStatus.LOST: LeadEvent.LEAD_L
 
 def in_progress_count(partner_id: int) -> int:
     return in_progress_counts([partner_id]).get(partner_id, 0)
-
-
-def in_progress_counts(partner_ids: Sequence[int]) -> dict[int, int]:
-    """Active claims per partner (what counts against capacity); partners with none are left out."""
-    if not partner_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            sa.select(Claim.partner_id, sa.func.count())
-            .where(Claim.partner_id.in_(partner_ids), Claim.status == ClaimStatus.ACTIVE)
-            .group_by(Claim.partner_id)
-        ).all()
-    )
 
 
 def overdue_uncontacted_count(partner_id: int, now: datetime) -> int:
@@ -278,8 +267,6 @@ def _advance_now(lead: Lead, rank: waves.Ranker | None, reason: str) -> None:
 
 
 def _default_ranker() -> waves.Ranker:
-    from exchange.offers.matchmaking import Matchers
-
     return Matchers()
 
 

@@ -14,8 +14,8 @@ from exchange.models import Offer
 SEPARATOR = " · "
 SEGMENTS = {"small": _l("small"), "mid_market": _l("mid-market"), "enterprise": _l("enterprise")}
 TIERS = {0: _l("Registered"), 1: _l("Silver"), 2: _l("Gold"), 3: _l("Platinum")}
-# Why a partner may not be offered a lead (matching.codes.INELIGIBILITY_REASONS) and why no partner
-# can take a lead (matching.codes.GAP_FUNNEL, NO_PARTNERS).
+# Why a partner may not be offered a lead (matching.codes.INELIGIBILITY_REASONS); why no partner can
+# take a lead is exchange.platform.labels.GAP_CAUSES.
 INELIGIBLE = {
     "not_enrolled": _l("not enrolled (or enrollment not active)"),
     "outside_coverage": _l("does not cover the lead's location"),
@@ -23,15 +23,6 @@ INELIGIBLE = {
     "at_capacity": _l("at capacity"),
     "excluded": _l("declined, returned or was recycled away from this lead"),
     "tier_below_minimum": _l("tier too low for a deal this large"),
-}
-GAP_CAUSES = {
-    "no_partners": _l("The programme has no partners yet"),
-    "not_enrolled": _l("No partner with an active enrollment"),
-    "outside_coverage": _l("No partner covers this location"),
-    "product_line_not_served": _l("No partner serves this product line here"),
-    "tier_below_minimum": _l("No partner of the required tier for this deal size"),
-    "excluded": _l("Every partner who could take it declined or returned it"),
-    "at_capacity": _l("Every partner who could take it is at capacity"),
 }
 MAX_REASONS = 3
 # The six score components (matching.COMPONENTS), as the manufacturer and the partner read them.

@@ -37,6 +37,7 @@ from exchange.offers.waves import Candidate
 from exchange.platform import clock, events, unit_of_work
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
+from matching.components import responsiveness as responsiveness_component
 
 log = logging.getLogger(__name__)
 
@@ -469,8 +470,6 @@ def partner_standing(partner_id: int, manufacturer_id: int) -> dict[str, Any]:
     """What a partner may know about its own responsiveness in one programme: its figures, the
     responsiveness component matching gives it (smoothed toward the programme average), the
     programme average's component, and how much the component weighs in the score."""
-    from matching.components import responsiveness as responsiveness_component
-
     enrollments = list(
         db.session.scalars(sa.select(Enrollment).where(Enrollment.manufacturer_id == manufacturer_id))
     )

@@ -10,7 +10,7 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from exchange.models import Lead, Offer, OfferState, Temperature
+from exchange.models import Lead, Offer, OfferState, ProductLine, SizeBand, Temperature
 from exchange.platform import clock
 from exchange.platform.extensions import db
 
@@ -133,8 +133,6 @@ def pull_page(
     """One page of the pull list as plain rows (the API's shape), read in one lean query: the columns
     a partner may see and the list's length, no ORM objects. Returns ``{items, page, per_page, total,
     pages}``."""
-    from exchange.models import ProductLine, SizeBand
-
     filters = filters or PullFilters()
     base = pull_list(partner_id, filters, sort=sort)
     columns = (

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
 from exchange.platform.extensions import babel
@@ -64,8 +64,6 @@ def localdate(value: date | None, format: str = "medium") -> str:  # noqa: A002
 
 
 def zone_abbreviation(value: datetime | None = None) -> str:
-    from flask_babel import get_timezone
-
     zone = get_timezone()
     moment = (value or datetime.now(ZoneInfo("UTC"))).astimezone(zone)
     return moment.tzname() or str(zone)

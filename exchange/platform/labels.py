@@ -18,6 +18,7 @@ from exchange.models import (
     Event,
     LeadStatus,
     OfferState,
+    Role,
     SizeBand,
     Temperature,
 )
@@ -25,6 +26,12 @@ from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.platform.event_types import LEAD_EVENT_LABELS, LeadEvent
 from exchange.sla.vocabulary import clock_due, clock_name
 
+ROLES = {
+    Role.MANUFACTURER_ADMIN: _l("Manufacturer admin"),
+    Role.CHANNEL_MANAGER: _l("Channel manager"),
+    Role.PARTNER_ADMIN: _l("Partner admin"),
+    Role.PARTNER_REP: _l("Partner rep"),
+}
 TEMPERATURE = {Temperature.HOT: _l("hot"), Temperature.WARM: _l("warm"), Temperature.COLD: _l("cold")}
 SIZE = {
     SizeBand.MICRO: _l("micro (<10)"),
@@ -93,6 +100,17 @@ OFFER_STATE_FOR_MANUFACTURER = {
 }
 
 
+# Why no partner can take a lead (matching.codes.GAP_FUNNEL, NO_PARTNERS), as the "No partner can take
+# it" history line and the coverage-gaps page say it.
+GAP_CAUSES = {
+    "no_partners": _l("The programme has no partners yet"),
+    "not_enrolled": _l("No partner with an active enrollment"),
+    "outside_coverage": _l("No partner covers this location"),
+    "product_line_not_served": _l("No partner serves this product line here"),
+    "tier_below_minimum": _l("No partner of the required tier for this deal size"),
+    "excluded": _l("Every partner who could take it declined or returned it"),
+    "at_capacity": _l("Every partner who could take it is at capacity"),
+}
 # How contact details were disclosed (the reveal audit's channels, exchange.offers.claims).
 REVEALED_VIA = {
     "page": _l("on the lead page"),
@@ -129,6 +147,19 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else format_percent(value, "#0.#%")
 
 
+# Why a figure of exchange.analytics.figures is missing (its key there -> reason): with nothing
+# decided there is no figure, never 0 %.
+NO_FIGURE = {
+    "response_rate": _l("no decided offers yet"),
+    "lead_response_rate": _l("no lead claimed or run out of waves yet"),
+    "decline_rate": _l("no decided offers yet"),
+    "sla_compliance": _l("no decided clocks yet"),
+    "breaches": _l("no decided clocks yet"),
+    "return_rate": _l("no claims yet"),
+    "win_rate": _l("no lead won or lost yet"),
+    "claim_minutes_median": _l("no claims yet"),
+    "contact_minutes_median": _l("no first contact yet"),
+}
 # How each figure of exchange.analytics.figures reads (its key there -> formatter).
 FIGURE_FORMATS = {
     "response_rate": _percent,
@@ -145,8 +176,6 @@ FIGURE_FORMATS = {
 
 def figure(key: str, value: Any, compact: bool = False) -> Markup:
     """A figure as people read it; without data "–" and why (in a tooltip when ``compact``)."""
-    from exchange.analytics.figures import NO_FIGURE
-
     if value is not None:
         return Markup.escape(FIGURE_FORMATS.get(key, str)(value))
     reason = NO_FIGURE.get(key, "")
@@ -155,14 +184,6 @@ def figure(key: str, value: Any, compact: bool = False) -> Markup:
             '<abbr class="no-figure" title="{0}">–<span class="visually-hidden"> ({0})</span></abbr>'
         ).format(reason)
     return Markup('<span class="no-figure">– <small class="text-muted">({0})</small></span>').format(reason)
-
-
-def field_label(name: str) -> str:
-    """A lead field's name in words (``product_line_id`` -> "Product line")."""
-    from exchange.leads.intake.headers import FIELDS_BY_NAME
-
-    spec = FIELDS_BY_NAME.get(name)
-    return str(spec.label if spec is not None else LEAD_FIELD_EXTRAS.get(name, name.replace("_", " ")))
 
 
 def _temperature(value: Any) -> str:
@@ -222,8 +243,6 @@ def event_label(event: Event) -> str:
     if event.type == LeadEvent.LEAD_STATUS_CONFIRMED and data.get("status"):
         details.insert(0, _label(LEAD_STATUS, _enum(LeadStatus, data["status"])))
     if event.type == LeadEvent.LEAD_UNMATCHED and data.get("cause"):
-        from exchange.offers.explain import GAP_CAUSES
-
         details = [str(GAP_CAUSES.get(data["cause"], data["cause"]))]
     if event.type == LeadEvent.LEAD_CONTACT_VIEWED:
         details = [str(REVEALED_VIA.get(data.get("via", "page"), data.get("via")))]
@@ -233,9 +252,6 @@ def event_label(event: Event) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from exchange.offers.explain import why
-
-    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.globals.update(
         temperature_label=lambda v: _label(TEMPERATURE, v),
         size_label=lambda v: _label(SIZE, v),
@@ -243,7 +259,6 @@ def init_app(app: Flask) -> None:
         offer_state_label=lambda v: _label(OFFER_STATE, v),
         manager_offer_state_label=lambda v: _label(OFFER_STATE_FOR_MANUFACTURER, v),
         claim_status_label=lambda v: _label(CLAIM_STATUS, v),
-        field_label=field_label,
         enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
         end_reason_label=end_reason_label,
         clock_label=clock_due,
@@ -252,5 +267,4 @@ def init_app(app: Flask) -> None:
         percent=_percent,
         figure=figure,
         minutes=_minutes,
-        why=why,
     )

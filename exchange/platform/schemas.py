@@ -8,6 +8,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from exchange.platform.extensions import db
+
 # Every amount is stored as Numeric(14, 2): twelve digits before the point, two after.
 MONEY_MAX = decimal.Decimal("999999999999.99")
 MONEY_TEXT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
@@ -69,8 +71,6 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 
 def paginate(query, page: int, per_page: int) -> dict:
-    from exchange.platform.extensions import db
-
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     return {
         "items": result.items,

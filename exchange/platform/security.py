@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 limiter = Limiter(key_func=get_remote_address)
 
@@ -86,9 +86,12 @@ def config_limit(key: str):
     return lambda: current_app.config[key]
 
 
-def form_email() -> str:
-    from exchange.accounts.sessions import normalise_email
+def normalise_email(email: str) -> str:
+    """The form an e-mail address is looked up and counted under (accounts, lockouts)."""
+    return email.strip().lower()
 
+
+def form_email() -> str:
     return "email:" + normalise_email(request.form.get("email") or "")
 
 
@@ -102,8 +105,6 @@ def _bearer_item() -> RateLimitItem:
 
 
 def _account_key(email: str) -> str:
-    from exchange.accounts.sessions import normalise_email
-
     return normalise_email(email or "")
 
 
@@ -180,26 +181,6 @@ def record_bearer_failure() -> None:
         current_app.logger.warning("API token guessing from %s: refused for a while", address)
 
 
-def _too_many_requests(error: RateLimitExceeded) -> Any:
-    """Flask-Limiter's 429, answered like any other error (JSON on the API), with ``Retry-After``."""
-    from exchange.web.errors import handle_http_exception
-
-    current_limit = limiter.current_limit
-    retry = max(1, math.ceil(current_limit.reset_at - time.time())) if current_limit else 60
-    current_app.logger.warning(
-        "rate limit %s hit by %s on %s %s",
-        error.description,
-        get_remote_address(),
-        request.method,
-        request.path,
-    )
-    if request.endpoint == "auth.login":
-        from exchange.web.auth.views import rate_limited_login  # the auth blueprint imports this module
-
-        return rate_limited_login(retry)
-    return handle_http_exception(TooManyRequests(retry_after=retry))
-
-
 # --- response headers -------------------------------------------------------------------------------
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -253,11 +234,8 @@ def init_app(app: Flask) -> None:
     if proxies:
         # Behind N reverse proxies: the client address (per-address limits) and scheme come from
         # the X-Forwarded-For / -Proto headers those proxies set.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, _too_many_requests)
     app.after_request(_security_headers)

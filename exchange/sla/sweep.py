@@ -20,7 +20,8 @@ from sqlalchemy.orm import selectinload
 from exchange.models import Claim, ClaimStatus, Lead, LeadStatus, Offer, OfferState
 from exchange.notify import announce, notifications, webhooks
 from exchange.offers import waves
-from exchange.platform import clock, events, unit_of_work
+from exchange.offers.matchmaking import Matchers
+from exchange.platform import clock, events, jobs, unit_of_work
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla import clocks
@@ -46,8 +47,6 @@ def run_sweep(now: datetime | None = None, rank: waves.Ranker | None = None) -> 
 
 
 def _default_ranker() -> waves.Ranker:
-    from exchange.offers.matchmaking import Matchers
-
     return Matchers()  # each programme's partners loaded once per sweep
 
 
@@ -253,7 +252,6 @@ def _breach_batch(claim_ids: list[int], clock_name: SlaClock, now: datetime, ran
         leads.append(lead)
     db.session.flush()
     waves.advance_many(leads, rank, now, reason="recycled")
-    from exchange.platform import jobs
 
     for partner_id, manufacturer_id in sorted({(c.partner_id, c.manufacturer_id) for c in recycled}):
         jobs.enqueue("partners.responsiveness", partner_id, manufacturer_id)

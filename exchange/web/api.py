@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import marshmallow as ma
@@ -13,12 +13,14 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError, validate_csrf
+from swagger_ui_bundle import swagger_ui_path
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from exchange.accounts.permissions import Permission, can
 from exchange.models import TokenScope
 from exchange.platform.extensions import api, csrf, db
+from exchange.platform.schemas import Money
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -164,8 +166,6 @@ def _read_without_transaction() -> None:
 
 def _docs_assets() -> FlaskBlueprint:
     """Swagger UI's files (from the swagger-ui-bundle package) under /api/docs/assets/."""
-    from swagger_ui_bundle import swagger_ui_path
-
     return FlaskBlueprint(
         "api_docs_assets", __name__, static_folder=swagger_ui_path, static_url_path="/api/docs/assets"
     )
@@ -222,15 +222,12 @@ def init_api(app: Flask) -> None:
     # Money goes out as strings ("25000.00": no binary rounding) and is read from strings or numbers;
     # the document says string/decimal.
     api.register_field(ma.fields.Decimal, "string", "decimal")
-    from exchange.platform.schemas import Money
-
     api.register_field(Money, None, None)  # its metadata documents it (text with a pattern, or a number)
-    from exchange.web.api_common import blp as common_blp
-    from exchange.web.inbox.api import blp as notifications_blp
-    from manufacturer_admin.api import API_BLUEPRINTS as MANAGE_API
-    from portal.api import API_BLUEPRINTS as PORTAL_API
 
-    for blp in (common_blp, notifications_blp, *MANAGE_API, *PORTAL_API):
+
+def register_api_blueprints(blueprints: Iterable[Blueprint]) -> None:
+    """Add API blueprints to the document and the app, in this order (after ``init_api``)."""
+    for blp in blueprints:
         api.register_blueprint(blp)
         # Token or session auth with an explicit CSRF header check (require_api_permission), not form CSRF.
         csrf.exempt(blp)

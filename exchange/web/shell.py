@@ -7,23 +7,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, redirect, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from exchange.accounts.permissions import Permission, can
-from exchange.models import Role
 from exchange.platform import unit_of_work
 from exchange.platform.extensions import db
+from exchange.platform.jobs import queue_health
+from exchange.platform.labels import ROLES
+from exchange.web.auth.views import home_for
 
 bp = Blueprint("web", __name__)
-
-ROLE_LABELS = {
-    Role.MANUFACTURER_ADMIN: _l("Manufacturer admin"),
-    Role.CHANNEL_MANAGER: _l("Channel manager"),
-    Role.PARTNER_ADMIN: _l("Partner admin"),
-    Role.PARTNER_REP: _l("Partner rep"),
-}
 
 
 @dataclass(frozen=True)
@@ -40,16 +34,19 @@ class NavMenu:
     items: list[NavItem]
 
 
+def register_nav(app: Flask, items: list[NavItem]) -> None:
+    """Add a blueprint package's navigation (its ``NAV``) to the bar, after what is there; the
+    composition root calls it, so the shell knows no audience package."""
+    app.extensions.setdefault("exchange.nav", []).extend(items)
+
+
 def nav_items() -> list[NavItem | NavMenu]:
     """The current user's navigation: links, and menus for the items that share a ``menu`` label."""
-    from manufacturer_admin import NAV as MANAGE_NAV
-    from portal import NAV as PORTAL_NAV
-
     if not current_user.is_authenticated:
         return []
     entries: list[NavItem | NavMenu] = []
     menus: dict[str, NavMenu] = {}
-    for item in (*MANAGE_NAV, *PORTAL_NAV):
+    for item in current_app.extensions.get("exchange.nav", ()):
         if not all(can(current_user, permission) for permission in item.needs):
             continue
         if item.menu is None:
@@ -67,16 +64,12 @@ def nav_items() -> list[NavItem | NavMenu]:
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    from exchange.web.auth.views import home_for
-
     return redirect(home_for(current_user))
 
 
 @bp.route("/healthz")
 def healthz():
     """Database and queue state; 200 when the portal can serve, 503 when it cannot."""
-    from exchange.platform.jobs import queue_health
-
     body: dict[str, Any] = {}
     try:
         db.session.execute(sa.text("SELECT 1"))
@@ -106,7 +99,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntegerConverter
     app.register_blueprint(bp)
     app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.globals["role_label"] = lambda role: ROLES.get(role, role)
     # Templates ask the permissions module too: {% if can("edit_partner_profile") %}
     app.jinja_env.globals["can"] = lambda permission: can(current_user, Permission(permission))
 

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from xml.parsers import expat
+
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import SHARED_STRINGS
 
 MIB = 1024 * 1024
 SHEET_CELL_FACTOR = 4  # .xlsx: a cell this many times over the cell limit refuses the file
@@ -456,8 +461,6 @@ def read_shared_strings(source: BinaryIO, limits: Limits = DEFAULT_LIMITS) -> li
     """The workbook's shared strings as openpyxl reads them (the ``t`` texts of each ``si``, phonetic
     runs left out), streamed by expat: a text over the cell limit is kept as its length only, and
     more strings than the limit stop the reading."""
-    from xml.parsers import expat
-
     strings: list[Any] = []
     stack: list[str] = []
     parts: list[str] = []
@@ -511,9 +514,6 @@ def read_shared_strings(source: BinaryIO, limits: Limits = DEFAULT_LIMITS) -> li
 
 
 def _open_workbook(path: Path, limits: Limits):
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.xml.constants import SHARED_STRINGS
-
     class BoundedReader(ExcelReader):
         def read_strings(self) -> None:
             part = self.package.find(SHARED_STRINGS)
@@ -535,8 +535,6 @@ def _open_workbook(path: Path, limits: Limits):
 
 
 def _iter_xlsx(path: Path, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl.worksheet._reader import WorkSheetParser
-
     workbook = _open_workbook(path, limits)
     row = 0
     try:

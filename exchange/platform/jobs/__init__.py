@@ -10,17 +10,26 @@ See ``registry`` (which jobs exist, what runs periodically), ``outbox`` (hand-ov
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 
-from exchange.platform.jobs.backends import InProcessBackend, RQBackend
+from exchange.models import JobStatus, OutboxJob
+from exchange.platform import clock, unit_of_work
+from exchange.platform.extensions import db
 from exchange.platform.jobs.outbox import enqueue, relay_outbox
 from exchange.platform.jobs.registry import PERIODIC_JOBS, QUEUES, TASKS, PeriodicJob
+from exchange.platform.jobs.schedule import EmbeddedScheduler
+from exchange.platform.jobs.state import (
+    _EXTENSION,
+    JobsState,
+    backend,
+    drain,
+    track_created,
+    tracking_created,
+)
 
 __all__ = [
     "PERIODIC_JOBS",
@@ -37,21 +46,7 @@ __all__ = [
     "tracking_created",
 ]
 
-_EXTENSION = "exchange.platform.jobs"
 _scheduler_lock = threading.Lock()
-
-
-class JobsState:
-    def __init__(self, app: Flask) -> None:
-        url = app.config.get("REDIS_URL")
-        self.backend: RQBackend | InProcessBackend = RQBackend(app, url) if url else InProcessBackend(app)
-        self.scheduler: Any = None
-        # Ids of the jobs created while a CLI command runs (None: not tracking).
-        self.created: list[int] | None = None
-
-    @property
-    def embedded(self) -> bool:
-        return isinstance(self.backend, InProcessBackend)
 
 
 def init_app(app: Flask) -> None:
@@ -67,8 +62,6 @@ def init_app(app: Flask) -> None:
 
 
 def start_embedded_scheduler(app: Flask) -> None:
-    from exchange.platform.jobs.schedule import EmbeddedScheduler
-
     state: JobsState = app.extensions[_EXTENSION]
     if state.scheduler is not None or not state.embedded:
         return
@@ -78,42 +71,9 @@ def start_embedded_scheduler(app: Flask) -> None:
             state.scheduler.start()
 
 
-def backend() -> RQBackend | InProcessBackend:
-    return current_app.extensions[_EXTENSION].backend
-
-
-def drain(timeout: float = 30) -> bool:
-    """Wait for the in-process runner to finish what it was handed (no-op with RQ)."""
-    return backend().drain(timeout)
-
-
-def track_created(job_ids: list[int]) -> None:
-    """Note jobs committed while a CLI command tracks them (see ``tracking_created``)."""
-    if not job_ids or not has_app_context():
-        return
-    created = current_app.extensions[_EXTENSION].created
-    if created is not None:
-        created.extend(job_ids)
-
-
-@contextmanager
-def tracking_created() -> Iterator[list[int]]:
-    """Collect the ids of every job committed inside the block (by this process, any thread)."""
-    state: JobsState = current_app.extensions[_EXTENSION]
-    state.created = created = []
-    try:
-        yield created
-    finally:
-        state.created = None
-
-
 def queue_health() -> dict[str, Any]:
     """The queue's state for /healthz; ``degraded`` lists why the jobs are not flowing, if they aren't:
     the queue is unreachable, or a job that is due has waited longer than JOBS_WAIT_DEGRADED_SECONDS."""
-    from exchange.models import JobStatus, OutboxJob
-    from exchange.platform import clock, unit_of_work
-    from exchange.platform.extensions import db
-
     health = backend().health()
     degraded: list[str] = []
     if health["queue"] not in ("ok", "embedded"):

@@ -7,11 +7,33 @@ import queue as queue_module
 import threading
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+from exchange.models import JobStatus, OutboxJob
+from exchange.platform import clock
+from exchange.platform.extensions import db
+from exchange.platform.jobs.registry import task_timeout
+from exchange.platform.jobs.runner import run_outbox_job, run_periodic
 
 log = logging.getLogger(__name__)
 
 RQ_JOB_FUNCTION = "exchange.platform.jobs.runner.run_outbox_job"
+
+
+def mark_enqueued(job_ids: list[int]) -> None:
+    """Record the hand-over, on a connection of its own (the committing session is closed for SQL)."""
+    if not job_ids:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(OutboxJob)
+            .where(OutboxJob.id.in_(job_ids), OutboxJob.status == JobStatus.PENDING)
+            .values(status=JobStatus.ENQUEUED, enqueued_at=clock.now())
+        )
 
 
 class RQBackend:
@@ -25,19 +47,11 @@ class RQBackend:
     @property
     def connection(self) -> Any:
         if self._connection is None:
-            from redis import Redis
-
             self._connection = Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
         return self._connection
 
     def hand_over(self, jobs: list[tuple[int, str, str]]) -> int:
         """Queue ``(job id, queue, task)`` items; each RQ job gets its task's timeout."""
-        from redis.exceptions import RedisError
-        from rq import Queue
-
-        from exchange.platform.jobs.outbox import mark_enqueued
-        from exchange.platform.jobs.registry import task_timeout
-
         handed: list[int] = []
         default_timeout = self.app.config["JOBS_TIMEOUT_SECONDS"]
         try:
@@ -56,8 +70,6 @@ class RQBackend:
         return len(handed)
 
     def health(self) -> dict[str, Any]:
-        from redis.exceptions import RedisError
-
         try:
             self.connection.ping()
             return {"queue": "ok"}
@@ -89,8 +101,6 @@ class InProcessBackend:
                 self._thread.start()
 
     def hand_over(self, jobs: list[tuple[int, str, str]]) -> int:
-        from exchange.platform.jobs.outbox import mark_enqueued
-
         mark_enqueued([job[0] for job in jobs])
         self._ensure_thread()
         for job in jobs:
@@ -102,8 +112,6 @@ class InProcessBackend:
         self._queue.put(("periodic", name))
 
     def _loop(self) -> None:
-        from exchange.platform.jobs.runner import run_outbox_job, run_periodic
-
         while True:
             kind, value = self._queue.get()
             if kind == "stop":

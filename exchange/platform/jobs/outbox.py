@@ -22,6 +22,7 @@ from exchange.models import JobStatus, OutboxJob
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from exchange.platform.jobs.registry import QUEUE_DEFAULT, TASKS
+from exchange.platform.jobs.state import backend, track_created
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ def _hand_over_after_commit(session: Session) -> None:
     jobs = session.info.pop(_SESSION_KEY, None)
     if not jobs or not has_app_context():
         return
-    from exchange.platform.jobs import backend, track_created
 
     now = clock.now()
     ready: list[tuple[int, str, str]] = []
@@ -82,18 +82,6 @@ def _hand_over_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _discard_after_rollback(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
-
-
-def mark_enqueued(job_ids: list[int]) -> None:
-    """Record the hand-over, on a connection of its own (the committing session is closed for SQL)."""
-    if not job_ids:
-        return
-    with db.engine.begin() as connection:
-        connection.execute(
-            sa.update(OutboxJob)
-            .where(OutboxJob.id.in_(job_ids), OutboxJob.status == JobStatus.PENDING)
-            .values(status=JobStatus.ENQUEUED, enqueued_at=clock.now())
-        )
 
 
 def relay_outbox(limit: int = 1000, *, all_enqueued: bool = False) -> dict[str, int]:
@@ -131,7 +119,6 @@ def relay_outbox(limit: int = 1000, *, all_enqueued: bool = False) -> dict[str, 
         .limit(limit)
     ).all()
     db.session.commit()
-    from exchange.platform.jobs import backend
 
     handed = backend().hand_over([(row.id, row.queue, row.task) for row in rows]) if rows else 0
     return {"due": len(rows), "handed_over": handed, "revived": revived}

@@ -19,8 +19,11 @@ from typing import Any
 
 from flask import Flask
 from redis.exceptions import RedisError
+from rq import SimpleWorker
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
+
+from exchange.platform.jobs.outbox import relay_outbox
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +81,6 @@ def run_worker(
 ) -> int:
     """Run RQ's SimpleWorker until it is asked to stop (or, with ``burst``, the queues are empty),
     starting it again whenever Redis went away under it. Returns how many times it reconnected."""
-    from rq import SimpleWorker
-
     wait = wait or (lambda event, seconds: event.wait(seconds))
     stop = threading.Event()
     backoff = Backoff(app.config["JOBS_RECONNECT_MAX_SECONDS"])
@@ -166,8 +167,6 @@ class ResilientCronScheduler(CronScheduler):
         return min(super().calculate_sleep_interval(), self.POLL_SECONDS)
 
     def hand_over_outbox(self, *, all_enqueued: bool) -> dict[str, int] | None:
-        from exchange.platform.jobs.outbox import relay_outbox
-
         try:
             with self.app.app_context():
                 summary = relay_outbox(all_enqueued=all_enqueued)

@@ -11,6 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
+# The one import upwards (pyproject.toml ignores it in the layers contract): a bare ``rq worker`` has no
+# app, so the runner builds one with the composition root's factory.
+from exchange import create_app
 from exchange.models import JobStatus, OutboxJob
 from exchange.platform import clock
 from exchange.platform.extensions import db
@@ -27,8 +30,6 @@ def _app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
     if _fallback_app is None:
-        from exchange import create_app
-
         _fallback_app = create_app()
     return _fallback_app
 

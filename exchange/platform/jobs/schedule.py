@@ -4,32 +4,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from croniter import croniter
-from flask import Flask
+from flask import Flask, current_app
 
 from exchange.platform import clock
+from exchange.platform.jobs.processes import ResilientCronScheduler
 from exchange.platform.jobs.registry import PERIODIC_JOBS, PeriodicJob
+from exchange.platform.jobs.runner import run_periodic
 
 log = logging.getLogger(__name__)
 
 
 def next_run(job: PeriodicJob, after: datetime) -> datetime:
     if job.interval is not None:
-        from datetime import timedelta
-
         return after + timedelta(seconds=job.interval)
     return croniter(job.cron, after).get_next(datetime)
 
 
 def build_rq_cron(connection, app: Flask | None = None):
     """RQ's cron scheduler (kept alive through Redis outages) with every periodic job registered."""
-    from flask import current_app
-
-    from exchange.platform.jobs.processes import ResilientCronScheduler
-    from exchange.platform.jobs.runner import run_periodic
-
     scheduler = ResilientCronScheduler(app or current_app._get_current_object(), connection)
     for job in PERIODIC_JOBS:
         scheduler.register(

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import time
+from typing import Any
+
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from exchange.accounts.password_links import (
     LinkExpired,
@@ -38,7 +45,7 @@ from exchange.web.auth.forms import (
     NotificationsForm,
     PreferencesForm,
 )
-from exchange.web.errors import refused
+from exchange.web.errors import handle_http_exception, refused
 
 bp = Blueprint("auth", __name__)
 
@@ -68,6 +75,24 @@ def _locked_out(form, retry_after: int, *, per_address: bool = False):
 def rate_limited_login(retry_after: int):
     """The per-address limit on ``/login`` hit: the form again with the message (the e-mail kept)."""
     return _locked_out(LoginForm(), retry_after, per_address=True)
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def too_many_requests(error: RateLimitExceeded) -> Any:
+    """Flask-Limiter's 429 anywhere in the app, answered like any other error (JSON on the API), with
+    ``Retry-After``; the sign-in form shows it on the form."""
+    current_limit = limiter.current_limit
+    retry = max(1, math.ceil(current_limit.reset_at - time.time())) if current_limit else 60
+    current_app.logger.warning(
+        "rate limit %s hit by %s on %s %s",
+        error.description,
+        get_remote_address(),
+        request.method,
+        request.path,
+    )
+    if request.endpoint == "auth.login":
+        return rate_limited_login(retry)
+    return handle_http_exception(TooManyRequests(retry_after=retry))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,6 +11,8 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from exchange.accounts.permissions import Permission, require_permission
+from exchange.notify import inbox
+from exchange.notify.texts import is_site_path
 
 bp = Blueprint("inbox", __name__)
 
@@ -22,8 +24,6 @@ def _signed_in_only() -> None:
 
 @bp.app_template_test("site_path")
 def _is_site_path(link: str | None) -> bool:
-    from exchange.notify.texts import is_site_path
-
     return bool(link) and is_site_path(link)
 
 
@@ -33,10 +33,8 @@ def unread_notification_count() -> int:
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:
-        from exchange.notify.inbox import unread_count
-
         try:
-            g.unread_notifications = unread_count(current_user)
+            g.unread_notifications = inbox.unread_count(current_user)
         except SQLAlchemyError:
             # An error page rendered after a failed statement must still render: no count then.
             current_app.logger.warning("bell: could not count unread notifications", exc_info=True)
