@@ -75,6 +75,9 @@ def _base_config(tmp_path: Path) -> dict:
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         # Many tests sign in over and over from one address; the rate-limit tests turn this on.
         "RATELIMIT_ENABLED": False,
+        # Tests that turn the limits on count a few attempts: a sliding window so that a minute
+        # boundary between two attempts on a slow machine does not reset the count.
+        "RATELIMIT_STRATEGY": "moving-window",
     }
 
 
