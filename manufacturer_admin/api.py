@@ -11,7 +11,7 @@ from flask_smorest import abort
 from exchange.leads import campaigns as campaign_service
 from exchange.leads import lifecycle as lead_service
 from exchange.leads.intake.schema import LeadInputSchema
-from exchange.leads.lead_import import LeadWriter
+from exchange.leads.lead_writer import LeadWriter
 from exchange.models import Campaign, Lead, Role
 from exchange.models.enums import MANUFACTURER_ROLES
 from exchange.platform.errors import DomainError

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from exchange.leads import lead_import
+from exchange.leads import import_upload, lead_import
 from exchange.models import (
     Campaign,
     Event,
@@ -380,7 +380,7 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
     rows = [["Id", "Company", "Email"]] + [
         [f"R{n}", f"Co {n}", "bad" if n % 4 == 0 else f"x{n}@co.example"] for n in range(1, 11)
     ]
-    record = lead_import.create_import(
+    record = import_upload.create_import(
         None, maker, write_csv(tmp_path / "r.csv", rows), file_name="r.csv", kind="cli"
     )
     lead_import.start_import(record, run_in_background=False)
@@ -484,7 +484,7 @@ def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
     db.session.commit()
     queued = []
-    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: queued.append((task, *args)))
+    monkeypatch.setattr(import_upload, "enqueue", lambda task, *args: queued.append((task, *args)))
     noise = bytes(range(1, 256)) * 40 + b'"\r"x\r,\r;'
     cr = b"Company,Email\rA GmbH,a@a.example\r"
     ids = []
@@ -499,7 +499,7 @@ def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_
     assert 'data-testid="reading"' in page
     assert client.get(f"/manage/imports/{ids[0]}/progress").get_json()["status"] == "reading"
     for import_id in ids:
-        lead_import.read_upload_job(import_id)
+        import_upload.read_upload_job(import_id)
     db.session.expire_all()
     noisy, fine = (db.session.get(LeadImport, i) for i in ids)
     assert noisy.status == ImportStatus.FAILED and "The first row must name the columns" in noisy.message
@@ -838,7 +838,7 @@ def test_an_upload_whose_reading_job_is_lost_fails_visibly(client, maker, tmp_pa
 
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
     db.session.commit()
-    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: None)  # the job never arrives
+    monkeypatch.setattr(import_upload, "enqueue", lambda task, *args: None)  # the job never arrives
     ids = []
     for name in ("lost.csv", "gave-up.csv", "slow.csv"):
         response = client.post(
@@ -866,6 +866,6 @@ def test_an_upload_whose_reading_job_is_lost_fails_visibly(client, maker, tmp_pa
     assert "The file was not read: the job reading it was lost or gave up." in page
     record = db.session.get(LeadImport, lost)
     assert not Path(record.stored_path).exists()
-    lead_import.read_upload_job(lost)  # the job turning up late changes nothing
+    import_upload.read_upload_job(lost)  # the job turning up late changes nothing
     db.session.expire_all()
     assert db.session.get(LeadImport, lost).status == ImportStatus.FAILED

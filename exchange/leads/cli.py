@@ -34,7 +34,8 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
     Exit status 0 when the file was read (even with rejected rows); 1 with a message when it cannot
     be read or mapped at all.
     """
-    from exchange.leads.lead_import import create_import, run_import, start_import
+    from exchange.leads.import_upload import create_import
+    from exchange.leads.lead_import import run_import, start_import
     from exchange.leads.lifecycle import LeadReferences
     from exchange.platform.errors import DomainError
 

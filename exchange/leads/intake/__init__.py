@@ -5,5 +5,6 @@
 - ``values``: countries and regions to ISO codes, ratings to temperatures, German/English numbers.
 - ``schema``: ``LeadInputSchema``, the one validation of a lead for files, the API and the form.
 
-Nothing here touches the database; ``exchange.leads.lead_import`` writes what these read.
+Nothing here touches the database; ``exchange.leads.lead_import`` (the job) and
+``exchange.leads.lead_writer`` write what these read.
 """
