@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from exchange.leads.intake import files
+from exchange.leads.intake import detection, files, records
 from exchange.leads.intake.headers import FIELDS_BY_NAME, NUMERIC_FIELDS, detect_mapping
 from exchange.leads.intake.values import detect_number_format
 from exchange.models import ImportStatus, JobStatus, LeadImport, Organisation, OutboxJob, User
@@ -44,18 +44,18 @@ def new_upload_path(file_name: str) -> Path:
     return upload_folder() / f"{uuid.uuid4().hex}{suffix}"
 
 
-def limits() -> files.Limits:
+def limits() -> records.Limits:
     """What one import file may cost (``LEAD_IMPORT_MAX_*`` settings)."""
-    return files.Limits.from_config(current_app.config)
+    return records.Limits.from_config(current_app.config)
 
 
-def _numeric_sample(path: Path, settings: files.FileSettings, mapping: list[str | None]) -> list[str]:
+def _numeric_sample(path: Path, settings: records.FileSettings, mapping: list[str | None]) -> list[str]:
     columns = [i for i, name in enumerate(mapping) if name in NUMERIC_FIELDS]
     sample: list[str] = []
     if not columns:
         return sample
     for n, (_row, record) in enumerate(files.iter_records(path, settings, limits())):
-        if n == 0 or isinstance(record, files.BadRecord):
+        if n == 0 or isinstance(record, records.BadRecord):
             continue
         if n > 500:
             break
@@ -96,11 +96,11 @@ def _read_upload(record: LeadImport) -> None:
     :class:`ImportFileError` when it cannot be read as a table at all."""
     path = Path(record.stored_path)
     try:
-        settings = files.detect_settings(path, record.file_name, limits())
+        settings = detection.detect_settings(path, record.file_name, limits())
         headers, sample = files.read_header_and_sample(path, settings, PREVIEW_ROWS, limits())
         mapping = detect_mapping(headers)
         number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
-    except files.UnreadableFile as error:
+    except records.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
     record.file_format = settings.format
     record.settings = {
@@ -125,8 +125,8 @@ def receive_upload(
     """Keep a browser upload and queue the ``leads.read_upload`` job that reads it: the request looks
     at the first bytes only (empty, old .xls), so a large or hostile file never holds it."""
     try:
-        file_format = files.detect_format(path, file_name)
-    except files.UnreadableFile as error:
+        file_format = detection.detect_format(path, file_name)
+    except records.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
     record = LeadImport(
         manufacturer_id=manufacturer.id,
@@ -239,12 +239,12 @@ def preview_rows(record: LeadImport) -> list[list[str]]:
     """The first rows, cut to the preview's columns (cells cut to what the table shows)."""
     sample = record.settings.get("preview")
     if sample is None:  # read before the preview was stored with the record
-        settings = files.FileSettings.from_dict(record.settings)
+        settings = records.FileSettings.from_dict(record.settings)
         try:
             _headers, sample = files.read_header_and_sample(
                 Path(record.stored_path), settings, PREVIEW_ROWS, limits()
             )
-        except files.UnreadableFile as error:
+        except records.UnreadableFile as error:
             raise ImportFileError(str(error), field="file") from None
     columns, _hidden = preview_columns(record)
 
@@ -271,11 +271,11 @@ def configure_import(
     settings = dict(record.settings)
     reread = False
     if encoding and encoding != settings.get("encoding") and record.file_format == "csv":
-        if encoding not in files.ENCODINGS:
+        if encoding not in detection.ENCODINGS:
             raise DomainError(_("Unknown encoding."), field="encoding")
         settings["encoding"], reread = encoding, True
     if delimiter and delimiter != settings.get("delimiter") and record.file_format == "csv":
-        if delimiter not in files.DELIMITERS:
+        if delimiter not in detection.DELIMITERS:
             raise DomainError(_("Unknown delimiter."), field="delimiter")
         settings["delimiter"], reread = delimiter, True
     if number_format:
@@ -286,9 +286,9 @@ def configure_import(
     if reread:
         try:
             headers, sample = files.read_header_and_sample(
-                Path(record.stored_path), files.FileSettings.from_dict(settings), PREVIEW_ROWS, limits()
+                Path(record.stored_path), records.FileSettings.from_dict(settings), PREVIEW_ROWS, limits()
             )
-        except files.UnreadableFile as error:
+        except records.UnreadableFile as error:
             raise ImportFileError(str(error), field="delimiter") from None
         record.settings = {**settings, "preview": _preview_sample(sample, len(headers))}
         record.headers = headers

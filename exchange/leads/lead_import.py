@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from exchange.leads.import_report import RejectedRows, summary
 from exchange.leads.import_upload import limits, upload_folder, validate_mapping
-from exchange.leads.intake import files
+from exchange.leads.intake import files, records
 from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.leads.lead_writer import LeadWriter, RowResult
 from exchange.models import ImportStatus, LeadImport, Organisation, User
@@ -80,7 +80,7 @@ def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | No
     assert record is not None
     try:
         _process(record, on_error)
-    except files.UnreadableFile as error:
+    except records.UnreadableFile as error:
         db.session.rollback()
         _finish_failed(import_id, str(error))
         return {"failed": str(error)}
@@ -118,7 +118,7 @@ def _column_names(record: LeadImport) -> dict[str, str]:
 def _iter_data(record: LeadImport) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row number, record) of every data record after the header."""
     rows = files.iter_records(
-        Path(record.stored_path), files.FileSettings.from_dict(record.settings), limits()
+        Path(record.stored_path), records.FileSettings.from_dict(record.settings), limits()
     )
     first = True
     for row, cells in rows:
@@ -129,10 +129,10 @@ def _iter_data(record: LeadImport) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | None) -> None:
-    settings = files.FileSettings.from_dict(record.settings)
+    settings = records.FileSettings.from_dict(record.settings)
     path = Path(record.stored_path)
     if not path.exists():
-        raise files.UnreadableFile("The uploaded file is gone; upload it again.")
+        raise records.UnreadableFile("The uploaded file is gone; upload it again.")
     if record.total_rows is None:
         record.total_rows = files.count_records(path, settings, limits())
         db.session.commit()
@@ -188,7 +188,7 @@ def _write_batch(
     too_wide: list[RowResult] = []
     for row, raw, cells in batch:
         extra = [c for c in cells[width:] if c not in (None, "")]
-        if isinstance(cells, files.BadRecord):
+        if isinstance(cells, records.BadRecord):
             too_wide.append(RowResult(row=row, status="rejected", errors={"_row": [cells.problem]}))
         elif extra:
             message = f"The row has {len(cells)} cells but the header names {width} columns"
