@@ -29,7 +29,7 @@ from exchange.demo.data import (
     PARTNER_WORDS,
     US_ZONES,
 )
-from exchange.leads.lifecycle import dedupe_key
+from exchange.leads.lookups import dedupe_key
 from exchange.models import (
     Campaign,
     Lead,

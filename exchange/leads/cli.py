@@ -36,7 +36,7 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
     """
     from exchange.leads.import_upload import create_import
     from exchange.leads.lead_import import run_import, start_import
-    from exchange.leads.lifecycle import LeadReferences
+    from exchange.leads.lookups import LeadReferences
     from exchange.platform.errors import DomainError
 
     if not path.is_file():

@@ -17,13 +17,8 @@ import sqlalchemy as sa
 from exchange.leads.bulk_insert import insert_leads, insert_rows
 from exchange.leads.intake.headers import CRITERIA
 from exchange.leads.intake.schema import LEAD_COLUMNS, LeadInputSchema
-from exchange.leads.lifecycle import (
-    HISTORY_ONLY,
-    LeadReferences,
-    dedupe_key,
-    normalise_company,
-    publish_leads,
-)
+from exchange.leads.lifecycle import HISTORY_ONLY, publish_leads
+from exchange.leads.lookups import LeadReferences, dedupe_key, normalise_company
 from exchange.leads.qualification import qualify, rules_for
 from exchange.models import Event, Lead, LeadStatus, Organisation, User
 from exchange.platform import clock
