@@ -25,7 +25,7 @@ from exchange.models import (
     Tier,
 )
 from exchange.models.enums import CLAIMED_STATUSES, IN_PROGRESS_STATUSES
-from exchange.offers.claims import in_progress_counts
+from exchange.offers.capacity import in_progress_counts
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, scoped

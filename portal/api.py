@@ -11,6 +11,7 @@ from exchange.models import Claim, ClaimStatus, Offer
 from exchange.models.enums import PARTNER_ROLES
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
+from exchange.offers import reveals
 from exchange.offers.pull_list import PullFilters, pull_page, to_json
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -105,7 +106,7 @@ class ClaimOffer(MethodView):
 
         def claim_and_record():
             claim = claim_service.claim_offer(current_user, offer)
-            claim_service.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
+            reveals.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
             return claim
 
         return _domain_call(claim_and_record)
@@ -134,7 +135,7 @@ class ClaimedLeads(MethodView):
         page = paginate(query, args["page"], args["per_page"])
         revealed = [claim for claim in page["items"] if claim.status in REVEALING_CLAIM_STATUSES]
         if revealed:
-            claim_service.record_contact_views(current_user, revealed, "api_read")
+            reveals.record_contact_views(current_user, revealed, "api_read")
             db.session.commit()
         return page
 
@@ -150,7 +151,7 @@ def _then_answered(action, claim: Claim):
     def run():
         action()
         if claim.status in REVEALING_CLAIM_STATUSES:
-            claim_service.record_contact_view(current_user, claim, "api_read")
+            reveals.record_contact_view(current_user, claim, "api_read")
 
     return run
 
@@ -162,7 +163,7 @@ class ClaimedLead(MethodView):
     def get(self, claim_id: int):
         claim = _claim(claim_id)
         if claim.status in REVEALING_CLAIM_STATUSES:
-            claim_service.record_contact_view(current_user, claim, "api_read")
+            reveals.record_contact_view(current_user, claim, "api_read")
             db.session.commit()
         return claim
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Role, User
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
+from exchange.offers import reveals
 from exchange.platform import clock
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -92,7 +93,7 @@ def lead_detail(claim_id: int):
     claim = get_scoped_or_404(Claim, claim_id, org)
     show_contact = claim.status in REVEALING_CLAIM_STATUSES
     if show_contact:
-        claim_service.record_contact_view(current_user, claim, "page")
+        reveals.record_contact_view(current_user, claim, "page")
         db.session.commit()
     history = db.session.scalars(
         scoped(Event, org)

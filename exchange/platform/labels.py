@@ -142,7 +142,7 @@ OFFER_STATE_FOR_MANUFACTURER = {
 }
 
 
-# How contact details were disclosed (the reveal audit's channels, exchange.offers.claims).
+# How contact details were disclosed (the reveal audit's channels, exchange.offers.reveals).
 REVEALED_VIA = {
     "page": _l("on the lead page"),
     "api_claim": _l("in the API's claim answer"),
