@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sys
@@ -20,6 +21,14 @@ def postgres_url() -> sa.engine.URL:
             "database <db>_bench_* is created next to it and dropped afterwards)."
         )
     return sa.engine.make_url(normalise_database_url(url))
+
+
+def scratch_arguments(doc: str) -> argparse.ArgumentParser:
+    """The command line of a benchmark on a scratch database: described by the first line of ``doc``,
+    with ``--keep`` for keeping the database afterwards."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    return parser
 
 
 @contextlib.contextmanager

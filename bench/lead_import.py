@@ -28,6 +28,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import RESULTS, peak_rss_mb, write_result
+from bench.database import empty_database
 
 HEADER = [
     "Id", "FirstName", "LastName", "Company", "Email", "Phone", "Title", "Street", "City", "State",
@@ -90,17 +91,9 @@ def database() -> Iterator[tuple[str, str]]:
 
     configured = os.environ.get("DATABASE_URL", "")
     if configured.startswith("postgres"):
-        admin_url = sa.engine.make_url(normalise_database_url(configured))
-        name = f"lx_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False), "postgresql"
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        server = sa.engine.make_url(normalise_database_url(configured))
+        with empty_database(server, f"lx_bench_{uuid.uuid4().hex[:8]}") as url:
+            yield url, "postgresql"
     else:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.sqlite", "sqlite"

@@ -9,7 +9,6 @@ notifications). Writes ``bench/results/publish.json``. Target: at most 60 s on P
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -18,7 +17,7 @@ import time
 import sqlalchemy as sa
 
 from bench import peak_rss_mb, write_result
-from bench.database import scratch_database
+from bench.database import scratch_arguments, scratch_database
 from bench.dataset import build_programme, copy_rows, lead_rows
 
 LEAD_COLUMNS = [
@@ -30,12 +29,10 @@ LEAD_COLUMNS = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = scratch_arguments(__doc__)
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--partners", type=int, default=5_000)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
-    rng = random.Random(20261123)
     with scratch_database("bench_publish", keep=args.keep) as app, app.app_context():
         from exchange.leads.lifecycle import publish_leads
         from exchange.models import Lead, LeadStatus, Offer, OfferState
@@ -43,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         from exchange.platform import clock
         from exchange.platform.extensions import db
 
+        rng = random.Random(20261123)
         now = clock.now()
         dataset = build_programme(db, args.partners, rng, now)
         copy_rows(db, "leads", lead_rows(dataset, args.leads, rng, now), LEAD_COLUMNS)

@@ -15,7 +15,6 @@ as in production; no worker runs during the measurement.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -36,7 +35,7 @@ import requests
 import sqlalchemy as sa
 
 from bench import peak_rss_mb, write_result
-from bench.database import scratch_database
+from bench.database import scratch_arguments, scratch_database
 from bench.dataset import build_programme, copy_rows, lead_rows
 from bench.publish import LEAD_COLUMNS
 
@@ -59,6 +58,29 @@ OFFER_COLUMNS = [
     "updated_at",
 ]
 
+# The lead columns that are matching.LeadFacts fields of the same name.
+FACT_COLUMNS = (
+    "country",
+    "region",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "product_line_id",
+    "industry",
+    "employees",
+)
+
+# wrk's summary as one JSON line, which wrk() adds to every script and picks out of the output.
+REPORT_SCRIPT = """\
+done = function(summary, latency, requests)
+  io.write(string.format('WRKJSON {"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, '
+    .. '"p50": %f, "p95": %f, "p99": %f}\\n', summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
 LIST_SCRIPT = """
 local tokens = {}
 for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
@@ -66,13 +88,6 @@ math.randomseed(%(seed)d)
 request = function()
   local token = tokens[math.random(#tokens)]
   return wrk.format("GET", "/api/v1/partner/offers?per_page=25", {["Authorization"] = "Bearer " .. token})
-end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, '
-    .. '"p50": %%f, "p95": %%f, "p99": %%f}\\n', summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000))
 end
 """
 
@@ -86,13 +101,6 @@ request = function()
   local index = (counter * threads + id) %% #pairs_ + 1
   local offer, token = pairs_[index]:match("(%%d+) (%%S+)")
   return wrk.format("POST", "/api/v1/partner/offers/" .. offer .. "/claim", {["Authorization"] = "Bearer " .. token})
-end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %%d, "seconds": %%f, "errors": %%d, "non2xx": %%d, '
-    .. '"p50": %%f, "p95": %%f, "p99": %%f}\\n', summary.requests, summary.duration / 1e6,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000))
 end
 """
 
@@ -127,15 +135,8 @@ def build(db, leads: int, partners: int, open_share: float, rng: random.Random) 
         facts = [
             matching.LeadFacts(
                 id=lead_id,
-                country=row["country"],
-                region=row["region"],
-                postal_code=row["postal_code"],
-                latitude=row["latitude"],
-                longitude=row["longitude"],
-                product_line_id=row["product_line_id"],
-                industry=row["industry"],
-                employees=row["employees"],
                 deal_value=float(row["estimated_value"]) if row["estimated_value"] is not None else None,
+                **{name: row[name] for name in FACT_COLUMNS},
             )
             for lead_id, row in zip(ids, rows, strict=True)
         ]
@@ -289,7 +290,7 @@ def wrk(script: str, url: str, seconds: int, connections: int = 8) -> dict:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (Debian: apt-get install -y wrk)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
+        handle.write(script + REPORT_SCRIPT)
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", handle.name, url],
         capture_output=True,
@@ -302,14 +303,21 @@ def wrk(script: str, url: str, seconds: int, connections: int = 8) -> dict:
     return result
 
 
+def throughput(result: dict) -> dict:
+    """Requests per second and the latency percentiles (ms) of one wrk() run, as the results name them."""
+    return {
+        "requests_per_second": result["requests_per_second"],
+        **{f"p{n}_ms": round(result[f"p{n}"], 2) for n in (50, 95, 99)},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = scratch_arguments(__doc__)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--partners", type=int, default=5_000)
     parser.add_argument("--open-share", type=float, default=0.1, help="share of leads currently offered")
     parser.add_argument("--tokens", type=int, default=1000, help="partners driving the load")
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
     rng = random.Random(20261123)
     with scratch_database("bench_pull", keep=args.keep) as app:
@@ -349,18 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "connections": 8,
         "gunicorn_workers": 4,
-        "requests_per_second": listing["requests_per_second"],
-        "p50_ms": round(listing["p50"], 2),
-        "p95_ms": round(listing["p95"], 2),
-        "p99_ms": round(listing["p99"], 2),
+        **throughput(listing),
         "errors": listing["errors"],
         "non_2xx": listing["non2xx"],
         **sql,
         "claim": {
-            "requests_per_second": claiming["requests_per_second"],
-            "p50_ms": round(claiming["p50"], 2),
-            "p95_ms": round(claiming["p95"], 2),
-            "p99_ms": round(claiming["p99"], 2),
+            **throughput(claiming),
             "requests": claiming["requests"],
             "non_2xx": claiming["non2xx"],
             "open_offers_available": len(pairs),

@@ -14,7 +14,6 @@ and dropped by the benchmark. Writes ``bench/results/sla_sweep.json``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -24,7 +23,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from bench import peak_rss_mb, write_result
-from bench.database import scratch_database
+from bench.database import scratch_arguments, scratch_database
 
 
 def build(open_clocks: int, partners: int, rng: random.Random) -> dict[str, int]:
@@ -192,11 +191,10 @@ def timed_sweep() -> tuple[float, dict[str, int]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = scratch_arguments(__doc__)
     parser.add_argument("--open", type=int, default=100_000, dest="open_clocks")
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--partners", type=int, default=500)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
     rng = random.Random(20261123)
     with scratch_database("bench_sla", keep=args.keep) as app, app.app_context():

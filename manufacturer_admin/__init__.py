@@ -9,33 +9,33 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from exchange.accounts.sessions import require_roles
-from exchange.models import Role
-from exchange.models.enums import MANUFACTURER_ROLES
+from exchange.accounts.permissions import Permission, require_permission
 from exchange.web.shell import NavItem
 
 bp = Blueprint("manage", __name__, template_folder="templates")
 
-ADMIN_ONLY = frozenset({Role.MANUFACTURER_ADMIN})
+AREA = Permission.USE_MANUFACTURER_AREA
 SETTINGS = _l("Settings")
 
 NAV = [
-    NavItem("manage.dashboard", _l("Dashboard"), MANUFACTURER_ROLES),
-    NavItem("manage.leads", _l("Leads"), MANUFACTURER_ROLES),
-    NavItem("manage.campaigns", _l("Campaigns"), MANUFACTURER_ROLES),
-    NavItem("manage.imports", _l("Imports"), ADMIN_ONLY),
-    NavItem("manage.partners", _l("Partners"), MANUFACTURER_ROLES),
-    NavItem("manage.coverage_gaps", _l("Coverage gaps"), MANUFACTURER_ROLES),
-    NavItem("manage.matching_weights", _l("Matching"), MANUFACTURER_ROLES, menu=SETTINGS),
-    NavItem("manage.sla_policies", _l("SLA policies"), MANUFACTURER_ROLES, menu=SETTINGS),
-    NavItem("manage.settings", _l("Programme settings"), ADMIN_ONLY, menu=SETTINGS),
-    NavItem("manage.tokens", _l("API tokens"), ADMIN_ONLY, menu=SETTINGS),
+    NavItem("manage.dashboard", _l("Dashboard"), (AREA, Permission.VIEW_ANALYTICS)),
+    NavItem("manage.leads", _l("Leads"), (AREA,)),
+    NavItem("manage.campaigns", _l("Campaigns"), (AREA,)),
+    NavItem("manage.imports", _l("Imports"), (AREA, Permission.MANAGE_LEADS)),
+    NavItem("manage.partners", _l("Partners"), (AREA, Permission.VIEW_ANALYTICS)),
+    NavItem("manage.coverage_gaps", _l("Coverage gaps"), (AREA, Permission.VIEW_ANALYTICS)),
+    NavItem("manage.matching_weights", _l("Matching"), (AREA,), menu=SETTINGS),
+    NavItem("manage.sla_policies", _l("SLA policies"), (AREA,), menu=SETTINGS),
+    NavItem(
+        "manage.settings", _l("Programme settings"), (AREA, Permission.EDIT_PROGRAMME_SETTINGS), menu=SETTINGS
+    ),
+    NavItem("manage.tokens", _l("API tokens"), (AREA, Permission.MANAGE_TOKENS), menu=SETTINGS),
 ]
 
 
 @bp.before_request
 def _manufacturer_roles_only() -> None:
-    require_roles(MANUFACTURER_ROLES)
+    require_permission(AREA)
 
 
 # Registers the routes of each view module.

@@ -3,22 +3,21 @@ withdraw) and campaigns. Reading is open to both manufacturer roles; writing to 
 
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
+from exchange.accounts.permissions import Permission
 from exchange.leads import campaigns as campaign_service
 from exchange.leads import lifecycle as lead_service
 from exchange.leads.intake.schema import LeadInputSchema
 from exchange.leads.lead_writer import LeadWriter
-from exchange.models import Campaign, Lead, Role
-from exchange.models.enums import MANUFACTURER_ROLES
+from exchange.models import Campaign, Lead
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
-from exchange.web.api import SAFE_METHODS, api_blueprint
+from exchange.web.api import api_blueprint, refuse_writes_without
 from manufacturer_admin.lead_filters import LeadListArgsSchema, filtered_leads
 from manufacturer_admin.schemas import (
     BulkResultSchema,
@@ -38,21 +37,21 @@ from manufacturer_admin.schemas import (
 from manufacturer_admin.sla_api import sla_blp
 
 leads_blp = api_blueprint(
-    "api_leads", __name__, "/api/v1/leads", "A manufacturer's leads", roles=MANUFACTURER_ROLES
+    "api_leads", __name__, "/api/v1/leads", "A manufacturer's leads", Permission.USE_MANUFACTURER_AREA
 )
 campaigns_blp = api_blueprint(
-    "api_campaigns", __name__, "/api/v1/campaigns", "A manufacturer's campaigns", roles=MANUFACTURER_ROLES
+    "api_campaigns",
+    __name__,
+    "/api/v1/campaigns",
+    "A manufacturer's campaigns",
+    Permission.USE_MANUFACTURER_AREA,
 )
 
 
-def _admin_for_writes() -> None:
-    """Channel managers read; only the manufacturer admin changes leads and campaigns."""
-    if request.method not in SAFE_METHODS and current_user.role != Role.MANUFACTURER_ADMIN:
-        abort(403, message="Only a manufacturer admin may change leads and campaigns.")
-
-
-for _blp in (leads_blp, campaigns_blp):
-    _blp.before_request(_admin_for_writes)
+# Channel managers read; only the manufacturer admin changes leads and campaigns.
+_ONLY_ADMINS = "Only a manufacturer admin may change leads and campaigns."
+leads_blp.before_request(refuse_writes_without(Permission.MANAGE_LEADS, _ONLY_ADMINS))
+campaigns_blp.before_request(refuse_writes_without(Permission.MANAGE_CAMPAIGNS, _ONLY_ADMINS))
 
 
 def _refuse(error: DomainError):

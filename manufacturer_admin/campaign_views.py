@@ -6,10 +6,10 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, can, require
 from exchange.leads import campaigns as campaign_service
 from exchange.leads.qualification import rules_for, update_rules
-from exchange.models import Campaign, Role
+from exchange.models import Campaign
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404
@@ -24,7 +24,7 @@ def campaigns():
     return render_template(
         "manage/campaigns.html",
         results=campaign_service.campaign_results(org.id),
-        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
+        can_edit=can(current_user, Permission.MANAGE_CAMPAIGNS),
     )
 
 
@@ -37,7 +37,7 @@ def campaign_detail(campaign_id: int):
         "manage/campaign_detail.html",
         campaign=campaign,
         result=campaign_service.campaign_result(campaign),
-        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
+        can_edit=can(current_user, Permission.MANAGE_CAMPAIGNS),
     )
 
 
@@ -61,7 +61,7 @@ def _show_error(form: CampaignForm, error: DomainError) -> None:
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_CAMPAIGNS)
 def new_campaign():
     form = CampaignForm()
     if form.validate_on_submit():
@@ -78,7 +78,7 @@ def new_campaign():
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_CAMPAIGNS)
 def edit_campaign(campaign_id: int):
     campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
     form = CampaignForm(obj=campaign)
@@ -101,7 +101,7 @@ def edit_campaign(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/delete", methods=["POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_CAMPAIGNS)
 def delete_campaign(campaign_id: int):
     campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
     try:
@@ -115,7 +115,7 @@ def delete_campaign(campaign_id: int):
 
 
 @bp.route("/qualification", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.EDIT_QUALIFICATION_RULES)
 def qualification():
     org = current_org()
     rules = rules_for(org.program)

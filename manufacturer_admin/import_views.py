@@ -21,11 +21,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, require
 from exchange.leads import import_upload
 from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.leads.lead_import import start_import
-from exchange.models import Campaign, ImportStatus, LeadImport, Role
+from exchange.models import Campaign, ImportStatus, LeadImport
 from exchange.platform import events
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -47,7 +47,7 @@ def _campaign_id(value: str | None) -> int | None:
 
 
 @bp.route("/imports", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def imports():
     # Werkzeug streams large uploads to a temporary file; the limit applies to this form only.
     request.max_content_length = current_app.config["LEAD_IMPORT_MAX_BYTES"]
@@ -100,7 +100,7 @@ def _settled(record: LeadImport) -> LeadImport:
 
 
 @bp.route("/imports/<int:import_id>", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def lead_import(import_id: int):
     record = _settled(get_scoped_or_404(LeadImport, import_id, current_org()))
     if record.status != ImportStatus.UPLOADED:
@@ -158,7 +158,7 @@ def lead_import(import_id: int):
 
 
 @bp.route("/imports/<int:import_id>/progress")
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def lead_import_progress(import_id: int):
     record = _settled(get_scoped_or_404(LeadImport, import_id, current_org()))
     response = jsonify(
@@ -179,7 +179,7 @@ def lead_import_progress(import_id: int):
 
 
 @bp.route("/imports/<int:import_id>/rejected.csv")
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def lead_import_rejected(import_id: int):
     record = get_scoped_or_404(LeadImport, import_id, current_org())
     if not record.rejected_path or not Path(record.rejected_path).exists():

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, can, require
 from exchange.leads import lifecycle as lead_service
 from exchange.leads.intake.schema import LeadInputSchema
 from exchange.leads.qualification import CRITERIA, rules_for
@@ -29,7 +29,6 @@ from exchange.models import (
     Offer,
     Organisation,
     ProductLine,
-    Role,
     Temperature,
     User,
 )
@@ -85,7 +84,7 @@ def leads():
         statuses=list(LeadStatus),
         temperatures=list(Temperature),
         sortable=list(SORTS),
-        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
+        can_edit=can(current_user, Permission.MANAGE_LEADS),
     )
 
 
@@ -186,7 +185,7 @@ def export_leads():
 
 
 @bp.route("/leads/bulk", methods=["POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def bulk_leads():
     org = current_org()
     ids = [int(v) for v in request.form.getlist("lead_ids") if v.isdigit()]
@@ -251,7 +250,7 @@ def lead_detail(lead_id: int):
         actors=actors,
         partners=partners,
         rules=rules_for(org.program),
-        can_edit=current_user.role == Role.MANUFACTURER_ADMIN,
+        can_edit=can(current_user, Permission.MANAGE_LEADS),
         withdrawable=lead.status in lead_service.WITHDRAWABLE,
         pool_wave=pool_wave(lead_terms(lead)),
     )
@@ -294,7 +293,7 @@ def _load_form(form: LeadForm, *, partial: bool) -> dict[str, Any] | None:
 
 
 @bp.route("/leads/new", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def new_lead():
     org = current_org()
     form = _lead_form(org)
@@ -314,7 +313,7 @@ def new_lead():
 
 
 @bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def edit_lead(lead_id: int):
     org = current_org()
     lead = get_scoped_or_404(Lead, lead_id, org)
@@ -347,7 +346,7 @@ def _form_error(form: LeadForm, error: DomainError) -> None:
 
 
 @bp.route("/leads/<int:lead_id>/publish", methods=["POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def publish_lead(lead_id: int):
     lead = get_scoped_or_404(Lead, lead_id, current_org())
     try:
@@ -361,7 +360,7 @@ def publish_lead(lead_id: int):
 
 
 @bp.route("/leads/<int:lead_id>/withdraw", methods=["POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.MANAGE_LEADS)
 def withdraw_lead(lead_id: int):
     lead = get_scoped_or_404(Lead, lead_id, current_org())
     try:

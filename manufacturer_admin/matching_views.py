@@ -15,8 +15,9 @@ from wtforms import DecimalField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 import matching
+from exchange.accounts.permissions import Permission, can, require
 from exchange.accounts.programs import update_weights
-from exchange.models import Lead, Offer, Organisation, Role
+from exchange.models import Lead, Offer, Organisation
 from exchange.offers.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_reasons
 from exchange.offers.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.offers.waves import pool_wave
@@ -73,6 +74,7 @@ def lead_partners(lead_id: int):
 
 
 @bp.route("/coverage-gaps")
+@require(Permission.VIEW_ANALYTICS)
 def coverage_gaps():
     """Published leads no partner can take, grouped by cause: where to recruit."""
     org = current_org()
@@ -111,7 +113,7 @@ def matching_weights():
     org = current_org()
     current = matching.validate_weights(org.program.matching_weights or None)
     form = WeightsForm(data={name: round(current[name] * 100, 2) for name in matching.COMPONENTS})
-    readonly = current_user.role != Role.MANUFACTURER_ADMIN
+    readonly = not can(current_user, Permission.EDIT_MATCHING_WEIGHTS)
     if request.method == "POST":
         if readonly:
             flash(_("Only a manufacturer admin changes the weights."), "danger")

@@ -4,50 +4,20 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from exchange.leads.fields import MANUFACTURER_FIELDS, LeadFieldsSchema
 from exchange.leads.intake.schema import LeadInputSchema
 from exchange.platform.schemas import non_negative_decimal, page_schema
 
 BATCH_LIMIT = 1000
 
 
-class ManufacturerLeadSchema(ma.Schema):
+class ManufacturerLeadSchema(LeadFieldsSchema):
+    """Everything about its own lead (``MANUFACTURER_FIELDS``)."""
+
+    class Meta:
+        fields = MANUFACTURER_FIELDS
+
     id = ma.fields.Integer(dump_only=True)
-    source_id = ma.fields.String(allow_none=True)
-    lead_source = ma.fields.String(allow_none=True)
-    campaign_id = ma.fields.Integer(allow_none=True)
-    product_line_id = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String()
-    temperature = ma.fields.String()
-    temperature_reason = ma.fields.String(allow_none=True)
-    imported_rating = ma.fields.String(allow_none=True)
-    contact_first_name = ma.fields.String(allow_none=True)
-    contact_last_name = ma.fields.String(allow_none=True)
-    contact_title = ma.fields.String(allow_none=True)
-    contact_email = ma.fields.String(allow_none=True)
-    contact_phone = ma.fields.String(allow_none=True)
-    company_name = ma.fields.String()
-    industry = ma.fields.String(allow_none=True)
-    employees = ma.fields.Integer(allow_none=True)
-    annual_revenue = ma.fields.Decimal(as_string=True, allow_none=True)
-    website = ma.fields.String(allow_none=True)
-    street = ma.fields.String(allow_none=True)
-    city = ma.fields.String(allow_none=True)
-    postal_code = ma.fields.String(allow_none=True)
-    region = ma.fields.String(allow_none=True)
-    country = ma.fields.String(allow_none=True)
-    product_interest = ma.fields.String(allow_none=True)
-    estimated_value = ma.fields.Decimal(as_string=True, allow_none=True)
-    currency = ma.fields.String()
-    description = ma.fields.String(allow_none=True)
-    need = ma.fields.Boolean(allow_none=True)
-    fit = ma.fields.Boolean(allow_none=True)
-    budget = ma.fields.Boolean(allow_none=True)
-    authority = ma.fields.Boolean(allow_none=True)
-    timeframe = ma.fields.Boolean(allow_none=True)
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
-    published_at = ma.fields.DateTime(allow_none=True)
-    closed_at = ma.fields.DateTime(allow_none=True)
 
 
 LeadPageSchema = page_schema(ManufacturerLeadSchema, "LeadPageSchema")

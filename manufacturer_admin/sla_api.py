@@ -4,13 +4,13 @@ channel managers read."""
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.models import Role, Temperature
-from exchange.models.enums import MANUFACTURER_ROLES, BreachAction
+from exchange.accounts.permissions import Permission
+from exchange.models import Temperature
+from exchange.models.enums import BreachAction
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org
 from exchange.sla.policies import (
@@ -22,22 +22,21 @@ from exchange.sla.policies import (
     reset_policies,
     update_policies,
 )
-from exchange.web.api import SAFE_METHODS, api_blueprint
+from exchange.web.api import api_blueprint, refuse_writes_without
 
 sla_blp = api_blueprint(
     "api_sla_policies",
     __name__,
     "/api/v1/sla-policies",
     "SLA policies per lead temperature (durations in minutes; business minutes where business_time)",
-    roles=MANUFACTURER_ROLES,
+    Permission.USE_MANUFACTURER_AREA,
 )
 
 
-@sla_blp.before_request
-def _only_admins_write() -> None:
-    # Runs after the blueprint's role gate (so strangers already got 401) and before argument parsing.
-    if request.method not in SAFE_METHODS and current_user.role != Role.MANUFACTURER_ADMIN:
-        abort(403, message="Only manufacturer admins may change SLA policies.")
+# After the blueprint's gate (so strangers already got 401) and before argument parsing.
+sla_blp.before_request(
+    refuse_writes_without(Permission.EDIT_SLA_POLICIES, "Only manufacturer admins may change SLA policies.")
+)
 
 
 def _minutes(name: str) -> ma.fields.Integer:

@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.accounts.sessions import roles_required
-from exchange.models import Event, Role, User
+from exchange.accounts.permissions import Permission, can, require
+from exchange.models import Event, User
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, scoped
 from exchange.sla.policies import (
@@ -62,7 +62,7 @@ def _last_change(org):
 
 def _page(form: SlaPoliciesForm, status: int = 200):
     org = current_org()
-    readonly = current_user.role != Role.MANUFACTURER_ADMIN
+    readonly = not can(current_user, Permission.EDIT_SLA_POLICIES)
     return (
         render_template(
             "manage/sla_policies.html",
@@ -79,14 +79,13 @@ def _page(form: SlaPoliciesForm, status: int = 200):
 
 
 @bp.route("/sla", methods=["GET", "POST"])
+@require(Permission.EDIT_SLA_POLICIES, methods={"POST"})  # every manufacturer role reads them
 def sla_policies():
     org = current_org()
     form = SlaPoliciesForm()
     if request.method == "GET":
         form.fill(policies_for(org))
         return _page(form)
-    if current_user.role != Role.MANUFACTURER_ADMIN:
-        abort(403)
     if not form.validate_on_submit():
         flash(_("Please correct the marked fields."), "error")
         return _page(form, 422)
@@ -109,7 +108,7 @@ def sla_policies():
 
 
 @bp.route("/sla/reset", methods=["POST"])
-@roles_required(Role.MANUFACTURER_ADMIN)
+@require(Permission.EDIT_SLA_POLICIES)
 def reset_sla_policies():
     form = SlaResetForm(prefix="reset")
     if not form.validate_on_submit():

@@ -9,29 +9,27 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from exchange.accounts.sessions import require_roles
-from exchange.models import Role
-from exchange.models.enums import PARTNER_ROLES
+from exchange.accounts.permissions import Permission, require_permission
 from exchange.web.shell import NavItem
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 
-ADMIN_ONLY = frozenset({Role.PARTNER_ADMIN})
+AREA = Permission.USE_PARTNER_AREA
 
 NAV = [
-    NavItem("portal.offers", _l("Offers"), PARTNER_ROLES),
-    NavItem("portal.my_leads", _l("My leads"), PARTNER_ROLES),
-    NavItem("portal.performance", _l("Responsiveness"), PARTNER_ROLES),
-    NavItem("portal.profile", _l("Profile"), ADMIN_ONLY),
-    NavItem("portal.team", _l("Team"), ADMIN_ONLY),
-    NavItem("portal.tokens", _l("API tokens"), ADMIN_ONLY),
-    NavItem("portal.webhooks", _l("Webhooks"), ADMIN_ONLY),
+    NavItem("portal.offers", _l("Offers"), (AREA,)),
+    NavItem("portal.my_leads", _l("My leads"), (AREA,)),
+    NavItem("portal.performance", _l("Responsiveness"), (AREA,)),
+    NavItem("portal.profile", _l("Profile"), (AREA, Permission.EDIT_PARTNER_PROFILE)),
+    NavItem("portal.team", _l("Team"), (AREA, Permission.MANAGE_TEAM)),
+    NavItem("portal.tokens", _l("API tokens"), (AREA, Permission.MANAGE_TOKENS)),
+    NavItem("portal.webhooks", _l("Webhooks"), (AREA, Permission.MANAGE_WEBHOOKS)),
 ]
 
 
 @bp.before_request
 def _partner_roles_only() -> None:
-    require_roles(PARTNER_ROLES)
+    require_permission(AREA)
 
 
 from portal import leads, offers, performance, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)

@@ -7,12 +7,13 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
+from exchange.accounts.permissions import Permission
 from exchange.models import Claim, ClaimStatus, Offer
-from exchange.models.enums import PARTNER_ROLES
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
 from exchange.offers import reveals
-from exchange.offers.pull_list import PullFilters, pull_page, to_json
+from exchange.offers.pull_filters import pull_filters
+from exchange.offers.pull_list import pull_page, to_json
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.schemas import paginate
@@ -39,10 +40,15 @@ offers_blp = api_blueprint(
     __name__,
     "/api/v1/partner/offers",
     "A partner's offers: the pull list, claim, decline",
-    roles=PARTNER_ROLES,
+    Permission.USE_PARTNER_AREA,
+    Permission.CLAIM_OFFERS,  # its writes: claim, decline
 )
 leads_blp = api_blueprint(
-    "api_partner_leads", __name__, "/api/v1/partner/leads", "A partner's claimed leads", roles=PARTNER_ROLES
+    "api_partner_leads",
+    __name__,
+    "/api/v1/partner/leads",
+    "A partner's claimed leads",
+    Permission.USE_PARTNER_AREA,
 )
 
 
@@ -72,16 +78,7 @@ class Offers(MethodView):
         "No contact details.",
     )
     def get(self, args):
-        filters = PullFilters(
-            manufacturer_id=args["manufacturer"],
-            temperature=args["temperature"],
-            product_line_id=args["product_line"],
-            country=args["country"],
-            region=args["region"],
-            min_value=args["min_value"],
-            max_value=args["max_value"],
-        )
-        page = pull_page(current_org().id, filters, args["page"], args["per_page"], args["sort"])
+        page = pull_page(current_org().id, pull_filters(args), args["page"], args["per_page"], args["sort"])
         # The hottest endpoint: the rows are already plain data in the documented shape (a test keeps
         # them equal to OfferPageSchema's output), so they go out without a second serialisation pass.
         return jsonify(to_json(page))

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, Role, User
+from exchange.accounts.permissions import Permission, can
+from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, User
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
 from exchange.offers import reveals
@@ -120,7 +121,7 @@ def lead_detail(claim_id: int):
         next_deadline=next_deadline(claim),
         channel_labels=CHANNEL_LABELS,
         status_labels=STATUS_LABELS,
-        is_admin=current_user.role == Role.PARTNER_ADMIN,
+        is_admin=can(current_user, Permission.ASSIGN_LEADS),
     )
 
 

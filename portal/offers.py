@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from exchange.accounts.permissions import Permission, require
 from exchange.models import (
     DeclineReason,
     Enrollment,
@@ -24,7 +25,8 @@ from exchange.models import (
 from exchange.offers.capacity import claim_blockers
 from exchange.offers.claims import claim_offer, decline_offer
 from exchange.offers.explain import score_breakdown
-from exchange.offers.pull_list import PULL_SORTS, PullFilters, mark_shown, pull_list
+from exchange.offers.pull_filters import read_pull_filters
+from exchange.offers.pull_list import PullFilters, mark_shown, pull_list
 from exchange.offers.waves import in_open_pool
 from exchange.platform import clock
 from exchange.platform.errors import DomainError
@@ -56,49 +58,16 @@ def partner_programmes(partner_id: int) -> list[tuple[int, str]]:
     ]
 
 
-def sort_from_args(args) -> tuple[str, dict[str, str]]:
-    sort = args.get("sort") or "score"
-    if sort not in PULL_SORTS:
-        return "score", {"sort": _("Unknown sort order: %(v)s", v=sort)}
-    return sort, {}
-
-
-def filters_from_args(args, programmes: list[tuple[int, str]] = ()) -> tuple[PullFilters, dict[str, str]]:
-    """Filters from query arguments; unknown or malformed values are ignored (and reported back)."""
-    problems: dict[str, str] = {}
-
-    def decimal(name: str) -> Decimal | None:
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return Decimal(raw)
-        except InvalidOperation:
-            problems[name] = _("Not a number: %(v)s", v=raw)
-            return None
-
-    temperature = args.get("temperature") or None
-    if temperature and temperature not in {t.value for t in Temperature}:
-        problems["temperature"] = _("Unknown temperature: %(v)s", v=temperature)
-        temperature = None
-    product_line = args.get("product_line") or None
-    if product_line and not product_line.isdigit():
-        problems["product_line"] = _("Unknown product line.")
-        product_line = None
-    manufacturer = (args.get("manufacturer") or "").strip() or None
-    if manufacturer and not (manufacturer.isdigit() and int(manufacturer) in {id_ for id_, _ in programmes}):
+def filters_from_args(
+    args, programmes: list[tuple[int, str]] = ()
+) -> tuple[PullFilters, str, dict[str, str]]:
+    """Filters and sort from the query string, read with the API's schema; a refused value is left
+    off and reported back, and so is a programme the partner is not enrolled in."""
+    filters, sort, problems = read_pull_filters(args)
+    if filters.manufacturer_id is not None and filters.manufacturer_id not in {id_ for id_, _ in programmes}:
         problems["manufacturer"] = _("Unknown manufacturer.")
-        manufacturer = None
-    filters = PullFilters(
-        manufacturer_id=int(manufacturer) if manufacturer else None,
-        temperature=Temperature(temperature) if temperature else None,
-        product_line_id=int(product_line) if product_line else None,
-        country=(args.get("country") or "").strip().upper() or None,
-        region=(args.get("region") or "").strip() or None,
-        min_value=decimal("min_value"),
-        max_value=decimal("max_value"),
-    )
-    return filters, problems
+        filters = replace(filters, manufacturer_id=None)
+    return filters, sort, problems
 
 
 def partner_product_lines(partner_id: int) -> list[ProductLine]:
@@ -171,9 +140,7 @@ def _blockers(org: Organisation):
 def offers():
     org = current_org()
     programmes = partner_programmes(org.id)
-    filters, problems = filters_from_args(request.args, programmes)
-    sort, sort_problems = sort_from_args(request.args)
-    problems.update(sort_problems)
+    filters, sort, problems = filters_from_args(request.args, programmes)
     page = db.paginate(pull_list(org.id, filters, sort=sort), per_page=25, error_out=False)
     mark_shown(page.items)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -246,6 +213,7 @@ def offer_claim(offer: Offer):
 
 
 @bp.route("/offers/<int:offer_id>/claim", methods=["POST"])
+@require(Permission.CLAIM_OFFERS)
 def claim(offer_id: int):
     offer = get_scoped_or_404(Offer, offer_id, current_org())
     form = ClaimForm()
@@ -264,6 +232,7 @@ def claim(offer_id: int):
 
 
 @bp.route("/offers/<int:offer_id>/decline", methods=["POST"])
+@require(Permission.CLAIM_OFFERS)
 def decline(offer_id: int):
     offer = get_scoped_or_404(Offer, offer_id, current_org())
     form = DeclineForm()

@@ -10,8 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.accounts.sessions import roles_required
-from exchange.models import Role
+from exchange.accounts.permissions import Permission, require
 from exchange.partners.profiles import (
     ProfileInvalid,
     partner_enrollments,
@@ -29,7 +28,7 @@ from portal.profile_forms import build_profile_form
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.EDIT_PARTNER_PROFILE)
 def profile():
     org = current_org()
     programmes = [

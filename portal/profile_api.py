@@ -1,8 +1,10 @@
 """The partner profile over the API: ``GET/PUT/PATCH /api/v1/partner/profile``.
 
 Partner reps read it; partner admins (sessions, or their ``read_write`` tokens) change it. PUT takes
-the whole document (every writable field), PATCH only the fields to change. Both go through
-``exchange.partners.profiles.update_profile``, so the rules and messages are the portal form's.
+the whole document (every writable field), PATCH only the fields to change. The body is read with the
+profile's one schema (``exchange.partners.profile_schema``) and saved by
+``exchange.partners.profiles.update_profile``, so the rules and messages are the portal form's, and
+every refusal answers 422 with ``errors: {field: [messages]}``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
+from werkzeug.exceptions import UnprocessableEntity
 
-from exchange.models import Organisation, Role, Segment
-from exchange.models.enums import PARTNER_ROLES
+from exchange.accounts.permissions import Permission
+from exchange.models import Organisation
+from exchange.partners.profile_schema import ProfileInvalid, ProfileSchema
 from exchange.partners.profiles import (
-    ProfileInvalid,
     partner_enrollments,
     profile_values,
     selectable_product_lines,
@@ -23,24 +26,18 @@ from exchange.partners.profiles import (
 )
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
-from exchange.platform.schemas import non_negative_decimal
 from exchange.platform.tenancy import current_org
 from exchange.web.api import api_blueprint
+from exchange.web.shell import handle_http_exception
 
 profile_blp = api_blueprint(
     "api_partner_profile",
     __name__,
     "/api/v1/partner/profile",
     "The partner profile that matching uses",
-    roles=PARTNER_ROLES,
-    write_roles=frozenset({Role.PARTNER_ADMIN}),
+    Permission.USE_PARTNER_AREA,
+    Permission.EDIT_PARTNER_PROFILE,
 )
-
-
-class CoverageAreaSchema(ma.Schema):
-    country = ma.fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2, e.g. DE"})
-    region = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "e.g. BY"})
-    postal_prefix = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "e.g. 80"})
 
 
 class ProductLineSchema(ma.Schema):
@@ -61,32 +58,11 @@ class ProgrammeSchema(ma.Schema):
     available_product_lines = ma.fields.List(ma.fields.Nested(ProductLineSchema), dump_only=True)
 
 
-def _tags(description: str) -> ma.fields.List:
-    return ma.fields.List(ma.fields.String(), required=True, metadata={"description": description})
+class PartnerProfileSchema(ProfileSchema):
+    """The profile's schema as the API's document: the programmes as a list with what the
+    manufacturer set, and the figures the partner cannot write."""
 
-
-class PartnerProfileSchema(ma.Schema):
-    employees = ma.fields.Integer(required=True, allow_none=True)
-    annual_revenue = non_negative_decimal(required=True, allow_none=True)
     size_band = ma.fields.String(dump_only=True, allow_none=True)
-    industries = _tags("industries served")
-    certifications = _tags("certifications held")
-    segments = ma.fields.List(
-        ma.fields.String(), required=True, metadata={"description": ", ".join(s.value for s in Segment)}
-    )
-    coverage = ma.fields.List(ma.fields.Nested(CoverageAreaSchema), required=True)
-    latitude = ma.fields.Float(required=True, allow_none=True)
-    longitude = ma.fields.Float(required=True, allow_none=True)
-    radius_km = ma.fields.Float(required=True, allow_none=True)
-    capacity = ma.fields.Integer(required=True, metadata={"description": "leads in progress at once, 1-1000"})
-    timezone = ma.fields.String(required=True, metadata={"description": "IANA zone, e.g. Europe/Berlin"})
-    working_days = ma.fields.List(
-        ma.fields.Integer(), required=True, metadata={"description": "ISO weekdays, 1 = Monday"}
-    )
-    work_start = ma.fields.String(required=True, metadata={"description": "HH:MM"})
-    work_end = ma.fields.String(required=True, metadata={"description": "HH:MM"})
-    holidays = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "YYYY-MM-DD"})
-    languages = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "ISO 639-1"})
     programmes = ma.fields.List(
         ma.fields.Nested(ProgrammeSchema),
         metadata={"description": "programmes left out keep their product lines"},
@@ -108,6 +84,16 @@ class PartnerProfileSchema(ma.Schema):
 
 class PartnerProfilePatchSchema(PartnerProfileSchema):
     """The same fields, any subset of them (loaded with ``partial=True``)."""
+
+
+@profile_blp.errorhandler(ProfileInvalid)
+def profile_refused(error: ProfileInvalid):
+    """A body the schema refuses, while the arguments are read or when ``update_profile`` checks it
+    against the saved profile and the programmes: 422 with every problem, in the API's error shape."""
+    db.session.rollback()
+    refusal = UnprocessableEntity()
+    refusal.data = {"message": error.message, "errors": error.errors}
+    return handle_http_exception(refusal)
 
 
 def profile_document(partner: Organisation) -> dict:
@@ -134,9 +120,8 @@ def _save(data: dict) -> dict:
     org = current_org()
     try:
         update_profile(current_user._get_current_object(), org, data)
-    except ProfileInvalid as error:
-        db.session.rollback()
-        abort(422, message=error.message, errors=error.errors)
+    except ProfileInvalid:
+        raise  # answered by profile_refused
     except DomainError as error:
         db.session.rollback()
         abort(error.status, message=error.message)

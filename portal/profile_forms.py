@@ -1,12 +1,11 @@
-"""The profile form. It only parses what the browser sends (numbers, times, lists); the rules of the
-domain (known countries, ranges, consistency) live in ``exchange.partners.profiles``, so the form and
-the API give the same messages."""
+"""The profile form. It renders the profile and reads what the browser sends as the texts and lists
+it is; every rule - numbers, times, known countries, ranges, consistency - is the profile's one schema
+(``exchange.partners.profile_schema``), applied by ``update_profile``, so the form and the API accept
+and refuse the same values with the same messages. The view maps the refusal onto the fields."""
 
 from __future__ import annotations
 
 import re
-from datetime import time
-from decimal import Decimal
 from typing import Any
 
 from babel.dates import get_day_names
@@ -15,22 +14,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     FieldList,
-    FloatField,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
-    TimeField,
 )
-from wtforms.validators import InputRequired, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TimeInput
 
 from exchange.models import Enrollment, ProductLine, Segment
 
@@ -42,8 +36,13 @@ SEGMENT_LABELS = {
 
 
 class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes whose ticked values go on as they are (the schema knows which exist)."""
+
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, validate_choice=False, **kwargs)
 
 
 class CoverageRowForm(Form):
@@ -63,8 +62,8 @@ def split_list(text: str | None, separators: str = r"[,;\n]") -> list[str]:
 
 class ProfileForm(FlaskForm):
     version = HiddenField()
-    employees = IntegerField(_l("Employees"), validators=[Optional()], description=_l("Sets your size band."))
-    annual_revenue = DecimalField(_l("Annual revenue"), validators=[Optional()], places=2)
+    employees = StringField(_l("Employees"), widget=NumberInput(), description=_l("Sets your size band."))
+    annual_revenue = StringField(_l("Annual revenue"), widget=NumberInput(step="any"))
     industries = StringField(
         _l("Industries served"), description=_l("Separated by commas, e.g. Manufacturing, Utilities")
     )
@@ -76,20 +75,21 @@ class ProfileForm(FlaskForm):
         choices=[SelectChoice(segment.value, label) for segment, label in SEGMENT_LABELS.items()],
     )
     coverage = FieldList(FormField(CoverageRowForm), min_entries=1)
-    latitude = FloatField(_l("Latitude"), validators=[Optional()])
-    longitude = FloatField(_l("Longitude"), validators=[Optional()])
-    radius_km = FloatField(_l("Radius (km)"), validators=[Optional()])
-    capacity = IntegerField(
+    latitude = StringField(_l("Latitude"), widget=NumberInput(step="any"))
+    longitude = StringField(_l("Longitude"), widget=NumberInput(step="any"))
+    radius_km = StringField(_l("Radius (km)"), widget=NumberInput(step="any"))
+    capacity = StringField(
         _l("Capacity"),
-        validators=[InputRequired(message=_l("Capacity: a whole number from 1 to 1000."))],
+        widget=NumberInput(),
+        render_kw={"required": True},
         description=_l("How many leads you can have in progress at once (1 to 1000)."),
     )
     timezone = StringField(
         _l("Time zone"), description=_l("IANA name, e.g. Europe/Berlin"), render_kw={"list": "zone-list"}
     )
-    working_days = MultiCheckboxField(_l("Working days"), coerce=int, choices=[])
-    work_start = TimeField(_l("Opens at"), validators=[InputRequired()])
-    work_end = TimeField(_l("Closes at"), validators=[InputRequired()])
+    working_days = MultiCheckboxField(_l("Working days"), choices=[])
+    work_start = StringField(_l("Opens at"), widget=TimeInput(), render_kw={"required": True})
+    work_end = StringField(_l("Closes at"), widget=TimeInput(), render_kw={"required": True})
     holidays = TextAreaField(
         _l("Holidays"),
         description=_l("Dates (YYYY-MM-DD), one per line or separated by commas or spaces."),
@@ -123,18 +123,19 @@ class ProfileForm(FlaskForm):
         return rows
 
     def profile_data(self) -> dict[str, Any]:
-        """What the form says, in the shape ``update_profile`` takes."""
+        """What the form says, in the shape ``update_profile`` takes: texts as typed (an empty box is
+        no value), lists split as people type them."""
         return {
-            "employees": self.employees.data,
-            "annual_revenue": self.annual_revenue.data,
+            "employees": _text(self.employees.data),
+            "annual_revenue": _text(self.annual_revenue.data),
             "industries": split_list(self.industries.data),
             "certifications": split_list(self.certifications.data),
             "segments": list(self.segments.data or []),
             "coverage": self.coverage_rows(),
-            "latitude": self.latitude.data,
-            "longitude": self.longitude.data,
-            "radius_km": self.radius_km.data,
-            "capacity": self.capacity.data,
+            "latitude": _text(self.latitude.data),
+            "longitude": _text(self.longitude.data),
+            "radius_km": _text(self.radius_km.data),
+            "capacity": _text(self.capacity.data),
             "timezone": self.timezone.data,
             "working_days": list(self.working_days.data or []),
             "work_start": self.work_start.data,
@@ -147,6 +148,10 @@ class ProfileForm(FlaskForm):
                 for enrollment, field in self.programme_fields()
             },
         }
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 def build_profile_form(
@@ -174,16 +179,13 @@ def build_profile_form(
         data["holidays"] = "\n".join(values["holidays"])
         data["languages"] = ", ".join(values["languages"])
         data["coverage"] = [*values["coverage"], {}]  # one empty row to add to
+        data["working_days"] = [str(day) for day in values["working_days"]]
         for key, codes in values["programmes"].items():
             data[f"programme_{key}"] = codes
-        data["work_start"] = time.fromisoformat(values["work_start"])
-        data["work_end"] = time.fromisoformat(values["work_end"])
-        if values["annual_revenue"] is not None:
-            data["annual_revenue"] = Decimal(values["annual_revenue"])
         form = BoundProfileForm(formdata=None, data=data)
     else:
         form = BoundProfileForm()
     form._programmes = [enrollment for enrollment, _lines in programmes]
     days = get_day_names("wide", locale=get_locale())
-    form.working_days.choices = [SelectChoice(n, days[n - 1]) for n in range(1, 8)]
+    form.working_days.choices = [SelectChoice(str(n), days[n - 1]) for n in range(1, 8)]
     return form

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from exchange.models import ContactChannel, DeclineReason, LeadStatus, Temperature
+from exchange.leads.fields import CLAIMED_FIELDS, OUTCOME_FIELDS, PORTAL_FIELDS, TEASER_FIELDS
+from exchange.models import ContactChannel, DeclineReason, LeadStatus
 from exchange.notify.partner_payloads import (
     REVEALING_CLAIM_STATUSES,
     PartnerClaimedLeadSchema,
     PartnerLeadTeaserSchema,
 )
-from exchange.offers.pull_list import PULL_SORTS
+from exchange.offers.pull_filters import PullFilterSchema
 from exchange.platform.schemas import PageArgsSchema, non_negative_decimal, page_schema
 
 
@@ -19,7 +20,9 @@ class LeadTeaserSchema(PartnerLeadTeaserSchema):
     """Before the claim (the teaser every partner-bound payload uses), plus ids and the publication
     time. Reads a Lead or a plain row of the pull list (exchange.offers.pull_list.pull_page)."""
 
-    product_line_id = ma.fields.Integer(allow_none=True)
+    class Meta:
+        fields = (*TEASER_FIELDS, *PORTAL_FIELDS)
+
     product_interest = ma.fields.Function(
         lambda lead: (
             lead["product_interest"]
@@ -28,7 +31,6 @@ class LeadTeaserSchema(PartnerLeadTeaserSchema):
         ),
         allow_none=True,
     )
-    published_at = ma.fields.DateTime(allow_none=True)
 
 
 class PartnerOfferSchema(ma.Schema):
@@ -82,15 +84,8 @@ class PartnerOfferDetailSchema(PartnerOfferSchema):
         return ScoreComponentSchema(many=True).dump(score_breakdown(offer.components, weights))
 
 
-class OfferFilterSchema(PageArgsSchema):
-    manufacturer = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
-    sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(PULL_SORTS))
-    temperature = ma.fields.Enum(Temperature, by_value=True, load_default=None)
-    product_line = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**31 - 1))
-    country = ma.fields.String(load_default=None, validate=ma.validate.Length(equal=2))
-    region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
-    min_value = non_negative_decimal(query=True, load_default=None)
-    max_value = non_negative_decimal(query=True, load_default=None)
+class OfferFilterSchema(PullFilterSchema, PageArgsSchema):
+    """A page of the pull list: the page's filters and sort (one schema for the page and the API)."""
 
 
 class DeclineSchema(ma.Schema):
@@ -101,11 +96,8 @@ class DeclineSchema(ma.Schema):
 class ClaimedLeadSchema(PartnerClaimedLeadSchema):
     """After the claim: who to call (the shared schema), plus ids, the publication time and the outcome."""
 
-    product_line_id = ma.fields.Integer(allow_none=True)
-    published_at = ma.fields.DateTime(allow_none=True)
-    won_amount = ma.fields.Decimal(as_string=True, allow_none=True)
-    won_currency = ma.fields.String(allow_none=True)
-    lost_reason = ma.fields.String(allow_none=True)
+    class Meta:
+        fields = (*CLAIMED_FIELDS, *PORTAL_FIELDS, *OUTCOME_FIELDS)
 
 
 class ClaimSchema(ma.Schema):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from exchange.accounts.password_links import LinkPurpose, link_url, make_token, site_base_url
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, require
 from exchange.accounts.team import (
     change_role,
     deactivate_member,
@@ -46,13 +46,13 @@ def _render(form: InviteMemberForm, new_link: dict | None = None, status: int = 
 
 
 @bp.route("/team")
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def team():
     return _render(InviteMemberForm())
 
 
 @bp.route("/team/invite", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def invite():
     form = InviteMemberForm()
     if not form.validate_on_submit():
@@ -77,7 +77,7 @@ def invite():
 
 
 @bp.route("/team/<int:user_id>/resend", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def resend(user_id: int):
     member = get_scoped_or_404(User, user_id, current_org())
     if not ConfirmForm().validate_on_submit():
@@ -94,7 +94,7 @@ def resend(user_id: int):
 
 
 @bp.route("/team/<int:user_id>/role", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def member_role(user_id: int):
     member = get_scoped_or_404(User, user_id, current_org())
     form = MemberRoleForm()
@@ -107,7 +107,7 @@ def member_role(user_id: int):
 
 
 @bp.route("/team/<int:user_id>/deactivate", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def deactivate(user_id: int):
     member = get_scoped_or_404(User, user_id, current_org())
     if not ConfirmForm().validate_on_submit():
@@ -119,7 +119,7 @@ def deactivate(user_id: int):
 
 
 @bp.route("/team/<int:user_id>/reactivate", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def reactivate(user_id: int):
     member = get_scoped_or_404(User, user_id, current_org())
     if not ConfirmForm().validate_on_submit():
@@ -131,7 +131,7 @@ def reactivate(user_id: int):
 
 
 @bp.route("/team/<int:user_id>/unlock", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_TEAM)
 def unlock(user_id: int):
     member = get_scoped_or_404(User, user_id, current_org())
     if not ConfirmForm().validate_on_submit():

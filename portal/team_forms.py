@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
 
 from exchange.models import Role
-from exchange.web.auth.forms import EMAIL_PATTERN
+from exchange.web.fields import email_field, strip
 
 PARTNER_ROLE_CHOICES = [
     SelectChoice(Role.PARTNER_REP.value, _l("Partner rep")),
@@ -14,21 +14,9 @@ PARTNER_ROLE_CHOICES = [
 ]
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class InviteMemberForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            Regexp(EMAIL_PATTERN, message=_l("Not an e-mail address.")),
-        ],
-        filters=[_strip],
-    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    email = email_field()
     role = SelectField(
         _l("Role"),
         choices=PARTNER_ROLE_CHOICES,

@@ -17,8 +17,8 @@ from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from exchange.accounts.sessions import roles_required
-from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, Role, WebhookDelivery, WebhookEndpoint
+from exchange.accounts.permissions import Permission, require
+from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -70,7 +70,7 @@ def _secret_page(endpoint: WebhookEndpoint, secret: str, *, created: bool):
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhooks():
     org = current_org()
     form = WebhookEndpointForm()
@@ -104,7 +104,7 @@ def _last_deliveries(endpoint_ids: list[int]) -> dict[int, WebhookDelivery]:
 
 
 @bp.route("/webhooks/<int:endpoint_id>", methods=["GET", "POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_detail(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     form = WebhookEndpointForm(obj=endpoint)
@@ -143,7 +143,7 @@ def webhook_detail(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/rotate-secret", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_rotate_secret(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     secret = service.rotate_secret(current_user, endpoint)
@@ -152,7 +152,7 @@ def webhook_rotate_secret(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/enable", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_enable(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.enable_endpoint(current_user, endpoint)
@@ -162,7 +162,7 @@ def webhook_enable(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/disable", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_disable(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.disable_endpoint(current_user, endpoint, _("Paused by %(name)s", name=current_user.name))
@@ -172,7 +172,7 @@ def webhook_disable(endpoint_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/delete", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_delete(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.delete_endpoint(current_user, endpoint)
@@ -193,7 +193,7 @@ def _delivery_or_404(endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDeli
 
 
 @bp.route("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>")
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_delivery(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     delivery = _delivery_or_404(endpoint, delivery_id)
@@ -202,7 +202,7 @@ def webhook_delivery(endpoint_id: int, delivery_id: int):
 
 
 @bp.route("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
-@roles_required(Role.PARTNER_ADMIN)
+@require(Permission.MANAGE_WEBHOOKS)
 def webhook_redeliver(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     delivery = _delivery_or_404(endpoint, delivery_id)

@@ -10,7 +10,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from exchange.models import WEBHOOK_EVENTS, Role, TokenScope, WebhookDelivery, WebhookEndpoint
+from exchange.accounts.permissions import Permission
+from exchange.models import WEBHOOK_EVENTS, TokenScope, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -23,7 +24,7 @@ webhooks_blp = api_blueprint(
     __name__,
     "/api/v1/partner/webhooks",
     "A partner's webhook endpoints and their delivery log",
-    roles=frozenset({Role.PARTNER_ADMIN}),
+    Permission.MANAGE_WEBHOOKS,
 )
 
 

@@ -21,8 +21,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from exchange import create_app
+from exchange.models import Organisation, Role, User
+from exchange.notify import webhooks
 from exchange.platform.config import normalise_database_url
 from exchange.platform.extensions import db
+from tests import factories as f
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -176,6 +179,28 @@ def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def maker(app) -> Organisation:
+    """A manufacturer, Acme Pumps (slug ``acme``)."""
+    org = f.manufacturer("Acme Pumps", slug="acme")
+    db.session.commit()
+    return org
+
+
+@pytest.fixture
+def maker_admin(app) -> User:
+    """A manufacturer admin who signs in as ``admin@maker.test`` (stored from a mixed-case address)."""
+    user = f.user(f.manufacturer(), Role.MANUFACTURER_ADMIN, email="Admin@Maker.test")
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def public_dns(monkeypatch) -> None:
+    """Every webhook host resolves to a public address (no DNS lookups, no private-address refusal)."""
+    monkeypatch.setattr(webhooks, "resolve_host", lambda host, port: ["93.184.216.34"])
 
 
 @pytest.fixture

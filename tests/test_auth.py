@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sqlalchemy as sa
 
 from exchange.accounts.passwords import hash_password, verify_password
-from exchange.models import Role, User
+from exchange.models import User
 from exchange.platform.extensions import db
 from tests import factories as f
+from tests.helpers import csrf_token, post_account_form
 
 
-def _csrf(client, path="/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def maker_admin(app):
-    maker = f.manufacturer()
-    user = f.user(maker, Role.MANUFACTURER_ADMIN, email="Admin@Maker.test")
-    db.session.commit()
-    return user
+def change_password(client, current: str, new: str):
+    """The account page's password form, the new password typed twice."""
+    return post_account_form(client, "pw", current_password=current, new_password=new, confirm=new)
 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_login_form_signs_in_and_redirects_home(client, maker_admin):
-    token = _csrf(client)
+    token = csrf_token(client)
     response = client.post(
         "/login", data={"csrf_token": token, "email": " admin@maker.TEST ", "password": f.PASSWORD}
     )
@@ -95,15 +86,7 @@ def test_changing_the_password_ends_other_sessions(app, make_client, maker_admin
     for browser in (laptop, phone):
         response = browser.post("/login", data={"email": "admin@maker.test", "password": f.PASSWORD})
         assert response.status_code == 302
-    response = laptop.post(
-        "/account",
-        data={
-            "pw-current_password": f.PASSWORD,
-            "pw-new_password": "a brand new password",
-            "pw-confirm": "a brand new password",
-            "pw-submit": "y",
-        },
-    )
+    response = change_password(laptop, f.PASSWORD, "a brand new password")
     assert response.status_code == 302
     assert laptop.get("/manage/").status_code == 200  # the session that changed it stays
     assert phone.get("/manage/").status_code == 302  # every other one is over
@@ -121,15 +104,7 @@ def test_changing_the_password_ends_other_sessions(app, make_client, maker_admin
 def test_wrong_current_password_changes_nothing(client, maker_admin):
     f.login(client, maker_admin)
     before = maker_admin.password_hash
-    response = client.post(
-        "/account",
-        data={
-            "pw-current_password": "wrong one!",
-            "pw-new_password": "another password",
-            "pw-confirm": "another password",
-            "pw-submit": "y",
-        },
-    )
+    response = change_password(client, "wrong one!", "another password")
     assert response.status_code == 200
     assert "The current password is not correct" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -138,20 +113,9 @@ def test_wrong_current_password_changes_nothing(client, maker_admin):
 
 def test_preferences_validate_the_time_zone(client, maker_admin):
     f.login(client, maker_admin)
-    bad = client.post(
-        "/account",
-        data={"prefs-name": "A", "prefs-timezone": "Mars/Olympus", "prefs-locale": "", "prefs-submit": "y"},
-    )
+    bad = post_account_form(client, "prefs", name="A", timezone="Mars/Olympus", locale="")
     assert "Unknown time zone" in bad.get_data(as_text=True)
-    good = client.post(
-        "/account",
-        data={
-            "prefs-name": "A",
-            "prefs-timezone": "Europe/Berlin",
-            "prefs-locale": "de",
-            "prefs-submit": "y",
-        },
-    )
+    good = post_account_form(client, "prefs", name="A", timezone="Europe/Berlin", locale="de")
     assert good.status_code == 302
     db.session.expire_all()
     user = db.session.get(User, maker_admin.id)

@@ -4,7 +4,6 @@ progress bar finish and downloads the rejected rows."""
 from __future__ import annotations
 
 import csv
-import io
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ from playwright.sync_api import expect
 from exchange.models import Lead, Role
 from exchange.platform.extensions import db
 from tests import factories as f
-from tests.browser import sign_in
+from tests.browser import sign_in, upload_for_preview
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +42,7 @@ def test_upload_map_watch_progress_and_download_rejected_rows(page, live_server,
 
     page.goto(f"{live_server}/manage/leads")
     page.get_by_role("link", name="Import leads").click()
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(ROWS)
-    page.get_by_label("CSV or Excel file").set_input_files(
-        files=[{"name": "crm-export.csv", "mimeType": "text/csv", "buffer": buffer.getvalue().encode()}]
-    )
-    page.get_by_role("button", name="Upload and preview").click()
-    page.wait_for_url("**/imports/**")
-    run_jobs()  # the leads.read_upload job: in-process, or an RQ worker when the suite runs on Redis
+    upload_for_preview(page, ROWS, "crm-export.csv", run_jobs)
 
     # The preview shows the detected mapping; "Interne Notiz" is not recognised: map it to the notes.
     preview = page.get_by_test_id("preview")

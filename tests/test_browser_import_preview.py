@@ -3,15 +3,12 @@ page itself never scrolls sideways) and every mapping select shows its whole fie
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 
 from exchange.models import Role
 from exchange.platform.extensions import db
 from tests import factories as f
-from tests.browser import sign_in
+from tests.browser import sign_in, upload_for_preview
 
 pytestmark = pytest.mark.browser
 
@@ -75,14 +72,7 @@ def test_a_wide_preview_fits_1280_px_and_shows_every_field_name(page, live_serve
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, live_server, "boss@acme.test", lands_on="/manage/")
     page.goto(f"{live_server}/manage/imports")
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([HEADERS, ROW, ROW])
-    page.get_by_label("CSV or Excel file").set_input_files(
-        files=[{"name": "salesforce.csv", "mimeType": "text/csv", "buffer": buffer.getvalue().encode()}]
-    )
-    page.get_by_role("button", name="Upload and preview").click()
-    page.wait_for_url("**/imports/**")
-    run_jobs()  # the leads.read_upload job: in-process, or an RQ worker when the suite runs on Redis
+    upload_for_preview(page, [HEADERS, ROW, ROW], "salesforce.csv", run_jobs)
     preview = page.get_by_test_id("preview")
     preview.wait_for()
     assert page.get_by_label("Field for column Phone").input_value() == "contact_phone"

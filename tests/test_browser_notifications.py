@@ -45,8 +45,7 @@ def people(app):
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_the_bell_counts_unread_and_the_page_marks_them_read(page, live_server, people):
-    sign_in(page, live_server, "rep@bavaria.test")
-    page.wait_for_url(f"{live_server}/portal/")
+    sign_in(page, live_server, "rep@bavaria.test", lands_on="/portal/")
     expect(page.get_by_test_id("unread-count")).to_have_text("2")
     page.get_by_test_id("bell").click()
     page.wait_for_url(f"{live_server}/notifications/")
@@ -62,8 +61,7 @@ def test_the_bell_counts_unread_and_the_page_marks_them_read(page, live_server, 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_a_partner_admin_registers_a_webhook_and_sees_the_secret_once(page, live_server, people):
-    sign_in(page, live_server, "admin@bavaria.test")
-    page.wait_for_url(f"{live_server}/portal/")
+    sign_in(page, live_server, "admin@bavaria.test", lands_on="/portal/")
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_label("Endpoint URL").fill("http://crm.bavaria.example/hook")
     page.get_by_role("button", name="Save").click()
@@ -88,12 +86,12 @@ def fifty_published(app, run_jobs):
     line = db.session.scalar(sa.select(ProductLine).where(ProductLine.manufacturer_id == maker.id))
     partner = organisations.create_partner(
         "Demo Partner GmbH",
+        coverage=[("DE", None, None), ("AT", None, None), ("DE", "BY", None)],
+        industries=["Manufacturing", "Chemicals", "Utilities"],
         slug="demo-partner",
         timezone="Europe/Berlin",
         employees=45,
         capacity=40,
-        coverage=[("DE", None, None), ("AT", None, None), ("DE", "BY", None)],
-        industries=["Manufacturing", "Chemicals", "Utilities"],
     )
     organisations.enroll(maker, partner, product_lines=[line])
     for email, name, role in (

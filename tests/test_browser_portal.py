@@ -13,7 +13,7 @@ from exchange.models import LeadStatus, Role, Temperature
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from tests import factories as f
-from tests.browser import sign_in
+from tests.browser import sign_in, submit_form
 
 pytestmark = pytest.mark.browser
 
@@ -65,17 +65,11 @@ def test_rep_filters_claims_calls_and_wins(page, live_server, offers):
     expect(page.get_by_test_id("contact")).to_contain_text("buyer0@hidden.example")
     expect(page.get_by_test_id("next-deadline")).to_contain_text("First contact within")
 
-    contact = page.get_by_role("form", name="Log contact")
-    contact.get_by_label("How").select_option("call")
-    contact.get_by_label("Note").fill("Spoke to the plant manager")
-    contact.get_by_role("button", name="Log contact").click()
+    submit_form(page, "Log contact", select={"How": "call"}, fill={"Note": "Spoke to the plant manager"})
     expect(page.get_by_text("Contact logged.")).to_be_visible()
     expect(page.get_by_test_id("lead-status")).to_have_text("contacted")
 
-    status = page.get_by_role("form", name="Update status")
-    status.get_by_label("New status").select_option("won")
-    status.get_by_label("Amount won").fill("18500")
-    status.get_by_role("button", name="Update status").click()
+    submit_form(page, "Update status", select={"New status": "won"}, fill={"Amount won": "18500"})
     expect(page.get_by_text("Status updated.")).to_be_visible()
     expect(page.get_by_test_id("lead-status")).to_have_text("won")
     expect(page.get_by_test_id("history")).to_contain_text("First contact logged")

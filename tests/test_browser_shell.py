@@ -28,8 +28,7 @@ def people(app):
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, people):
-    sign_in(page, live_server, "boss@acme.test")
-    page.wait_for_url(f"{live_server}/manage/")
+    sign_in(page, live_server, "boss@acme.test", lands_on="/manage/")
     assert page.get_by_test_id("lead-count").inner_text() == "1"
     page.get_by_role("button", name="Settings").click()
     expect(page.get_by_role("link", name="Programme settings")).to_be_visible()
@@ -47,8 +46,7 @@ def test_manufacturer_signs_in_sees_its_area_and_signs_out(page, live_server, pe
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_partner_rep_signs_in_and_is_refused_the_back_office(page, live_server, people):
-    sign_in(page, live_server, "rep@bavaria.test")
-    page.wait_for_url(f"{live_server}/portal/")
+    sign_in(page, live_server, "rep@bavaria.test", lands_on="/portal/")
     assert page.get_by_test_id("whoami").inner_text().startswith("User")
     assert page.get_by_role("link", name="Team").count() == 0  # reps do not manage the team
     assert page.goto(f"{live_server}/manage/").status == 403

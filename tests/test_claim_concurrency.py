@@ -18,6 +18,25 @@ from tests import factories as f
 CLAIMANTS = 50
 
 
+def claim_at_once(live_server: str, attempts: list[tuple[int, str]]) -> list[requests.Response]:
+    """POST a claim for each (offer id, API token), each from its own thread and all released at the
+    same moment; the responses in the order of ``attempts``."""
+    start = threading.Barrier(len(attempts))
+
+    def claim(attempt: tuple[int, str]) -> requests.Response:
+        offer_id, token = attempt
+        with requests.Session() as http:
+            start.wait()
+            return http.post(
+                f"{live_server}/api/v1/partner/offers/{offer_id}/claim",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            )
+
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        return list(pool.map(claim, attempts))
+
+
 def test_fifty_concurrent_claims_have_exactly_one_winner(app, live_server):
     maker = f.manufacturer()
     lead = f.lead(maker, status=LeadStatus.OFFERED, current_wave=4)
@@ -31,21 +50,7 @@ def test_fifty_concurrent_claims_have_exactly_one_winner(app, live_server):
         tokens.append((offer.id, issue_token(rep, "race", TokenScope.READ_WRITE).plaintext))
     db.session.commit()
 
-    start = threading.Barrier(CLAIMANTS)
-
-    def claim(item):
-        offer_id, token = item
-        with requests.Session() as http:
-            start.wait()
-            response = http.post(
-                f"{live_server}/api/v1/partner/offers/{offer_id}/claim",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=60,
-            )
-            return response.status_code, response.json()
-
-    with ThreadPoolExecutor(max_workers=CLAIMANTS) as pool:
-        results = list(pool.map(claim, tokens))
+    results = [(r.status_code, r.json()) for r in claim_at_once(live_server, tokens)]
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] + [409] * (CLAIMANTS - 1), results
@@ -83,20 +88,8 @@ def test_concurrent_claims_by_one_partner_never_exceed_its_capacity(app, live_se
     tokens = [issue_token(rep, "race", TokenScope.READ_WRITE).plaintext for rep in reps]
     db.session.commit()
     offer_ids = [offer.id for offer in offers]
-    start = threading.Barrier(len(offer_ids))
-
-    def claim(n):
-        with requests.Session() as http:
-            start.wait()
-            response = http.post(
-                f"{live_server}/api/v1/partner/offers/{offer_ids[n]}/claim",
-                headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
-                timeout=60,
-            )
-            return response.status_code
-
-    with ThreadPoolExecutor(max_workers=len(offer_ids)) as pool:
-        statuses = sorted(pool.map(claim, range(len(offer_ids))))
+    attempts = [(offer_id, tokens[n % len(tokens)]) for n, offer_id in enumerate(offer_ids)]
+    statuses = sorted(response.status_code for response in claim_at_once(live_server, attempts))
 
     assert statuses == [201] * 3 + [422] * 17, statuses
     db.session.expire_all()

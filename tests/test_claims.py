@@ -9,15 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from exchange.accounts.tokens import issue_token
-from exchange.models import (
-    Claim,
+from exchange.models import Claim, Event, Lead, Offer
+from exchange.models.enums import (
     ClaimStatus,
     ContactChannel,
     DeclineReason,
-    Event,
-    Lead,
     LeadStatus,
-    Offer,
     OfferState,
     Role,
     Temperature,

@@ -6,32 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import Workbook
 
-from exchange.leads import import_upload, lead_import
-from exchange.models import (
-    Campaign,
-    Event,
-    ImportStatus,
-    Lead,
-    LeadImport,
-    LeadStatus,
-    OutboxJob,
-    Temperature,
-)
+from exchange.leads import import_upload, lead_import, lead_writer
+from exchange.models import Campaign, Event, ImportStatus, Lead, LeadImport, OutboxJob
+from exchange.models.enums import LeadStatus, Temperature
 from exchange.platform.extensions import db
 from tests import factories as f
-
-
-@pytest.fixture
-def maker(app):
-    org = f.manufacturer("Acme Pumps", slug="acme")
-    db.session.commit()
-    return org
 
 
 def write_csv(
@@ -207,8 +195,6 @@ def test_german_excel_csv(app, maker, tmp_path):
 
 
 def test_snake_case_xlsx_with_criteria(app, maker, tmp_path):
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(
@@ -385,7 +371,7 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
     )
     lead_import.start_import(record, run_in_background=False)
     db.session.commit()
-    original = lead_import.LeadWriter.write
+    original = lead_writer.LeadWriter.write
     calls = {"n": 0}
 
     def fail_on_third_batch(self, records):
@@ -394,7 +380,7 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
             raise RuntimeError("database went away")
         return original(self, records)
 
-    monkeypatch.setattr(lead_import.LeadWriter, "write", fail_on_third_batch)
+    monkeypatch.setattr(lead_writer.LeadWriter, "write", fail_on_third_batch)
     with pytest.raises(RuntimeError):
         lead_import.run_import(record.id)
     db.session.expire_all()
@@ -622,13 +608,9 @@ def test_an_unclosed_quote_loses_no_row_after_it(app, maker, tmp_path):
     assert lead_names(maker.id) == ["A GmbH", "B GmbH"]
 
 
-def stale_dimension_xlsx(path: Path, rows: list[list], ref: str) -> Path:
-    """A workbook whose sheet declares the dimension ``ref`` whatever its rows are (as exporters do)."""
-    import re
-    import zipfile
-
-    from openpyxl import Workbook
-
+def rewritten_xlsx(path: Path, rows: list[list], rewrite_sheet, **write_options) -> Path:
+    """A workbook of ``rows`` as openpyxl writes it, then its sheet's XML put through ``rewrite_sheet``
+    (bytes to bytes), as an exporter or a hostile file would have it."""
     workbook = Workbook()
     for row in rows:
         workbook.active.append(row)
@@ -637,10 +619,20 @@ def stale_dimension_xlsx(path: Path, rows: list[list], ref: str) -> Path:
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data)
-                assert f'ref="{ref}"'.encode() in data
-            target.writestr(item, data)
+                data = rewrite_sheet(data)
+            target.writestr(item, data, **write_options)
     return path
+
+
+def stale_dimension_xlsx(path: Path, rows: list[list], ref: str) -> Path:
+    """A workbook whose sheet declares the dimension ``ref`` whatever its rows are (as exporters do)."""
+
+    def declare_ref(sheet: bytes) -> bytes:
+        sheet = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), sheet)
+        assert f'ref="{ref}"'.encode() in sheet
+        return sheet
+
+    return rewritten_xlsx(path, rows, declare_ref)
 
 
 def test_xlsx_rows_beyond_the_declared_dimension_are_read(app, maker, tmp_path):
@@ -654,8 +646,6 @@ def test_xlsx_rows_beyond_the_declared_dimension_are_read(app, maker, tmp_path):
 
 @pytest.mark.app_config(LEAD_IMPORT_MAX_CELL_CHARS=1000)
 def test_an_xlsx_cell_over_the_limit_rejects_its_row(app, maker, tmp_path):
-    from openpyxl import Workbook
-
     workbook = Workbook()
     for row in [["Company", "Email", "Notes"], ["A", "a@a.example", "ok"], ["Big", "b@b.example", "y" * 1001],
                 ["C", "c@c.example", "ok"]]:  # fmt: skip
@@ -669,8 +659,6 @@ def test_an_xlsx_cell_over_the_limit_rejects_its_row(app, maker, tmp_path):
 
 
 def test_a_workbook_that_unpacks_too_large_is_refused_before_reading(app, maker, tmp_path):
-    import zipfile
-
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
@@ -689,7 +677,6 @@ def test_a_workbook_that_unpacks_too_large_is_refused_before_reading(app, maker,
 def shared_strings_xlsx(path: Path, rows: list[list[str]]) -> Path:
     """A minimal workbook as Excel writes it: every text in the shared-strings table (openpyxl writes
     inline strings, which would not exercise that table)."""
-    import zipfile
     from xml.sax.saxutils import escape
 
     from openpyxl.utils import get_column_letter
@@ -801,21 +788,13 @@ def test_the_preview_shows_a_bounded_number_of_columns(client, maker, run_jobs):
 def inline_cell_xlsx(path: Path, length: int) -> Path:
     """A workbook with one inline text of ``length`` characters in C2 (openpyxl cuts what it writes to
     Excel's 32,767, so the text is put into the sheet's XML afterwards, as a hostile file would)."""
-    import zipfile
-
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    for row in [["Company", "Email", "Notes"], ["A", "a@a.example", "PLACEHOLDER"], ["B", "b@b.example"]]:
-        workbook.active.append(row)
-    workbook.save(path.with_suffix(".tmp"))
-    with zipfile.ZipFile(path.with_suffix(".tmp")) as source, zipfile.ZipFile(path, "w") as target:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"PLACEHOLDER", b"z" * length)
-            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
-    return path
+    rows = [["Company", "Email", "Notes"], ["A", "a@a.example", "PLACEHOLDER"], ["B", "b@b.example"]]
+    return rewritten_xlsx(
+        path,
+        rows,
+        lambda sheet: sheet.replace(b"PLACEHOLDER", b"z" * length),
+        compress_type=zipfile.ZIP_DEFLATED,
+    )
 
 
 @pytest.mark.app_config(LEAD_IMPORT_MAX_CELL_CHARS=100_000)

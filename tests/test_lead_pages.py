@@ -13,27 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from exchange.leads.qualification import cool_unworked_leads
-from exchange.models import (
-    Campaign,
-    Event,
-    ImportStatus,
-    Lead,
-    LeadImport,
-    LeadStatus,
-    OutboxJob,
-    Role,
-    Temperature,
-)
+from exchange.models import Campaign, Event, ImportStatus, Lead, LeadImport, OutboxJob
+from exchange.models.enums import LeadStatus, Role, Temperature
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from tests import factories as f
-
-
-@pytest.fixture
-def maker(app):
-    org = f.manufacturer("Acme Pumps", slug="acme")
-    db.session.commit()
-    return org
 
 
 @pytest.fixture
@@ -319,26 +303,13 @@ def test_channel_manager_reads_but_does_not_change(client, maker):
 
 
 def test_campaign_pages(client, admin, maker):
+    paid_search = {"name": "Paid search", "channel": "paid search", "starts_on": "2026-01-01"}
     response = client.post(
-        "/manage/campaigns/new",
-        data={
-            "name": "Paid search",
-            "channel": "paid search",
-            "starts_on": "2026-01-01",
-            "ends_on": "2025-12-01",
-            "cost": "100",
-        },
+        "/manage/campaigns/new", data=paid_search | {"ends_on": "2025-12-01", "cost": "100"}
     )
     assert "The campaign cannot end before it starts." in response.get_data(as_text=True)
     response = client.post(
-        "/manage/campaigns/new",
-        data={
-            "name": "Paid search",
-            "channel": "paid search",
-            "starts_on": "2026-01-01",
-            "ends_on": "2026-03-01",
-            "cost": "40000",
-        },
+        "/manage/campaigns/new", data=paid_search | {"ends_on": "2026-03-01", "cost": "40000"}
     )
     assert response.status_code == 302
     campaign = db.session.scalar(sa.select(Campaign))

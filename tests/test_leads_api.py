@@ -13,13 +13,6 @@ from tests import factories as f
 
 
 @pytest.fixture
-def maker(app):
-    org = f.manufacturer("Acme Pumps")
-    db.session.commit()
-    return org
-
-
-@pytest.fixture
 def admin_client(client, maker):
     user = f.user(maker, Role.MANUFACTURER_ADMIN)
     db.session.commit()
@@ -243,16 +236,14 @@ def test_channel_manager_and_read_tokens_cannot_write(make_client, maker):
 
 
 def test_campaign_crud(admin_client, maker):
-    response = admin_client.post(
-        "/api/v1/campaigns",
-        json={
-            "name": "Hannover Messe",
-            "channel": "trade fair",
-            "starts_on": "2026-04-01",
-            "ends_on": "2026-04-05",
-            "cost": "85000",
-        },
-    )
+    messe = {
+        "name": "Hannover Messe",
+        "channel": "trade fair",
+        "starts_on": "2026-04-01",
+        "ends_on": "2026-04-05",
+        "cost": "85000",
+    }
+    response = admin_client.post("/api/v1/campaigns", json=messe)
     assert response.status_code == 201, response.get_json()
     campaign = response.get_json()
     assert (campaign["cost"], campaign["currency"], campaign["lead_count"]) == ("85000.00", "EUR", 0)

@@ -11,7 +11,6 @@ import responses
 import sqlalchemy as sa
 
 from exchange.models import LeadStatus, Notification, Offer, ProductLine, Role, Temperature, WebhookDelivery
-from exchange.notify import webhooks as webhook_service
 from exchange.offers import claims, matchmaking
 from exchange.platform import clock
 from exchange.platform.extensions import db
@@ -21,9 +20,7 @@ from tests import factories as f
 HOOK = "https://crm.partner.example/hooks/exchange"
 
 
-@pytest.fixture(autouse=True)
-def public_dns(monkeypatch):
-    monkeypatch.setattr(webhook_service, "resolve_host", lambda host, port: ["93.184.216.34"])
+pytestmark = pytest.mark.usefixtures("public_dns")
 
 
 @pytest.fixture

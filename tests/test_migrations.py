@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
+from bench.database import empty_database
 from exchange import create_app
 from exchange.models import Base
 from exchange.platform.config import normalise_database_url
@@ -22,17 +23,9 @@ def empty_database_url(tmp_path):
     if not ON_POSTGRES:
         yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
         return
-    admin_url = sa.engine.make_url(normalise_database_url(DATABASE_URL))
-    name = f"lx_migrations_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    server = sa.engine.make_url(normalise_database_url(DATABASE_URL))
+    with empty_database(server, f"lx_migrations_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 def test_upgrade_head_on_empty_database_matches_models(empty_database_url):

@@ -395,6 +395,28 @@ def test_the_api_filters_by_manufacturer_sorts_and_explains_one_offer(client, sh
     assert geography["value"] == 0.25 and geography["hint"].startswith("Coverage")
 
 
+@pytest.mark.parametrize("value", ["-5", "1e3", "NaN", "12.345"])
+def test_page_and_api_refuse_a_deal_size_that_is_not_an_amount_the_same_way(client, shop, value):
+    """One schema for the pull list's filters: the page used to filter by a negative (or any decimal)
+    ``min_value`` that the API refused with 422. Now the page refuses it too - the list shows without
+    that filter and says why - with the API's message."""
+    offer_for(shop, shop["acme"], estimated_value=Decimal(1000), industry="Ind1")
+    db.session.commit()
+    f.login(client, shop["rep"])
+    response = client.get("/api/v1/partner/offers", query_string={"min_value": value})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    [message] = errors.get("query", errors)["min_value"]  # by location, or flat in the one error shape
+    assert message == f"Deal size from: an amount from 0 in digits, e.g. 1200.50 (not {value})."
+
+    response = client.get("/portal/", query_string={"min_value": value})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert _industries(page) == ["Ind1"]  # listed: the filter is off
+    assert client.get("/portal/?min_value=1000").get_data(as_text=True).count('data-testid="offer-row"') == 1
+
+
 def test_score_points_are_written_in_the_viewers_locale_and_dated_to_the_offer(client, shop):
     """A German reader sees "30,0" points (not "30.0"), and the page says the parts are those the
     offer was scored with (the list's capacity banner may say otherwise by now)."""

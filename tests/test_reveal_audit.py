@@ -13,7 +13,7 @@ import responses
 import sqlalchemy as sa
 
 from exchange.accounts.tokens import issue_token
-from exchange.models import Event, LeadStatus, Notification, Role, TokenScope, WebhookDelivery
+from exchange.models import Claim, Event, LeadStatus, Notification, Role, TokenScope, WebhookDelivery
 from exchange.notify import webhooks
 from exchange.notify.delivery_jobs import render_email
 from exchange.notify.notifications import publish_event
@@ -26,9 +26,7 @@ URL = "https://crm.bavaria.example/hooks/exchange"
 SECRETS = ("Secret Buyer GmbH", "erika@buyer.example", "+49 89 1234567", "Secret Street", "Only insiders")
 
 
-@pytest.fixture(autouse=True)
-def public_dns(monkeypatch):
-    monkeypatch.setattr(webhooks, "resolve_host", lambda host, port: ["93.184.216.34"])
+pytestmark = pytest.mark.usefixtures("public_dns")
 
 
 @pytest.fixture
@@ -44,13 +42,12 @@ def world(app):
         status=LeadStatus.OFFERED,
         current_wave=1,
     )
-    offer = f.offer(lead, partner)
     rep = f.user(partner, Role.PARTNER_REP)
     w = SimpleNamespace(
         maker=maker,
         partner=partner,
         lead=lead,
-        offer=offer,
+        offer=f.offer(lead, partner),
         rep=rep,
         admin=f.user(maker, Role.MANUFACTURER_ADMIN),
         token=issue_token(rep, "crm", TokenScope.READ_WRITE).plaintext,
@@ -58,6 +55,23 @@ def world(app):
     )
     db.session.commit()
     return w
+
+
+def claim_and_announce(world) -> Claim:
+    """The partner claims the offer and the claim is announced (bell, e-mail, webhook), committed."""
+    claim = f.claim(world.offer)
+    publish_event("lead.claimed", offer=world.offer)
+    db.session.commit()
+    return claim
+
+
+def claim_with_webhook(world, run_jobs) -> tuple[Claim, WebhookDelivery]:
+    """:func:`claim_and_announce`, and the webhook delivered to a receiver that answers 200."""
+    responses.post(URL, status=200)
+    claim = claim_and_announce(world)
+    run_jobs()
+    [delivery] = db.session.scalars(sa.select(WebhookDelivery)).all()
+    return claim, delivery
 
 
 def reveals(lead_id: int) -> list[tuple[str, int | None]]:
@@ -124,12 +138,7 @@ def test_the_lead_page_is_recorded(world, client):
 
 @responses.activate
 def test_a_webhook_delivery_with_contact_details_is_recorded(world, run_jobs):
-    responses.post(URL, status=200)
-    claim = f.claim(world.offer)
-    publish_event("lead.claimed", offer=world.offer)
-    db.session.commit()
-    run_jobs()
-    [delivery] = db.session.scalars(sa.select(WebhookDelivery)).all()
+    claim, delivery = claim_with_webhook(world, run_jobs)
     event = db.session.scalar(sa.select(Event).where(Event.type == "lead.contact_viewed"))
     assert event.data == {"via": "webhook", "delivery_id": delivery.id, "endpoint_id": world.endpoint.id}
     assert (event.partner_id, event.claim_id, event.actor_user_id) == (world.partner.id, claim.id, None)
@@ -167,9 +176,7 @@ def test_after_a_return_the_pages_show_the_teaser(world, client):
 
 
 def test_after_a_return_the_stored_notifications_stop_naming_the_company(world, client):
-    claim = f.claim(world.offer)
-    publish_event("lead.claimed", offer=world.offer)
-    db.session.commit()
+    claim = claim_and_announce(world)
     [notification] = db.session.scalars(sa.select(Notification).where(Notification.user_id == world.rep.id))
     assert "Secret Buyer GmbH" in notification.title  # while the claim is theirs
     f.login(client, world.rep)
@@ -198,12 +205,7 @@ def test_after_an_sla_revoke_the_page_shows_the_teaser(world, client):
 
 @responses.activate
 def test_after_a_return_the_webhook_log_is_redacted_and_redeliveries_send_the_teaser(world, run_jobs, client):
-    responses.post(URL, status=200)
-    claim = f.claim(world.offer)
-    publish_event("lead.claimed", offer=world.offer)
-    db.session.commit()
-    run_jobs()
-    [delivery] = db.session.scalars(sa.select(WebhookDelivery)).all()
+    claim, delivery = claim_with_webhook(world, run_jobs)
     assert delivery.payload["lead"]["contact_details_included"] is True
 
     claim_service.return_lead(world.rep, claim, "Not for us")

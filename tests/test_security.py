@@ -15,19 +15,6 @@ from exchange.platform.extensions import db
 from tests import factories as f
 
 
-def _csrf(client, path="/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def maker_admin(app):
-    maker = f.manufacturer()
-    user = f.user(maker, Role.MANUFACTURER_ADMIN, email="admin@maker.test")
-    db.session.commit()
-    return user
-
-
 @pytest.fixture
 def partner_team(app):
     maker = f.manufacturer()

@@ -360,6 +360,13 @@ def _scaled(minutes: int, calendar: BusinessCalendar) -> int:
     return minutes if minutes <= 3 * 8 * 60 else minutes % (limit + 1)
 
 
+@st.composite
+def spans(draw):
+    """A scenario and a duration scaled to its calendar: (calendar, start, minutes)."""
+    calendar, start = draw(scenarios())
+    return calendar, start, _scaled(draw(durations), calendar)
+
+
 def _inside_or_closing_edge(moment: datetime, calendar: BusinessCalendar) -> bool:
     return is_working_time(moment, calendar) or is_working_time(moment - MICRO, calendar)
 
@@ -384,20 +391,18 @@ def test_adding_a_then_b_equals_adding_a_plus_b(scenario, a, b):
 
 
 @PROFILE
-@given(scenarios(), durations)
-def test_a_deadline_falls_inside_working_time_or_at_its_closing_edge(scenario, minutes):
-    calendar, start = scenario
-    minutes = _scaled(minutes, calendar)
+@given(spans())
+def test_a_deadline_falls_inside_working_time_or_at_its_closing_edge(span):
+    calendar, start, minutes = span
     deadline = business_deadline(start, minutes, calendar)
     assert deadline >= start
     assert _inside_or_closing_edge(deadline, calendar)
 
 
 @PROFILE
-@given(scenarios(), durations)
-def test_elapsed_is_the_inverse_of_the_deadline(scenario, minutes):
-    calendar, start = scenario
-    minutes = _scaled(minutes, calendar)
+@given(spans())
+def test_elapsed_is_the_inverse_of_the_deadline(span):
+    calendar, start, minutes = span
     assert business_minutes_between(start, business_deadline(start, minutes, calendar), calendar) == minutes
 
 
@@ -416,10 +421,9 @@ def test_elapsed_adds_up_over_consecutive_spans(scenario, first, second):
 
 
 @PROFILE
-@given(scenarios(), durations)
-def test_skipping_whole_weeks_changes_nothing(scenario, minutes):
-    calendar, start = scenario
-    minutes = _scaled(minutes, calendar)
+@given(spans())
+def test_skipping_whole_weeks_changes_nothing(span):
+    calendar, start, minutes = span
     fast = business_deadline(start, minutes, calendar)
     end = start + timedelta(minutes=minutes * 3)
     fast_elapsed = business_minutes_between(start, end, calendar)

@@ -77,6 +77,17 @@ def publish(setup, temperature=Temperature.HOT):
     return lead
 
 
+def offer_to(lead, partner):
+    return db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == partner.id))
+
+
+def claim_as_first_partner(setup, lead):
+    """The first partner's rep claims its offer of ``lead``: (offer, claim)."""
+    partner = setup["partners"][0]
+    offer = offer_to(lead, partner)
+    return offer, claims.claim_offer(setup["reps"][partner.id], offer)
+
+
 def open_partner_ids(lead):
     return sorted(
         db.session.scalars(
@@ -158,10 +169,7 @@ def test_claimed_but_not_contacted_is_recycled(setup):
     p = setup["partners"]
     with clock.frozen(MONDAY_9):
         lead = publish(setup)
-        offer = db.session.scalar(
-            sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id)
-        )
-        claim = claims.claim_offer(setup["reps"][p[0].id], offer)
+        offer, claim = claim_as_first_partner(setup, lead)
         db.session.commit()
     # hot: first contact within 60 minutes; reminder at 45
     assert sweep(setup, MONDAY_9 + timedelta(minutes=45))["reminded"] == 1
@@ -185,10 +193,7 @@ def test_after_a_revoke_the_partners_notifications_stop_naming_the_company(setup
     with clock.frozen(MONDAY_9):
         lead = publish(setup)
         lead.company_name = "Secret Buyer GmbH"
-        offer = db.session.scalar(
-            sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id)
-        )
-        claims.claim_offer(setup["reps"][p[0].id], offer)
+        offer, claim = claim_as_first_partner(setup, lead)
         publish_event("lead.claimed", offer=offer)
         db.session.commit()
     rep = setup["reps"][p[0].id]
@@ -205,10 +210,7 @@ def test_status_update_cadence_breach(setup):
     p = setup["partners"]
     with clock.frozen(MONDAY_9):
         lead = publish(setup)
-        offer = db.session.scalar(
-            sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id)
-        )
-        claim = claims.claim_offer(setup["reps"][p[0].id], offer)
+        offer, claim = claim_as_first_partner(setup, lead)
         claims.log_contact(setup["reps"][p[0].id], claim, ContactChannel.CALL)
         db.session.commit()
     # hot: an update every 3 days
@@ -220,14 +222,10 @@ def test_status_update_cadence_breach(setup):
 
 
 def test_remind_only_policy_keeps_the_claim(setup):
-    p = setup["partners"]
     with clock.frozen(MONDAY_9):
         lead = publish(setup)
         lead.sla_terms = {**lead.sla_terms, "breach_action": "remind"}
-        offer = db.session.scalar(
-            sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id)
-        )
-        claim = claims.claim_offer(setup["reps"][p[0].id], offer)
+        offer, claim = claim_as_first_partner(setup, lead)
         db.session.commit()
     summary = sweep(setup, MONDAY_9 + timedelta(minutes=61))
     assert summary["breached"] == 1 and summary["recycled"] == 0
@@ -353,8 +351,7 @@ def test_sla_sweep_command_runs_its_jobs_before_it_exits(setup, app, monkeypatch
     responsiveness_calls.clear()
     p = setup["partners"]
     lead = publish(setup)
-    offer = db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == p[0].id))
-    claim = claims.claim_offer(setup["reps"][p[0].id], offer)
+    offer, claim = claim_as_first_partner(setup, lead)
     db.session.commit()
     claim.first_contact_deadline = clock.now() - timedelta(minutes=1)
     claim.first_contact_remind_at = clock.now() - timedelta(minutes=2)

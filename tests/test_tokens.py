@@ -21,8 +21,8 @@ SHOWN = re.compile(
 @pytest.fixture
 def people(app):
     maker = f.manufacturer("Acme Pumps")
-    other_maker = f.manufacturer("Other Maker")
     partner = f.partner(maker, "Bavaria Systems")
+    other_maker = f.manufacturer("Other Maker")
     other_partner = f.partner(other_maker, "Elsewhere Ltd")
     result = {
         "maker_admin": f.user(maker, Role.MANUFACTURER_ADMIN, email="boss@acme.test"),

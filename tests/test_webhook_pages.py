@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from exchange.accounts.tokens import issue_token
 from exchange.models import DeliveryStatus, Event, Role, TokenScope, WebhookDelivery, WebhookEndpoint
-from exchange.notify import webhooks as service
 from exchange.notify.notifications import publish_event
 from exchange.platform.extensions import db
 from tests import factories as f
@@ -19,9 +18,7 @@ from tests import factories as f
 URL = "https://crm.bavaria.example/hooks/exchange"
 
 
-@pytest.fixture(autouse=True)
-def public_dns(monkeypatch):
-    monkeypatch.setattr(service, "resolve_host", lambda host, port: ["93.184.216.34"])
+pytestmark = pytest.mark.usefixtures("public_dns")
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
-"""Accounts: sessions (Flask-Login), bearer tokens for the API, role gates."""
+"""Accounts: sessions (Flask-Login) and bearer tokens for the API. Role gates: ``permissions``."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, abort, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from exchange.models import Role, User
+from exchange.models import User
 from exchange.platform.extensions import db, login_manager
 
 
@@ -72,27 +69,6 @@ def _unauthorized() -> Any:
 
     flash(str(login_manager.login_message), login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
-
-
-def require_roles(roles: Iterable[Role]) -> None:
-    """Abort unless the current user holds one of ``roles`` (401 anonymous, 403 wrong role)."""
-    if not current_user.is_authenticated:
-        # Flask-Login's handler: redirect to the login page, or 401 on the API.
-        abort(login_manager.unauthorized())
-    if current_user.role not in set(roles):
-        abort(403)
-
-
-def roles_required(*roles: Role) -> Callable:
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            require_roles(roles)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def find_user_by_email(email: str) -> User | None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.accounts.password_links import LinkPurpose
+from exchange.accounts.permissions import Permission, can
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.users import create_user, set_password
 from exchange.models import Event, Organisation, OrgKind, Role, User
@@ -45,7 +46,8 @@ def _lock_and_check_admin(actor: User, org: Organisation) -> None:
     """Serialise team changes per organisation, then check the actor (as it is after the lock)."""
     db.session.execute(sa.select(Organisation.id).where(Organisation.id == org.id).with_for_update())
     db.session.refresh(actor)
-    if not (actor.is_active and actor.organisation_id == org.id and actor.role == ADMIN_ROLES[org.kind]):
+    # The actor belongs to ``org``, so holding the permission means being its kind's admin.
+    if not (actor.is_active and actor.organisation_id == org.id and can(actor, Permission.MANAGE_TEAM)):
         raise NotAllowed(_("Only an admin of this organisation may manage its team."))
 
 

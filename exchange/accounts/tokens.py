@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from exchange.models import ApiToken, Role, TokenScope, User
+from exchange.accounts.permissions import Permission, can
+from exchange.models import ApiToken, TokenScope, User
 from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
 from exchange.platform.events import organisation_scope, record
@@ -22,7 +23,6 @@ from exchange.platform.extensions import db
 TOKEN_MARK = "lx"  # noqa: S105 - the token format marker, not a secret
 MAX_NAME_LENGTH = 120
 # Who manages an organisation's tokens in the UI (each token acts as the user who created it).
-TOKEN_ADMIN_ROLES = frozenset({Role.PARTNER_ADMIN, Role.MANUFACTURER_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def create_token(
     actor: User, name: str, scope: TokenScope, expires_at: datetime | None = None
 ) -> IssuedToken:
     """An admin creates a token that acts as themselves; the plaintext is returned once."""
-    if not actor.is_active or actor.role not in TOKEN_ADMIN_ROLES:
+    if not actor.is_active or not can(actor, Permission.MANAGE_TOKENS):
         raise NotAllowed(_("Only an admin may create API tokens."))
     name = " ".join((name or "").split())
     if not name:
@@ -131,7 +131,7 @@ def revoke_token(actor: User, token: ApiToken) -> None:
     """An admin of the token's organisation revokes it for good."""
     if (
         not actor.is_active
-        or actor.role not in TOKEN_ADMIN_ROLES
+        or not can(actor, Permission.MANAGE_TOKENS)
         or actor.organisation_id != token.organisation_id
     ):
         raise NotAllowed(_("Only an admin of this organisation may revoke its tokens."))

@@ -60,9 +60,6 @@ class User(UserMixin, TimestampMixin, Base):
     def is_partner_user(self) -> bool:
         return self.role in PARTNER_ROLES
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 

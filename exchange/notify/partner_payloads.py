@@ -15,71 +15,33 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 
+from exchange.leads.fields import CLAIMED_FIELDS, TEASER_FIELDS, LeadFieldsSchema
+from exchange.leads.fields import CONTACT_FIELDS as CONTACT_FIELDS  # what a caller's extras may not carry
 from exchange.models import Claim, ClaimStatus, Lead, Offer
 from exchange.platform.extensions import db
 
 # Claims that reveal the contact details to the partner holding them.
 REVEALING_CLAIM_STATUSES = frozenset({ClaimStatus.ACTIVE, ClaimStatus.WON, ClaimStatus.LOST})
 
-# Lead attributes that identify or reach the buyer. Never sent to a partner before its claim; a
-# caller's extra payload may not carry them either (see ``refuse_contact_details``).
-CONTACT_FIELDS = frozenset(
-    {
-        "company_name",
-        "contact_first_name",
-        "contact_last_name",
-        "contact_name",
-        "contact_title",
-        "contact_email",
-        "contact_phone",
-        "street",
-        "postal_code",
-        "city",
-        "website",
-        "latitude",
-        "longitude",
-        "description",
-    }
-)
 
+class PartnerLeadTeaserSchema(LeadFieldsSchema):
+    """Before the claim: what the partner chooses by (``TEASER_FIELDS``)."""
 
-class PartnerLeadTeaserSchema(ma.Schema):
-    """Before the claim: what the partner chooses by."""
+    class Meta:
+        fields = TEASER_FIELDS
 
-    id = ma.fields.Integer()
-    industry = ma.fields.String(allow_none=True)
-    size_band = ma.fields.String(allow_none=True)
-    employees = ma.fields.Integer(allow_none=True)
-    country = ma.fields.String(allow_none=True)
-    region = ma.fields.String(allow_none=True)
     product_interest = ma.fields.Method("_product_interest", allow_none=True)
-    estimated_value = ma.fields.Decimal(as_string=True, allow_none=True)
-    currency = ma.fields.String()
-    temperature = ma.fields.String()
-    contact_details_included = ma.fields.Constant(False)
 
     def _product_interest(self, lead: Lead) -> str | None:
         return lead.product_line.name if lead.product_line else lead.product_interest
 
 
 class PartnerClaimedLeadSchema(PartnerLeadTeaserSchema):
-    """After this partner's claim: the teaser plus who to call."""
+    """After this partner's claim: the teaser plus who to call (``CLAIMED_FIELDS``)."""
 
-    status = ma.fields.String()
-    company_name = ma.fields.String()
-    website = ma.fields.String(allow_none=True)
-    contact_name = ma.fields.String()
-    contact_first_name = ma.fields.String(allow_none=True)
-    contact_last_name = ma.fields.String(allow_none=True)
-    contact_title = ma.fields.String(allow_none=True)
-    contact_email = ma.fields.String(allow_none=True)
-    contact_phone = ma.fields.String(allow_none=True)
-    street = ma.fields.String(allow_none=True)
-    postal_code = ma.fields.String(allow_none=True)
-    city = ma.fields.String(allow_none=True)
-    description = ma.fields.String(allow_none=True)
-    qualification = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean(allow_none=True))
-    claimed_at = ma.fields.DateTime(allow_none=True)
+    class Meta:
+        fields = CLAIMED_FIELDS
+
     contact_details_included = ma.fields.Constant(True)
 
 

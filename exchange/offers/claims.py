@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from exchange.accounts.permissions import Permission, can
 from exchange.leads.lifecycle import transition
 from exchange.models import (
     Claim,
@@ -24,7 +25,6 @@ from exchange.models import (
     LeadStatus,
     Offer,
     OfferState,
-    Role,
     User,
 )
 from exchange.notify import announce, notifications, webhooks
@@ -330,7 +330,7 @@ def add_note(actor: User, claim: Claim, text: str) -> None:
 def assign(actor: User, claim: Claim, assignee: User) -> None:
     """A partner admin hands a claimed lead to a colleague."""
     _require_active(actor, claim)
-    if actor.role != Role.PARTNER_ADMIN:
+    if not can(actor, Permission.ASSIGN_LEADS):
         raise NotAllowed(_("Only a partner admin assigns leads."))
     if assignee.organisation_id != claim.partner_id or not assignee.is_active:
         raise DomainError(_("Assign to an active member of your team."), field="assignee")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -15,7 +16,8 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from exchange.models import Role, TokenScope
+from exchange.accounts.permissions import Permission, can
+from exchange.models import TokenScope
 from exchange.platform.extensions import api, csrf, db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -93,29 +95,29 @@ def api_blueprint(
     import_name: str,
     url_prefix: str,
     description: str,
-    roles: frozenset[Role] | None = None,
-    write_roles: frozenset[Role] | None = None,
+    permission: Permission | None = None,
+    write_permission: Permission | None = None,
 ) -> Blueprint:
-    """An API blueprint whose every request is gated by :func:`require_api_roles` before its
-    arguments are parsed (so a stranger gets 401, not a validation error). ``write_roles``, when
-    given, narrows who may write (e.g. reps read the profile, only partner admins change it)."""
+    """An API blueprint whose every request is gated by :func:`require_api_permission` before its
+    arguments are parsed (so a stranger gets 401, not a validation error). ``permission``: what
+    every request needs (None: being signed in); ``write_permission``, when given, what a write
+    needs besides (e.g. reps read the profile, only partner admins change it)."""
     blp = ApiBlueprint(name, import_name, url_prefix=url_prefix, description=description)
-    allowed = tuple(roles or ())
-    writers = frozenset(write_roles or ())
-    blp.before_request(lambda: require_api_roles(*allowed, write_roles=writers))
+    blp.before_request(lambda: require_api_permission(permission, write_permission))
     return blp
 
 
-def require_api_roles(*roles: Role, write_roles: frozenset[Role] = frozenset()) -> Any:
-    """Gate an API request: 401 without credentials, 403 for the wrong role or a read-only token on a
-    write, 400 for a session-authenticated write without a CSRF token (header ``X-CSRFToken``)."""
+def require_api_permission(permission: Permission | None, write_permission: Permission | None = None) -> Any:
+    """Gate an API request: 401 without credentials, 403 without ``permission`` (or, on a write,
+    ``write_permission``) or with a read-only token on a write, 400 for a session-authenticated
+    write without a CSRF token (header ``X-CSRFToken``)."""
     if not current_user.is_authenticated:
         abort(401, message="Authentication required: send a bearer token or sign in.")
-    if roles and current_user.role not in roles:
+    if permission is not None and not can(current_user, permission):
         abort(403, message="Your role may not use this endpoint.")
     if request.method in SAFE_METHODS:
         return None
-    if write_roles and current_user.role not in write_roles:
+    if write_permission is not None and not can(current_user, write_permission):
         abort(403, message="Your role may read this but not change it.")
     token = getattr(g, "api_token", None)
     if token is not None:
@@ -131,6 +133,19 @@ def require_api_roles(*roles: Role, write_roles: frozenset[Role] = frozenset()) 
     except Exception:  # noqa: BLE001 - wtforms raises ValidationError for a bad token
         abort(400, message="Session-authenticated writes need a valid X-CSRFToken header.")
     return None
+
+
+def refuse_writes_without(permission: Permission, message: str) -> Callable[[], None]:
+    """A ``before_request`` hook for the manufacturer blueprints, whose writes need ``permission``.
+    Registered after the blueprint's gate, it runs after the token and CSRF checks (a channel
+    manager's read-only token is "read-only", a session write without the header 400), unlike
+    ``write_permission``, which is checked before them."""
+
+    def hook() -> None:
+        if request.method not in SAFE_METHODS and not can(current_user, permission):
+            abort(403, message=message)
+
+    return hook
 
 
 def _read_without_transaction() -> None:
@@ -215,5 +230,5 @@ def init_api(app: Flask) -> None:
 
     for blp in (common_blp, notifications_blp, *MANAGE_API, *PORTAL_API):
         api.register_blueprint(blp)
-        # Token or session auth with an explicit CSRF header check (require_api_roles), not form CSRF.
+        # Token or session auth with an explicit CSRF header check (require_api_permission), not form CSRF.
         csrf.exempt(blp)

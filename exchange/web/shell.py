@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, ServiceUnavailable, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
+from exchange.accounts.permissions import Permission, can
 from exchange.models import Role
 from exchange.platform.extensions import db
 
@@ -30,7 +31,7 @@ ROLE_LABELS = {
 class NavItem:
     endpoint: str
     label: Any
-    roles: frozenset[Role]
+    needs: tuple[Permission, ...]  # shown to the roles holding all of them
     menu: Any = None  # items sharing a menu label sit together in one dropdown of the navigation bar
 
 
@@ -50,7 +51,7 @@ def nav_items() -> list[NavItem | NavMenu]:
     entries: list[NavItem | NavMenu] = []
     menus: dict[str, NavMenu] = {}
     for item in (*MANAGE_NAV, *PORTAL_NAV):
-        if current_user.role not in item.roles:
+        if not all(can(current_user, permission) for permission in item.needs):
             continue
         if item.menu is None:
             entries.append(item)
@@ -183,6 +184,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    # Templates ask the permissions module too: {% if can("edit_partner_profile") %}
+    app.jinja_env.globals["can"] = lambda permission: can(current_user, Permission(permission))
 
     @app.after_request
     def security_headers(response):

@@ -10,6 +10,7 @@ from typing import Any
 import marshmallow as ma
 from flask_babel import gettext as _
 
+from exchange.leads.fields import INPUT_COLUMNS
 from exchange.leads.intake import values
 
 MAX_NUMBER = Decimal("999999999999")  # Numeric(14, 2)
@@ -203,12 +204,7 @@ class Currency(Text):
 
 
 # The lead columns the schema fills (the rest of its keys are resolved by the service).
-LEAD_COLUMNS = (
-    "source_id", "lead_source", "company_name", "contact_first_name", "contact_last_name", "contact_title",
-    "contact_email", "contact_phone", "street", "postal_code", "city", "region", "country", "industry",
-    "employees", "annual_revenue", "website", "product_interest", "estimated_value", "currency",
-    "description", "need", "fit", "budget", "authority", "timeframe",
-)  # fmt: skip
+LEAD_COLUMNS = INPUT_COLUMNS
 
 
 class LeadInputSchema(ma.Schema):

@@ -9,40 +9,26 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     PasswordField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
-from exchange.accounts.passwords import MIN_PASSWORD_LENGTH
-from exchange.models import DigestFrequency, TokenScope
-
-# Shape only; deliverability is the mail server's business (and demo addresses use .test).
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-# Said before the first try, so a reasonable password is not refused by rules nobody mentioned.
-PASSWORD_RULES = _l(
-    "At least %(n)d characters and hard to guess: not your e-mail address or name, no repeats or "
-    "sequences. A phrase of a few unrelated words works well.",
-    n=MIN_PASSWORD_LENGTH,
+from exchange.models import TokenScope
+from exchange.web.fields import (
+    digest_frequency_choices,
+    email_field,
+    new_password_field,
+    repeat_password_field,
+    strip,
 )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            Regexp(EMAIL_PATTERN, message=_l("Not an e-mail address.")),
-        ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-    )
+    email = email_field()
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
     submit = SubmitField(_l("Sign in"))
@@ -50,15 +36,8 @@ class LoginForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=PASSWORD_RULES,
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
-    )
+    new_password = new_password_field()
+    confirm = repeat_password_field(_l("Repeat the new password"))
     submit = SubmitField(_l("Change password"))
 
 
@@ -79,35 +58,16 @@ class PreferencesForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            Regexp(EMAIL_PATTERN, message=_l("Not an e-mail address.")),
-        ],
-        filters=[_strip],
-    )
+    email = email_field()
     submit = SubmitField(_l("Send me a link"))
 
 
 class ChoosePasswordForm(FlaskForm):
     """The page behind an invitation or reset link."""
 
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=PASSWORD_RULES,
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
-    )
+    new_password = new_password_field()
+    confirm = repeat_password_field(_l("Repeat the password"))
     submit = SubmitField(_l("Save password and sign in"))
 
 
@@ -115,12 +75,7 @@ class NotificationsForm(FlaskForm):
     email_notifications = BooleanField(_l("Send me e-mail notifications"))
     digest_frequency = SelectField(
         _l("E-mail me about other news"),
-        choices=[
-            SelectChoice(DigestFrequency.IMMEDIATE.value, _l("Immediately")),
-            SelectChoice(DigestFrequency.HOURLY.value, _l("In an hourly digest")),
-            SelectChoice(DigestFrequency.DAILY.value, _l("In a daily digest")),
-            SelectChoice(DigestFrequency.OFF.value, _l("Never (in the app only)")),
-        ],
+        choices=digest_frequency_choices(_l("Immediately"), _l("Never (in the app only)")),
         description=_l(
             "Hot leads always notify you immediately, whatever you choose here: in the app, and by "
             "e-mail while e-mail notifications are on."
@@ -134,7 +89,7 @@ class CreateTokenForm(FlaskForm):
         _l("Name"),
         validators=[DataRequired(), Length(max=120)],
         description=_l("What the token is for, e.g. CRM sync."),
-        filters=[_strip],
+        filters=[strip],
     )
     scope = SelectField(
         _l("Scope"),

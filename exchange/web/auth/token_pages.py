@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from exchange.accounts.sessions import roles_required
+from exchange.accounts.permissions import Permission, require
 from exchange.accounts.tokens import create_token, revoke_token, token_state
-from exchange.models import ApiToken, Role, TokenScope
+from exchange.models import ApiToken, TokenScope
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.security import config_limit, limiter, no_store
@@ -22,11 +22,12 @@ def _user_key() -> str:
     return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
 
 
-def register_token_pages(bp: Blueprint, admin_role: Role, api_example: str) -> None:
-    """Add ``tokens`` and ``revoke_api_token`` to ``bp``, for ``admin_role`` only."""
+def register_token_pages(bp: Blueprint, api_example: str) -> None:
+    """Add ``tokens`` and ``revoke_api_token`` to ``bp``, for the roles that manage tokens (in the
+    blueprint's own area: its gate has let only its audience in)."""
 
     @bp.route("/tokens", methods=["GET", "POST"])
-    @roles_required(admin_role)
+    @require(Permission.MANAGE_TOKENS)
     @limiter.limit(config_limit("TOKEN_CREATE_RATE_LIMIT"), methods=["POST"], key_func=_user_key)
     def tokens():
         form = CreateTokenForm()
@@ -67,7 +68,7 @@ def register_token_pages(bp: Blueprint, admin_role: Role, api_example: str) -> N
         return no_store(make_response(page, status))
 
     @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-    @roles_required(admin_role)
+    @require(Permission.MANAGE_TOKENS)
     def revoke_api_token(token_id: int):
         token = get_scoped_or_404(ApiToken, token_id, current_org())
         if not ConfirmForm().validate_on_submit():

@@ -10,15 +10,14 @@ from flask import Blueprint, current_app, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from exchange.accounts.sessions import require_roles
-from exchange.models import Role
+from exchange.accounts.permissions import Permission, require_permission
 
 bp = Blueprint("inbox", __name__)
 
 
 @bp.before_request
 def _signed_in_only() -> None:
-    require_roles(Role)
+    require_permission(Permission.READ_NOTIFICATIONS)
 
 
 @bp.app_template_test("site_path")

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
+from exchange.accounts.permissions import Permission
 from exchange.models import Notification
 from exchange.notify import notifications as service
 from exchange.platform.extensions import db
@@ -14,7 +15,13 @@ from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import notifications_for
 from exchange.web.api import api_blueprint
 
-blp = api_blueprint("api_notifications", __name__, "/api/v1/notifications", "Your notifications")
+blp = api_blueprint(
+    "api_notifications",
+    __name__,
+    "/api/v1/notifications",
+    "Your notifications",
+    Permission.READ_NOTIFICATIONS,
+)
 
 
 class NotificationSchema(ma.Schema):
