@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from exchange.platform.unit_of_work import UnitOfWorkFlask
+
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI commands."""
@@ -15,10 +17,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from exchange.platform import database, i18n, jobs, labels, security
     from exchange.platform.config import load_config
     from exchange.platform.extensions import bootstrap, csrf, migrate
+    from exchange.web import errors
     from exchange.web import shell as web
     from exchange.web.api import init_api
 
-    app = Flask("exchange", instance_relative_config=True)
+    # One unit of work per request: the request commits after its view answered, or rolls back.
+    app = UnitOfWorkFlask("exchange", instance_relative_config=True)
     load_config(app, overrides)
 
     database.init_app(app)
@@ -31,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     jobs.init_app(app)
     web.init_app(app)
+    errors.init_app(app)
     labels.init_app(app)
 
     # Blueprints, listed explicitly: partner portal, manufacturer back office, REST API.

@@ -14,6 +14,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from exchange.demo.cli import seed_demo_command
+from exchange.platform import unit_of_work
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.extensions import db
 
 
@@ -45,9 +47,10 @@ def _walk(group: click.Group):
 
 
 def _running_jobs_before_exit(callback):
-    """Wrap a command: the jobs it commits run before it exits in the embedded default (there is no
-    worker to take them once this process is gone); what is still waiting afterwards is reported,
-    with where it waits, on stderr."""
+    """Wrap a command: it is one unit of work (committed when it returns, rolled back when it fails,
+    ``ClickException`` included), and the jobs it commits run before it exits in the embedded default
+    (there is no worker to take them once this process is gone); what is still waiting afterwards is
+    reported, with where it waits, on stderr."""
 
     @functools.wraps(callback)
     def command(*args, **kwargs):
@@ -58,7 +61,8 @@ def _running_jobs_before_exit(callback):
 
         with tracking_created() as created:
             try:
-                return callback(*args, **kwargs)
+                with unit_of_work.transaction():
+                    return callback(*args, **kwargs)
             finally:
                 if created:
                     _finish_jobs(created)
@@ -135,7 +139,6 @@ def create_user_command(email: str, slug: str, role: str, name: str, password: s
         user = create_user(org, email=email, name=name, role=Role(role), password=password)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    db.session.commit()
     click.echo(f"created {user.email} ({user.role.value}) in {org.name}")
 
 
@@ -175,7 +178,7 @@ def create_token_command(email: str, name: str, scope: str, expires_days: int | 
         raise click.ClickException(f"no user with e-mail {email!r}")
     expires_at = clock.now() + timedelta(days=expires_days) if expires_days else None
     issued = issue_token(user, name, TokenScope(scope), expires_at)
-    db.session.commit()
+    unit_of_work.checkpoint()  # stored before it is printed: a token shown once must work
     click.echo(issued.plaintext)
 
 
@@ -193,12 +196,11 @@ def revoke_token_command(prefix: str) -> None:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         record(
-            "token.revoked",
+            AuditEvent.TOKEN_REVOKED,
             **organisation_scope(token.user.organisation),
             data={"token_id": token.id, "name": token.name, "prefix": token.prefix},
             kind="cli",
         )
-        db.session.commit()
     click.echo(f"token {token.prefix} ({token.name}) is revoked")
 
 
@@ -303,7 +305,6 @@ def retry_command(job_id: int) -> None:
     job.status = JobStatus.PENDING
     job.max_attempts = job.attempts + current_app.config["JOBS_MAX_ATTEMPTS"]
     job.run_after = clock.now()
-    db.session.commit()
     click.echo(f"job {job_id} is pending again")
 
 
@@ -318,7 +319,6 @@ def sla_sweep_command() -> None:
     from exchange.sla.sweep import run_sweep
 
     summary = run_sweep()
-    db.session.commit()
     _echo_json(summary)
 
 

@@ -13,7 +13,7 @@ from exchange.leads import lifecycle as lead_service
 from exchange.leads.intake.schema import LeadInputSchema
 from exchange.leads.lead_writer import LeadWriter
 from exchange.models import Campaign, Lead
-from exchange.platform.errors import DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -54,11 +54,6 @@ leads_blp.before_request(refuse_writes_without(Permission.MANAGE_LEADS, _ONLY_AD
 campaigns_blp.before_request(refuse_writes_without(Permission.MANAGE_CAMPAIGNS, _ONLY_ADMINS))
 
 
-def _refuse(error: DomainError):
-    errors = {error.field: [error.message]} if error.field else None
-    abort(error.status, message=error.message, errors=errors)
-
-
 def _leads_by_ids(ids: list[int]) -> list[Lead]:
     leads = db.session.scalars(scoped(Lead, current_org()).where(Lead.id.in_(ids)).order_by(Lead.id)).all()
     missing = sorted(set(ids) - {lead.id for lead in leads})
@@ -81,11 +76,7 @@ class Leads(MethodView):
     @leads_blp.alt_response(409, description="The lead exists already (same source id, or e-mail + company)")
     @leads_blp.doc(summary="Create one draft lead")
     def post(self, data):
-        try:
-            lead = lead_service.create_lead(current_user, current_org(), data)
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        lead = lead_service.create_lead(current_user, current_org(), data)
         return lead
 
 
@@ -100,12 +91,8 @@ class LeadBatch(MethodView):
         "(with errors per field). The valid items are written even when others are rejected.",
     )
     def post(self, body):
-        writer = LeadWriter(current_org(), actor=current_user, event_type="lead.created")
-        try:
-            results = writer.write(list(enumerate(body["items"])))
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        writer = LeadWriter(current_org(), actor=current_user, event_type=LeadEvent.LEAD_CREATED)
+        results = writer.write(list(enumerate(body["items"])))
         counts = {"created": 0, "updated": 0, "duplicate": 0, "rejected": 0}
         for result in results:
             counts[result.status] += 1
@@ -133,11 +120,7 @@ class LeadResource(MethodView):
     @leads_blp.doc(summary="Change a draft lead (any subset of its fields); re-qualifies it")
     def patch(self, data, lead_id: int):
         lead = get_scoped_or_404(Lead, lead_id, current_org())
-        try:
-            lead_service.update_lead(current_user, lead, data)
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        lead_service.update_lead(current_user, lead, data)
         return lead
 
 
@@ -148,11 +131,7 @@ class LeadPublish(MethodView):
     @leads_blp.doc(summary="Publish a draft lead (matching starts)")
     def post(self, lead_id: int):
         lead = get_scoped_or_404(Lead, lead_id, current_org())
-        try:
-            lead_service.publish_lead(current_user, lead)
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        lead_service.publish_lead(current_user, lead)
         return lead
 
 
@@ -164,11 +143,7 @@ class LeadWithdraw(MethodView):
     @leads_blp.doc(summary="Withdraw a lead; its pending and open offers close")
     def post(self, body, lead_id: int):
         lead = get_scoped_or_404(Lead, lead_id, current_org())
-        try:
-            lead_service.withdraw_lead(current_user, lead, reason=(body or {}).get("reason"))
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        lead_service.withdraw_lead(current_user, lead, reason=(body or {}).get("reason"))
         return lead
 
 
@@ -180,7 +155,6 @@ class LeadsPublish(MethodView):
     def post(self, body):
         leads = _leads_by_ids(body["ids"])
         done = lead_service.publish_leads(current_user, leads)
-        db.session.commit()
         done_ids = {lead.id for lead in done}
         return {"done": sorted(done_ids), "skipped": [lead.id for lead in leads if lead.id not in done_ids]}
 
@@ -193,7 +167,6 @@ class LeadsWithdraw(MethodView):
     def post(self, body):
         leads = _leads_by_ids(body["ids"])
         done = lead_service.withdraw_leads(current_user, leads, reason=body.get("reason"))
-        db.session.commit()
         done_ids = {lead.id for lead in done}
         return {"done": sorted(done_ids), "skipped": [lead.id for lead in leads if lead.id not in done_ids]}
 
@@ -220,11 +193,7 @@ class Campaigns(MethodView):
     @campaigns_blp.response(201, CampaignSchema)
     @campaigns_blp.doc(summary="Create a campaign")
     def post(self, data):
-        try:
-            campaign = campaign_service.create_campaign(current_org(), data)
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        campaign = campaign_service.create_campaign(current_org(), data)
         return _with_count(campaign)
 
 
@@ -258,11 +227,7 @@ class CampaignResource(MethodView):
     @campaigns_blp.doc(summary="Change a campaign")
     def patch(self, data, campaign_id: int):
         campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
-        try:
-            campaign_service.update_campaign(campaign, data)
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        campaign_service.update_campaign(campaign, data)
         return _with_count(campaign)
 
     @campaigns_blp.response(204)
@@ -270,11 +235,7 @@ class CampaignResource(MethodView):
     @campaigns_blp.doc(summary="Delete a campaign without leads")
     def delete(self, campaign_id: int):
         campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
-        try:
-            campaign_service.delete_campaign(campaign)
-        except DomainError as error:
-            _refuse(error)
-        db.session.commit()
+        campaign_service.delete_campaign(campaign)
 
 
 API_BLUEPRINTS = [leads_blp, campaigns_blp, sla_blp]

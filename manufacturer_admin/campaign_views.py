@@ -10,9 +10,8 @@ from exchange.accounts.permissions import Permission, can, require
 from exchange.leads import campaigns as campaign_service
 from exchange.leads.qualification import rules_for, update_rules
 from exchange.models import Campaign
-from exchange.platform.errors import DomainError
-from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404
+from exchange.web.errors import refused
 from manufacturer_admin import bp
 from manufacturer_admin.lead_forms import CampaignForm, QualificationRulesForm
 
@@ -53,25 +52,13 @@ def _campaign_data(form: CampaignForm) -> dict:
     }
 
 
-def _show_error(form: CampaignForm, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @require(Permission.MANAGE_CAMPAIGNS)
 def new_campaign():
     form = CampaignForm()
     if form.validate_on_submit():
-        try:
+        with refused(form, category="error"):
             campaign_service.create_campaign(current_org(), _campaign_data(form))
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
             flash(_("Campaign created."), "success")
             return redirect(url_for("manage.campaigns"))
     return render_template("manage/campaign_form.html", form=form, campaign=None)
@@ -83,13 +70,8 @@ def edit_campaign(campaign_id: int):
     campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
     form = CampaignForm(obj=campaign)
     if form.validate_on_submit():
-        try:
+        with refused(form, category="error"):
             campaign_service.update_campaign(campaign, _campaign_data(form))
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
             flash(_("Campaign saved."), "success")
             return redirect(url_for("manage.campaigns"))
     return render_template(
@@ -104,14 +86,11 @@ def edit_campaign(campaign_id: int):
 @require(Permission.MANAGE_CAMPAIGNS)
 def delete_campaign(campaign_id: int):
     campaign = get_scoped_or_404(Campaign, campaign_id, current_org())
-    try:
+    with refused(category="error"):
         campaign_service.delete_campaign(campaign)
-    except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("manage.edit_campaign", campaign_id=campaign_id))
-    db.session.commit()
-    flash(_("Campaign deleted."), "success")
-    return redirect(url_for("manage.campaigns"))
+        flash(_("Campaign deleted."), "success")
+        return redirect(url_for("manage.campaigns"))
+    return redirect(url_for("manage.edit_campaign", campaign_id=campaign_id))
 
 
 @bp.route("/qualification", methods=["GET", "POST"])
@@ -127,13 +106,8 @@ def qualification():
             "hot_requires": form.hot_requires.data,
             "warm_requires": form.warm_requires.data,
         }
-        try:
+        with refused(form, category="error"):
             changed = update_rules(current_user, org, data, requalify_drafts=form.requalify.data)
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
             flash(
                 _("Qualification rules saved; %(n)d draft leads changed temperature.", n=changed), "success"
             )

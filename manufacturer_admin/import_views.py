@@ -26,8 +26,9 @@ from exchange.leads import import_upload
 from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.leads.lead_import import start_import
 from exchange.models import Campaign, ImportStatus, LeadImport
-from exchange.platform import events
+from exchange.platform import events, unit_of_work
 from exchange.platform.errors import DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from manufacturer_admin import bp
@@ -73,20 +74,18 @@ def imports():
                 campaign_id=_campaign_id(form.campaign_id.data),
                 publish=form.publish.data,
             )
-        except DomainError as error:
-            db.session.rollback()
+        except DomainError as error:  # the upload is deleted, and the reason is the file field's
+            unit_of_work.discard()
             path.unlink(missing_ok=True)
             form.file.errors = [*form.file.errors, error.message]
         else:
-            db.session.commit()
             return redirect(url_for("manage.lead_import", import_id=record.id))
     history = db.session.scalars(
         scoped(LeadImport, current_org())
         .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
         .limit(50)
     ).all()
-    if import_upload.fail_lost_readings(history):
-        db.session.commit()
+    import_upload.fail_lost_readings(history)
     return render_template(
         "manage/imports.html", form=form, history=history, formats_help=import_formats_help()
     )
@@ -94,8 +93,7 @@ def imports():
 
 def _settled(record: LeadImport) -> LeadImport:
     """``record``, failed first if its upload will never be read (import_upload.fail_lost_readings)."""
-    if import_upload.fail_lost_readings([record]):
-        db.session.commit()
+    import_upload.fail_lost_readings([record])
     return record
 
 
@@ -134,11 +132,10 @@ def lead_import(import_id: int):
             )
             if request.form.get("action") == "start":
                 start_import(record)
-        except DomainError as error:
-            db.session.rollback()
+        except DomainError as error:  # shown above the mapping, not on a field
+            unit_of_work.discard()
             mapping_error = error.message
         else:
-            db.session.commit()
             return redirect(url_for("manage.lead_import", import_id=record.id))
     try:
         sample = import_upload.preview_rows(record)
@@ -189,12 +186,11 @@ def lead_import_rejected(import_id: int):
     # The rows hold contact details but never became leads (no lead.contact_viewed to write): the
     # download is recorded on the import instead, so the audit still shows who took them.
     events.record(
-        "import.rejected_rows_downloaded",
+        LeadEvent.REJECTED_ROWS_DOWNLOADED,
         actor=current_user,
         manufacturer_id=record.manufacturer_id,
         data={"import_id": record.id, "rows": record.rejected_count, "via": "csv"},
     )
-    db.session.commit()
     return send_file(
         record.rejected_path,
         mimetype="text/csv",

@@ -32,15 +32,15 @@ from exchange.models import (
     Temperature,
     User,
 )
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.offers.waves import pool_wave
 from exchange.platform import clock
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
-from exchange.platform.labels import DECLINE_REASONS as DECLINE_LABELS
 from exchange.platform.security import safe_next
 from exchange.platform.spreadsheet import safe_cell
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.sla.clocks import lead_terms
+from exchange.web.errors import refused
 from manufacturer_admin import bp
 from manufacturer_admin.lead_filters import SORTS, filtered_leads, parse_filters
 from manufacturer_admin.lead_forms import LeadForm
@@ -176,8 +176,8 @@ def export_leads():
             writer.writerow([safe_cell(v) for v in values])
     text.detach()
     spool.seek(0)
-    lead_service.record_export(current_user, exported)  # the reveal audit: who took whose contacts
-    db.session.commit()
+    # The reveal audit (who took whose contacts), committed with the request before the file is sent.
+    lead_service.record_export(current_user, exported)
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     return send_file(
         spool, mimetype="text/csv", as_attachment=True, download_name=f"leads-{stamp}.csv", max_age=0
@@ -197,11 +197,9 @@ def bulk_leads():
     action = request.form.get("action")
     if action == "publish":
         done = lead_service.publish_leads(current_user, selected)
-        db.session.commit()
         flash(_("%(n)d leads published.", n=len(done)), "success")
     elif action == "withdraw":
         done = lead_service.withdraw_leads(current_user, selected, reason=request.form.get("reason") or None)
-        db.session.commit()
         flash(_("%(n)d leads withdrawn.", n=len(done)), "success")
     else:
         abort(400)
@@ -246,7 +244,7 @@ def lead_detail(lead_id: int):
         events=events,
         offers=offers,
         claims=claims,
-        decline_labels=DECLINE_LABELS,
+        decline_labels=DECLINE_REASON_LABELS,
         actors=actors,
         partners=partners,
         rules=rules_for(org.program),
@@ -300,13 +298,8 @@ def new_lead():
     if form.validate_on_submit():
         data = _load_form(form, partial=False)
         if data is not None:
-            try:
+            with refused(form, category="error"):
                 lead = lead_service.create_lead(current_user, org, data)
-            except DomainError as error:
-                db.session.rollback()
-                _form_error(form, error)
-            else:
-                db.session.commit()
                 flash(_("Lead created as a draft."), "success")
                 return redirect(url_for("manage.lead_detail", lead_id=lead.id))
     return render_template("manage/lead_form.html", form=form, lead=None)
@@ -326,35 +319,19 @@ def edit_lead(lead_id: int):
     if form.validate_on_submit():
         data = _load_form(form, partial=False)
         if data is not None:
-            try:
+            with refused(form, category="error"):
                 changed = lead_service.update_lead(current_user, lead, data)
-            except DomainError as error:
-                db.session.rollback()
-                _form_error(form, error)
-            else:
-                db.session.commit()
                 flash(_("Lead saved.") if changed else _("Nothing changed."), "success")
                 return redirect(url_for("manage.lead_detail", lead_id=lead.id))
     return render_template("manage/lead_form.html", form=form, lead=lead)
-
-
-def _form_error(form: LeadForm, error: DomainError) -> None:
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 @bp.route("/leads/<int:lead_id>/publish", methods=["POST"])
 @require(Permission.MANAGE_LEADS)
 def publish_lead(lead_id: int):
     lead = get_scoped_or_404(Lead, lead_id, current_org())
-    try:
+    with refused(category="error"):
         lead_service.publish_lead(current_user, lead)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
         flash(_("Lead published: matching partners are being found."), "success")
     return redirect(url_for("manage.lead_detail", lead_id=lead_id))
 
@@ -363,13 +340,9 @@ def publish_lead(lead_id: int):
 @require(Permission.MANAGE_LEADS)
 def withdraw_lead(lead_id: int):
     lead = get_scoped_or_404(Lead, lead_id, current_org())
-    try:
+    with refused(category="error"):
         lead_service.withdraw_lead(
             current_user, lead, reason=(request.form.get("reason") or "").strip() or None
         )
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
         flash(_("Lead withdrawn; its open offers are closed."), "success")
     return redirect(url_for("manage.lead_detail", lead_id=lead_id))

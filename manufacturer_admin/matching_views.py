@@ -21,10 +21,10 @@ from exchange.models import Lead, Offer, Organisation
 from exchange.offers.explain import COMPONENT_LABELS, GAP_CAUSES, INELIGIBLE, render_reasons
 from exchange.offers.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.offers.waves import pool_wave
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.sla.clocks import lead_terms
+from exchange.web.errors import refused
 from manufacturer_admin import bp
 
 
@@ -120,15 +120,10 @@ def matching_weights():
             return redirect(url_for("manage.matching_weights")), 303
         form = WeightsForm()
         if form.validate_on_submit():
-            try:
+            with refused():
                 update_weights(
                     current_user, org, {name: float(getattr(form, name).data) for name in matching.COMPONENTS}
                 )
-            except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                db.session.commit()
                 flash(_("Weights saved. Offers not yet seen by partners are re-ranked now."), "success")
                 return redirect(url_for("manage.matching_weights"))
     return render_template(

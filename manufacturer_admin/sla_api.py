@@ -6,17 +6,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import abort
 
 from exchange.accounts.permissions import Permission
 from exchange.models import Temperature
 from exchange.models.enums import BreachAction
-from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org
 from exchange.sla.policies import (
     LIMITS,
     TEMPERATURES,
-    PolicyInvalid,
     default_policy,
     policies_for,
     reset_policies,
@@ -112,12 +109,7 @@ class SlaPolicies(MethodView):
             item["temperature"]: {name: value for name, value in item.items() if name != "temperature"}
             for item in data["items"]
         }
-        try:
-            update_policies(current_org(), values, actor=current_user)
-        except PolicyInvalid as error:
-            db.session.rollback()
-            abort(422, message=error.message, errors=error.errors)
-        db.session.commit()
+        update_policies(current_org(), values, actor=current_user)
         return _body()
 
 
@@ -127,5 +119,4 @@ class SlaPoliciesReset(MethodView):
     @sla_blp.doc(summary="Put all three policies back to the defaults (manufacturer admins)")
     def post(self):
         reset_policies(current_org(), actor=current_user)
-        db.session.commit()
         return _body()

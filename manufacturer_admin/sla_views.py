@@ -8,6 +8,8 @@ from flask_login import current_user
 
 from exchange.accounts.permissions import Permission, can, require
 from exchange.models import Event, User
+from exchange.platform import unit_of_work
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, scoped
 from exchange.sla.policies import (
@@ -24,7 +26,7 @@ from exchange.sla.policies import (
 from manufacturer_admin import bp
 from manufacturer_admin.sla_forms import BREACH_ACTIONS, SlaPoliciesForm, SlaResetForm
 
-POLICY_EVENTS = ("sla_policy.updated", "sla_policy.reset")
+POLICY_EVENTS = (AuditEvent.SLA_POLICY_UPDATED, AuditEvent.SLA_POLICY_RESET)
 
 
 def _defaults() -> dict[str, dict[str, str]]:
@@ -91,12 +93,11 @@ def sla_policies():
         return _page(form, 422)
     try:
         changes = update_policies(org, form.policy_values(), actor=current_user)
-    except PolicyInvalid as error:
-        db.session.rollback()
+    except PolicyInvalid as error:  # the messages go on the table's cells
+        unit_of_work.discard()
         form.show_errors(error)
         flash(_("Please correct the marked fields."), "error")
         return _page(form, 422)
-    db.session.commit()
     if changes:
         flash(
             _("SLA policies saved. Leads published from now on use them; published leads keep theirs."),
@@ -114,7 +115,6 @@ def reset_sla_policies():
     if not form.validate_on_submit():
         abort(400)
     changes = reset_policies(current_org(), actor=current_user)
-    db.session.commit()
     if changes:
         flash(_("SLA policies reset to the defaults."), "success")
     else:

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from exchange.accounts.permissions import Permission, require
 from exchange.analytics import programme
 from exchange.models import Tier
-from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org
 from manufacturer_admin import bp
 from manufacturer_admin.forms import ProgramSettingsForm
@@ -85,7 +84,6 @@ def settings():
         program.large_deal_min_tier = (
             Tier(form.large_deal_min_tier.data) if form.large_deal_min_tier.data else None
         )
-        db.session.commit()
         flash(_("Programme settings saved."), "success")
         return redirect(url_for("manage.settings"))
     return render_template("manage/settings.html", form=form)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import abort
 
 from exchange.accounts.permissions import Permission
 from exchange.models import Claim, ClaimStatus, Offer
@@ -14,8 +13,6 @@ from exchange.offers import claims as claim_service
 from exchange.offers import reveals
 from exchange.offers.pull_filters import pull_filters
 from exchange.offers.pull_list import pull_page, to_json
-from exchange.platform.errors import DomainError
-from exchange.platform.extensions import db
 from exchange.platform.schemas import paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.api import api_blueprint
@@ -52,21 +49,6 @@ leads_blp = api_blueprint(
 )
 
 
-def _domain_call(action):
-    """Run a domain action and commit, or answer with its status and a per-field error."""
-    try:
-        result = action()
-    except DomainError as error:
-        db.session.rollback()
-        abort(
-            error.status,
-            message=error.message,
-            **({"errors": {"json": {error.field: [error.message]}}} if error.field else {}),
-        )
-    db.session.commit()
-    return result
-
-
 @offers_blp.route("")
 class Offers(MethodView):
     @offers_blp.arguments(OfferFilterSchema, location="query")
@@ -100,13 +82,9 @@ class ClaimOffer(MethodView):
     @offers_blp.doc(summary="Claim the lead (first valid claim wins); the answer carries the contact details")
     def post(self, offer_id: int):
         offer = get_scoped_or_404(Offer, offer_id, current_org())
-
-        def claim_and_record():
-            claim = claim_service.claim_offer(current_user, offer)
-            reveals.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
-            return claim
-
-        return _domain_call(claim_and_record)
+        claim = claim_service.claim_offer(current_user, offer)
+        reveals.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
+        return claim
 
 
 @offers_blp.route("/<int:offer_id>/decline")
@@ -116,7 +94,7 @@ class DeclineOffer(MethodView):
     @offers_blp.doc(summary="Decline with a reason; you are excluded from this lead")
     def post(self, data, offer_id: int):
         offer = get_scoped_or_404(Offer, offer_id, current_org())
-        _domain_call(lambda: claim_service.decline_offer(current_user, offer, data["reason"], data["text"]))
+        claim_service.decline_offer(current_user, offer, data["reason"], data["text"])
         return offer
 
 
@@ -133,7 +111,6 @@ class ClaimedLeads(MethodView):
         revealed = [claim for claim in page["items"] if claim.status in REVEALING_CLAIM_STATUSES]
         if revealed:
             reveals.record_contact_views(current_user, revealed, "api_read")
-            db.session.commit()
         return page
 
 
@@ -141,16 +118,12 @@ def _claim(claim_id: int) -> Claim:
     return get_scoped_or_404(Claim, claim_id, current_org())
 
 
-def _then_answered(action, claim: Claim):
-    """``action`` on ``claim``, then the claim as the answer shows it: an answer that carries the
-    contact details is a disclosure to the caller like a read (recorded in the same transaction)."""
-
-    def run():
-        action()
-        if claim.status in REVEALING_CLAIM_STATUSES:
-            reveals.record_contact_view(current_user, claim, "api_read")
-
-    return run
+def _answered(claim: Claim) -> Claim:
+    """The claim as the answer shows it: an answer that carries the contact details is a disclosure
+    to the caller like a read (recorded in the same transaction as the change)."""
+    if claim.status in REVEALING_CLAIM_STATUSES:
+        reveals.record_contact_view(current_user, claim, "api_read")
+    return claim
 
 
 @leads_blp.route("/<int:claim_id>")
@@ -161,7 +134,6 @@ class ClaimedLead(MethodView):
         claim = _claim(claim_id)
         if claim.status in REVEALING_CLAIM_STATUSES:
             reveals.record_contact_view(current_user, claim, "api_read")
-            db.session.commit()
         return claim
 
 
@@ -172,15 +144,8 @@ class Contacts(MethodView):
     @leads_blp.doc(summary="Log a contact (the first one stops the first-contact clock)")
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
-        _domain_call(
-            _then_answered(
-                lambda: claim_service.log_contact(
-                    current_user, claim, data["channel"], data["at"], data["note"]
-                ),
-                claim,
-            )
-        )
-        return claim
+        claim_service.log_contact(current_user, claim, data["channel"], data["at"], data["note"])
+        return _answered(claim)
 
 
 @leads_blp.route("/<int:claim_id>/status")
@@ -192,21 +157,16 @@ class Status(MethodView):
     )
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
-        _domain_call(
-            _then_answered(
-                lambda: claim_service.update_status(
-                    current_user,
-                    claim,
-                    data["status"],
-                    amount=data["amount"],
-                    currency=data["currency"],
-                    reason=data["reason"],
-                    note=data["note"],
-                ),
-                claim,
-            )
+        claim_service.update_status(
+            current_user,
+            claim,
+            data["status"],
+            amount=data["amount"],
+            currency=data["currency"],
+            reason=data["reason"],
+            note=data["note"],
         )
-        return claim
+        return _answered(claim)
 
 
 @leads_blp.route("/<int:claim_id>/notes")
@@ -216,8 +176,8 @@ class Notes(MethodView):
     @leads_blp.doc(summary="Add a note")
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
-        _domain_call(_then_answered(lambda: claim_service.add_note(current_user, claim, data["text"]), claim))
-        return claim
+        claim_service.add_note(current_user, claim, data["text"])
+        return _answered(claim)
 
 
 @leads_blp.route("/<int:claim_id>/return")
@@ -227,7 +187,7 @@ class Return(MethodView):
     @leads_blp.doc(summary="Return the lead to the manufacturer with a reason")
     def post(self, data, claim_id: int):
         claim = _claim(claim_id)
-        _domain_call(lambda: claim_service.return_lead(current_user, claim, data["reason"]))
+        claim_service.return_lead(current_user, claim, data["reason"])
         return claim
 
 

@@ -13,16 +13,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from exchange.models import ContactChannel, LeadStatus
-from exchange.platform.labels import DECLINE_REASONS
-
-DECLINE_LABELS = DECLINE_REASONS
-
-CHANNEL_LABELS = {
-    ContactChannel.CALL: _l("Call"),
-    ContactChannel.EMAIL: _l("E-mail"),
-    ContactChannel.MEETING: _l("Meeting"),
-}
+from exchange.models import LeadStatus
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
+from exchange.platform.labels import CONTACT_CHANNELS
 
 STATUS_LABELS = {
     LeadStatus.CONTACTED: _l("Contacted"),
@@ -44,7 +37,7 @@ class DeclineForm(FlaskForm):
         # No reason is pre-selected: declining is for good, so the partner picks one on purpose.
         choices=[
             SelectChoice("", _l("Choose a reason…")),
-            *(SelectChoice(r.value, label) for r, label in DECLINE_LABELS.items()),
+            *(SelectChoice(r.value, label) for r, label in DECLINE_REASON_LABELS.items()),
         ],
         default="",
         validators=[DataRequired(message=_l("Choose a reason to decline."))],
@@ -56,7 +49,7 @@ class DeclineForm(FlaskForm):
 class ContactForm(FlaskForm):
     channel = SelectField(
         _l("How"),
-        choices=[SelectChoice(c.value, label) for c, label in CHANNEL_LABELS.items()],
+        choices=[SelectChoice(c.value, label) for c, label in CONTACT_CHANNELS.items()],
         validators=[DataRequired()],
     )
     at = DateTimeLocalField(_l("When (empty: now)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")

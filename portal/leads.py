@@ -17,12 +17,13 @@ from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
 from exchange.offers import reveals
 from exchange.platform import clock
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
+from exchange.platform.labels import CONTACT_CHANNELS
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.sla.vocabulary import SlaClock
+from exchange.web.errors import refused
 from portal import bp
 from portal.forms import (
-    CHANNEL_LABELS,
     STATUS_LABELS,
     AssignForm,
     ContactForm,
@@ -32,14 +33,14 @@ from portal.forms import (
 )
 
 
-def next_deadline(claim: Claim) -> tuple[str, datetime] | None:
+def next_deadline(claim: Claim) -> tuple[SlaClock, datetime] | None:
     """The clock that matters now: first contact until it happened, then the next update."""
     if claim.status != ClaimStatus.ACTIVE:
         return None
     if claim.first_contact_at is None and claim.first_contact_deadline is not None:
-        return ("first_contact", claim.first_contact_deadline)
+        return (SlaClock.FIRST_CONTACT, claim.first_contact_deadline)
     if claim.next_update_deadline is not None:
-        return ("next_update", claim.next_update_deadline)
+        return (SlaClock.UPDATE, claim.next_update_deadline)
     return None
 
 
@@ -95,7 +96,6 @@ def lead_detail(claim_id: int):
     show_contact = claim.status in REVEALING_CLAIM_STATUSES
     if show_contact:
         reveals.record_contact_view(current_user, claim, "page")
-        db.session.commit()
     history = db.session.scalars(
         scoped(Event, org)
         .where(Event.lead_id == claim.lead_id, Event.claim_id == claim.id)
@@ -119,7 +119,7 @@ def lead_detail(claim_id: int):
         assign_form=assign_form,
         return_form=ReturnForm(),
         next_deadline=next_deadline(claim),
-        channel_labels=CHANNEL_LABELS,
+        channel_labels=CONTACT_CHANNELS,
         status_labels=STATUS_LABELS,
         is_admin=can(current_user, Permission.ASSIGN_LEADS),
     )
@@ -141,14 +141,9 @@ def _act(claim_id: int, form_class, action, success: str):
         for field, messages in form.errors.items():
             flash(f"{getattr(form, field).label.text}: {' '.join(messages)}", "danger")
         return redirect(url_for("portal.lead_detail", claim_id=claim_id))
-    try:
+    with refused():
         action(claim, form)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("portal.lead_detail", claim_id=claim_id))
-    db.session.commit()
-    flash(success, "success")
+        flash(success, "success")
     return redirect(url_for("portal.lead_detail", claim_id=claim_id))
 
 

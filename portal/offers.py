@@ -27,15 +27,16 @@ from exchange.offers.claims import claim_offer, decline_offer
 from exchange.offers.explain import score_breakdown
 from exchange.offers.pull_filters import read_pull_filters
 from exchange.offers.pull_list import PullFilters, mark_shown, pull_list
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.offers.waves import in_open_pool
 from exchange.platform import clock
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.sla.clocks import ClaimClock, claim_clock
 from exchange.sla.policies import describe_minutes
+from exchange.web.errors import refused
 from portal import bp
-from portal.forms import DECLINE_LABELS, ClaimForm, DeclineForm
+from portal.forms import ClaimForm, DeclineForm
 
 SORT_LABELS = {
     "score": _l("Score"),
@@ -144,7 +145,8 @@ def offers():
     page = db.paginate(pull_list(org.id, filters, sort=sort), per_page=25, error_out=False)
     mark_shown(page.items)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return _rendered_then_committed(
+    # Rendered with the loaded rows as they are; marking them seen is committed after (the request's commit).
+    return render_template(
         "portal/offers.html",
         page=page,
         filters=filters,
@@ -171,7 +173,7 @@ def offer_detail(offer_id: int):
         if claim is not None:
             return redirect(url_for("portal.lead_detail", claim_id=claim.id))
     mark_shown([offer])
-    return _rendered_then_committed("portal/offer_detail.html", **_offer_context(offer, DeclineForm()))
+    return render_template("portal/offer_detail.html", **_offer_context(offer, DeclineForm()))
 
 
 def _offer_context(offer: Offer, decline_form: DeclineForm) -> dict:
@@ -193,15 +195,8 @@ def _offer_context(offer: Offer, decline_form: DeclineForm) -> dict:
         "blockers": _blockers(org),
         "claim_form": ClaimForm(),
         "decline_form": decline_form,
-        "decline_labels": DECLINE_LABELS,
+        "decline_labels": DECLINE_REASON_LABELS,
     }
-
-
-def _rendered_then_committed(template: str, **context) -> str:
-    """Render first (the loaded rows as they are), then commit what marking them seen wrote."""
-    html = render_template(template, **context)
-    db.session.commit()
-    return html
 
 
 def offer_claim(offer: Offer):
@@ -220,15 +215,13 @@ def claim(offer_id: int):
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "warning")
         return redirect(url_for("portal.offer_detail", offer_id=offer_id))
-    try:
+    with refused():
         claimed = claim_offer(current_user, offer)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("portal.offer_detail", offer_id=offer_id)), 303
-    db.session.commit()
-    flash(_("The lead is yours. Contact details are below - the first-contact clock is running."), "success")
-    return redirect(url_for("portal.lead_detail", claim_id=claimed.id))
+        flash(
+            _("The lead is yours. Contact details are below - the first-contact clock is running."), "success"
+        )
+        return redirect(url_for("portal.lead_detail", claim_id=claimed.id))
+    return redirect(url_for("portal.offer_detail", offer_id=offer_id)), 303
 
 
 @bp.route("/offers/<int:offer_id>/decline", methods=["POST"])
@@ -240,12 +233,8 @@ def decline(offer_id: int):
         if form.errors.get("csrf_token"):
             flash(_("The form expired; please try again."), "warning")
         return render_template("portal/offer_detail.html", **_offer_context(offer, form)), 422
-    try:
+    with refused():
         decline_offer(current_user, offer, DeclineReason(form.reason.data), form.text.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("portal.offer_detail", offer_id=offer_id))
-    db.session.commit()
-    flash(_("Offer declined. Thanks - the lead moves on to another partner."), "info")
-    return redirect(url_for("portal.offers"))
+        flash(_("Offer declined. Thanks - the lead moves on to another partner."), "info")
+        return redirect(url_for("portal.offers"))
+    return redirect(url_for("portal.offer_detail", offer_id=offer_id))

@@ -19,8 +19,8 @@ from exchange.partners.profiles import (
     selectable_product_lines,
     update_profile,
 )
+from exchange.platform import unit_of_work
 from exchange.platform.errors import Conflict, DomainError
-from exchange.platform.extensions import db
 from exchange.platform.iso_codes import country_names
 from exchange.platform.tenancy import current_org
 from portal import bp
@@ -50,8 +50,9 @@ def profile():
                 form.profile_data(),
                 expected_version=form.version.data or None,
             )
+        # Each refusal shows differently: problems per field and section, a stale version, a message.
         except ProfileInvalid as error:
-            db.session.rollback()
+            unit_of_work.discard()
             problems = [message for messages in error.errors.values() for message in messages]
             bad_rows = error.coverage_rows
             section_problems = {
@@ -61,15 +62,14 @@ def profile():
                 if name in form and name not in section_problems:
                     form[name].errors = [*form[name].errors, *messages]
         except Conflict as error:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(error.message, "danger")
             # Saving again now overwrites knowingly: the form carries what the admin typed.
             form.version.data = profile_version(org.profile)
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(error.message, "danger")
         else:
-            db.session.commit()
             if changes:
                 flash(_("Profile saved."), "success")
             else:

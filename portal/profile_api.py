@@ -12,23 +12,18 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import abort
-from werkzeug.exceptions import UnprocessableEntity
 
 from exchange.accounts.permissions import Permission
 from exchange.models import Organisation
-from exchange.partners.profile_schema import ProfileInvalid, ProfileSchema
+from exchange.partners.profile_schema import ProfileSchema
 from exchange.partners.profiles import (
     partner_enrollments,
     profile_values,
     selectable_product_lines,
     update_profile,
 )
-from exchange.platform.errors import DomainError
-from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org
 from exchange.web.api import api_blueprint
-from exchange.web.shell import handle_http_exception
 
 profile_blp = api_blueprint(
     "api_partner_profile",
@@ -86,16 +81,6 @@ class PartnerProfilePatchSchema(PartnerProfileSchema):
     """The same fields, any subset of them (loaded with ``partial=True``)."""
 
 
-@profile_blp.errorhandler(ProfileInvalid)
-def profile_refused(error: ProfileInvalid):
-    """A body the schema refuses, while the arguments are read or when ``update_profile`` checks it
-    against the saved profile and the programmes: 422 with every problem, in the API's error shape."""
-    db.session.rollback()
-    refusal = UnprocessableEntity()
-    refusal.data = {"message": error.message, "errors": error.errors}
-    return handle_http_exception(refusal)
-
-
 def profile_document(partner: Organisation) -> dict:
     values = profile_values(partner)
     profile = partner.profile
@@ -118,14 +103,7 @@ def profile_document(partner: Organisation) -> dict:
 
 def _save(data: dict) -> dict:
     org = current_org()
-    try:
-        update_profile(current_user._get_current_object(), org, data)
-    except ProfileInvalid:
-        raise  # answered by profile_refused
-    except DomainError as error:
-        db.session.rollback()
-        abort(error.status, message=error.message)
-    db.session.commit()
+    update_profile(current_user._get_current_object(), org, data)
     return profile_document(org)
 
 

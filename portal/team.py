@@ -18,11 +18,11 @@ from exchange.accounts.team import (
     unlock_sign_in,
 )
 from exchange.models import Role, User
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.security import is_locked
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.auth.forms import ConfirmForm
+from exchange.web.errors import refused
 from exchange.web.shell import ROLE_LABELS
 from portal import bp
 from portal.team_forms import PARTNER_ROLE_CHOICES, InviteMemberForm, MemberRoleForm
@@ -57,7 +57,7 @@ def invite():
     form = InviteMemberForm()
     if not form.validate_on_submit():
         return _render(form, status=422)
-    try:
+    with refused(form, default_field="email") as refusal:
         member = invite_member(
             current_user._get_current_object(),
             name=form.name.data,
@@ -65,15 +65,10 @@ def invite():
             role=Role(form.role.data),
             base_url=site_base_url(),
         )
-    except DomainError as error:
-        db.session.rollback()
-        target = getattr(form, error.field or "", None) or form.email
-        target.errors = [*target.errors, error.message]
-        return _render(form, status=error.status)
-    db.session.commit()
-    # Shown once (and e-mailed): the admin can pass it on if the e-mail does not arrive.
-    link = link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))
-    return _render(InviteMemberForm(formdata=None), {"member": member, "url": link}, status=201)
+        # Shown once (and e-mailed): the admin can pass it on if the e-mail does not arrive.
+        link = link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))
+        return _render(InviteMemberForm(formdata=None), {"member": member, "url": link}, status=201)
+    return _render(form, status=refusal.error.status)
 
 
 @bp.route("/team/<int:user_id>/resend", methods=["POST"])
@@ -82,15 +77,11 @@ def resend(user_id: int):
     member = get_scoped_or_404(User, user_id, current_org())
     if not ConfirmForm().validate_on_submit():
         return _bad_request()
-    try:
+    with refused():
         resend_invitation(current_user._get_current_object(), member, base_url=site_base_url())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("portal.team"))
-    db.session.commit()
-    link = link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))
-    return _render(InviteMemberForm(formdata=None), {"member": member, "url": link, "resent": True})
+        link = link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))
+        return _render(InviteMemberForm(formdata=None), {"member": member, "url": link, "resent": True})
+    return redirect(url_for("portal.team"))
 
 
 @bp.route("/team/<int:user_id>/role", methods=["POST"])
@@ -143,13 +134,8 @@ def unlock(user_id: int):
 
 
 def _act(action, success: str):
-    try:
+    with refused():
         changed = action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
         flash(success if changed is not False else _("Nothing changed."), "success")
     return redirect(url_for("portal.team"))
 

@@ -18,11 +18,12 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from exchange.accounts.permissions import Permission, require
-from exchange.models import WEBHOOK_EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from exchange.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
-from exchange.platform.errors import DomainError
+from exchange.notify.kinds import WEBHOOK_EVENT_LABELS, WEBHOOK_EVENTS
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
+from exchange.web.errors import refused
 from portal import bp
 
 DELIVERIES_PER_PAGE = 25
@@ -42,17 +43,9 @@ class WebhookEndpointForm(FlaskForm):
     )
     events = MultiCheckboxField(
         _l("Events"),
-        choices=[SelectChoice(event, service.WEBHOOK_EVENT_LABELS[event]) for event in WEBHOOK_EVENTS],
+        choices=[SelectChoice(event.value, label) for event, label in WEBHOOK_EVENT_LABELS.items()],
     )
     submit = SubmitField(_l("Save"))
-
-
-def _apply_domain_error(form: FlaskForm, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "danger")
 
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
@@ -75,15 +68,10 @@ def webhooks():
     org = current_org()
     form = WebhookEndpointForm()
     if request.method == "GET":
-        form.events.data = list(WEBHOOK_EVENTS)
+        form.events.data = [event.value for event in WEBHOOK_EVENTS]
     if form.validate_on_submit():
-        try:
+        with refused(form):
             created = service.create_endpoint(current_user, form.url.data, form.events.data)
-        except DomainError as error:
-            db.session.rollback()
-            _apply_domain_error(form, error)
-        else:
-            db.session.commit()
             return _secret_page(created.endpoint, created.secret, created=True)
     endpoints = db.session.scalars(scoped(WebhookEndpoint, org).order_by(WebhookEndpoint.id)).all()
     last = _last_deliveries([endpoint.id for endpoint in endpoints])
@@ -109,13 +97,8 @@ def webhook_detail(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     form = WebhookEndpointForm(obj=endpoint)
     if form.validate_on_submit():
-        try:
+        with refused(form):
             service.update_endpoint(current_user, endpoint, url=form.url.data, events=form.events.data)
-        except DomainError as error:
-            db.session.rollback()
-            _apply_domain_error(form, error)
-        else:
-            db.session.commit()
             flash(_("The endpoint is saved."), "success")
             return redirect(url_for("portal.webhook_detail", endpoint_id=endpoint.id))
     deliveries = db.paginate(
@@ -147,7 +130,6 @@ def webhook_detail(endpoint_id: int):
 def webhook_rotate_secret(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     secret = service.rotate_secret(current_user, endpoint)
-    db.session.commit()
     return _secret_page(endpoint, secret, created=False)
 
 
@@ -156,7 +138,6 @@ def webhook_rotate_secret(endpoint_id: int):
 def webhook_enable(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.enable_endpoint(current_user, endpoint)
-    db.session.commit()
     flash(_("The endpoint is enabled: new events are delivered to it again."), "success")
     return redirect(url_for("portal.webhook_detail", endpoint_id=endpoint.id))
 
@@ -166,7 +147,6 @@ def webhook_enable(endpoint_id: int):
 def webhook_disable(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.disable_endpoint(current_user, endpoint, _("Paused by %(name)s", name=current_user.name))
-    db.session.commit()
     flash(_("The endpoint is paused: no events are delivered to it until you enable it."), "info")
     return redirect(url_for("portal.webhook_detail", endpoint_id=endpoint.id))
 
@@ -176,7 +156,6 @@ def webhook_disable(endpoint_id: int):
 def webhook_delete(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     service.delete_endpoint(current_user, endpoint)
-    db.session.commit()
     flash(_("The endpoint and its delivery log are deleted."), "info")
     return redirect(url_for("portal.webhooks"))
 
@@ -206,13 +185,8 @@ def webhook_delivery(endpoint_id: int, delivery_id: int):
 def webhook_redeliver(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     delivery = _delivery_or_404(endpoint, delivery_id)
-    try:
+    with refused(category="warning"):
         service.redeliver(current_user, delivery)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
         flash(_("Delivery %(id)d is queued to be sent again.", id=delivery.id), "success")
     return redirect(url_for("portal.webhook_detail", endpoint_id=endpoint.id))
 

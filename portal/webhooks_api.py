@@ -11,9 +11,9 @@ from flask_login import current_user
 from flask_smorest import abort
 
 from exchange.accounts.permissions import Permission
-from exchange.models import WEBHOOK_EVENTS, TokenScope, WebhookDelivery, WebhookEndpoint
+from exchange.models import TokenScope, WebhookDelivery, WebhookEndpoint
 from exchange.notify import webhooks as service
-from exchange.platform.errors import DomainError
+from exchange.notify.kinds import WEBHOOK_EVENTS
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -44,7 +44,7 @@ class WebhookEndpointSchema(ma.Schema):
         metadata={"description": "https:// URL that accepts POST"},
     )
     events = ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(WEBHOOK_EVENTS)),
+        ma.fields.String(validate=ma.validate.OneOf([event.value for event in WEBHOOK_EVENTS])),
         required=True,
         validate=ma.validate.Length(min=1),
         metadata={"description": f"any of {', '.join(WEBHOOK_EVENTS)}"},
@@ -79,14 +79,6 @@ WebhookEndpointPageSchema = page_schema(WebhookEndpointSchema, "WebhookEndpointP
 WebhookDeliveryPageSchema = page_schema(WebhookDeliverySchema, "WebhookDeliveryPageSchema")
 
 
-def _abort_for(error: DomainError) -> None:
-    abort(
-        error.status,
-        message=error.message,
-        errors={"json": {error.field: [error.message]}} if error.field else None,
-    )
-
-
 @webhooks_blp.route("")
 class WebhookEndpoints(MethodView):
     @webhooks_blp.arguments(PageArgsSchema, location="query")
@@ -100,12 +92,7 @@ class WebhookEndpoints(MethodView):
     @webhooks_blp.response(201, WebhookEndpointWithSecretSchema)
     @webhooks_blp.doc(summary="Register an endpoint; the signing secret is in this answer only")
     def post(self, data):
-        try:
-            created = service.create_endpoint(current_user, data["url"], data["events"])
-        except DomainError as error:
-            db.session.rollback()
-            _abort_for(error)
-        db.session.commit()
+        created = service.create_endpoint(current_user, data["url"], data["events"])
         return created.endpoint  # dumped with its secret, this once
 
 
@@ -121,7 +108,6 @@ class WebhookEndpointResource(MethodView):
     def delete(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
         service.delete_endpoint(current_user, endpoint)
-        db.session.commit()
 
 
 @webhooks_blp.route("/<int:endpoint_id>/rotate-secret")
@@ -131,7 +117,6 @@ class WebhookSecretRotation(MethodView):
     def post(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
         service.rotate_secret(current_user, endpoint)
-        db.session.commit()
         return endpoint  # dumped with its new secret, this once
 
 
@@ -142,7 +127,6 @@ class WebhookEnable(MethodView):
     def post(self, endpoint_id: int):
         endpoint = get_scoped_or_404(WebhookEndpoint, endpoint_id, current_org())
         service.enable_endpoint(current_user, endpoint)
-        db.session.commit()
         return endpoint
 
 
@@ -174,12 +158,7 @@ class WebhookRedelivery(MethodView):
         )
         if delivery is None:
             abort(404, message="No such delivery.")
-        try:
-            service.redeliver(current_user, delivery)
-        except DomainError as error:
-            db.session.rollback()
-            _abort_for(error)
-        db.session.commit()
+        service.redeliver(current_user, delivery)
         return delivery
 
 

@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 
 from exchange import create_app
 from exchange.models import Organisation, Role, User
-from exchange.notify import webhooks
+from exchange.notify import destinations
 from exchange.platform.config import normalise_database_url
 from exchange.platform.extensions import db
 from tests import factories as f
@@ -200,7 +200,7 @@ def maker_admin(app) -> User:
 @pytest.fixture
 def public_dns(monkeypatch) -> None:
     """Every webhook host resolves to a public address (no DNS lookups, no private-address refusal)."""
-    monkeypatch.setattr(webhooks, "resolve_host", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(destinations, "resolve_host", lambda host, port: ["93.184.216.34"])
 
 
 @pytest.fixture

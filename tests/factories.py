@@ -12,7 +12,6 @@ from flask_login.utils import _create_identifier
 from exchange.accounts import organisations
 from exchange.accounts import users as accounts
 from exchange.models import (
-    WEBHOOK_EVENTS,
     Claim,
     ClaimStatus,
     Lead,
@@ -26,6 +25,7 @@ from exchange.models import (
     User,
     WebhookEndpoint,
 )
+from exchange.notify.kinds import WEBHOOK_EVENTS
 from exchange.platform.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -154,7 +154,7 @@ def webhook_endpoint(
         "organisation_id": partner_org.id,
         "url": url,
         "secret": "whsec_test-secret",
-        "events": list(events if events is not None else WEBHOOK_EVENTS),
+        "events": list(events if events is not None else [event.value for event in WEBHOOK_EVENTS]),
     }
     values.update(overrides)
     obj = WebhookEndpoint(**values)

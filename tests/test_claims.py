@@ -335,10 +335,10 @@ def test_api_errors_name_the_field(client, market):
         f"/api/v1/partner/offers/{offer_of(market['lead'], market['a']).id}/decline", json={"reason": "nope"}
     )
     assert bad.status_code == 422
-    assert "reason" in bad.get_json()["errors"]["json"]
+    assert "reason" in bad.get_json()["errors"]
     bad = client.post(f"/api/v1/partner/leads/{claim.id}/contacts", json={"channel": "pigeon"})
     assert bad.status_code == 422
-    assert "channel" in bad.get_json()["errors"]["json"]
+    assert "channel" in bad.get_json()["errors"]
 
 
 def test_read_only_token_cannot_claim(client, market):

@@ -13,6 +13,7 @@ import responses
 
 from exchange.leads.intake import detection
 from exchange.models import Role
+from exchange.notify import destinations
 from exchange.notify import webhooks as service
 from exchange.notify.notifications import publish_event
 from exchange.platform.config import Defaults
@@ -76,7 +77,7 @@ def _readme_sample() -> str:
 
 @pytest.fixture
 def partner_admin(app, monkeypatch):
-    monkeypatch.setattr(service, "resolve_host", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(destinations, "resolve_host", lambda host, port: ["93.184.216.34"])
     maker = f.manufacturer("Acme Pumps")
     partner = f.partner(maker, "Bavaria Systems")
     admin = f.user(partner, Role.PARTNER_ADMIN)

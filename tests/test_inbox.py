@@ -177,12 +177,12 @@ def test_api_with_tokens(client, world):
 def test_a_failing_count_does_not_break_the_page(client, world, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from exchange.notify import notifications
+    from exchange.notify import inbox
 
     def broken(user):
         raise OperationalError("SELECT count(*)", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(notifications, "unread_count", broken)
+    monkeypatch.setattr(inbox, "unread_count", broken)
     f.login(client, world.rep)
     response = client.get("/account")
     assert response.status_code == 200

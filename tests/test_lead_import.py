@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from exchange.leads import import_upload, lead_import, lead_writer
 from exchange.models import Campaign, Event, ImportStatus, Lead, LeadImport, OutboxJob
 from exchange.models.enums import LeadStatus, Temperature
+from exchange.platform import unit_of_work
 from exchange.platform.extensions import db
 from tests import factories as f
 
@@ -485,7 +486,8 @@ def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_
     assert 'data-testid="reading"' in page
     assert client.get(f"/manage/imports/{ids[0]}/progress").get_json()["status"] == "reading"
     for import_id in ids:
-        import_upload.read_upload_job(import_id)
+        with unit_of_work.transaction():  # as the job runner runs it
+            import_upload.read_upload_job(import_id)
     db.session.expire_all()
     noisy, fine = (db.session.get(LeadImport, i) for i in ids)
     assert noisy.status == ImportStatus.FAILED and "The first row must name the columns" in noisy.message

@@ -61,7 +61,7 @@ def test_create_rejects_with_errors_per_field(admin_client):
         json={"company_name": "", "contact_email": "nope", "employees": "many", "country": "Atlantis"},
     )
     assert response.status_code == 422
-    errors = response.get_json()["errors"]["json"]
+    errors = response.get_json()["errors"]
     assert errors["company_name"] == ["Missing: every lead needs this."]
     assert errors["contact_email"] == ["Not a valid e-mail address: nope"]
     assert errors["employees"] == ["Not a whole number: many"]
@@ -136,7 +136,7 @@ def test_batch_updates_a_changed_draft(admin_client, maker):
 def test_batch_limit(admin_client):
     response = admin_client.post("/api/v1/leads/batch", json={"items": [{"company_name": "x"}] * 1001})
     assert response.status_code == 422
-    assert "items" in response.get_json()["errors"]["json"]
+    assert "items" in response.get_json()["errors"]
 
 
 def test_list_filters_search_and_sort(admin_client, maker):

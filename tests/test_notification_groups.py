@@ -25,13 +25,9 @@ from exchange.models import (
     User,
 )
 from exchange.notify.delivery_jobs import render_email, send_due_notification_emails
-from exchange.notify.notifications import (
-    NOTIFICATION_KINDS,
-    BusinessEvent,
-    publish_event,
-    publish_events,
-    unread_count,
-)
+from exchange.notify.inbox import unread_count
+from exchange.notify.kinds import NOTIFICATION_KINDS
+from exchange.notify.notifications import BusinessEvent, publish_event, publish_events
 from exchange.offers import claims
 from exchange.platform import clock
 from exchange.platform.extensions import db

@@ -19,13 +19,10 @@ from exchange.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from exchange.notify.notifications import (
-    NOTIFICATION_KINDS,
-    email_due_at,
-    next_daily_digest,
-    publish_event,
-    set_email_preferences,
-)
+from exchange.notify.digests import email_due_at, next_daily_digest
+from exchange.notify.inbox import set_email_preferences
+from exchange.notify.kinds import NOTIFICATION_KINDS
+from exchange.notify.notifications import publish_event
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from exchange.platform.jobs.runner import run_periodic

@@ -12,9 +12,9 @@ import responses
 import sqlalchemy as sa
 
 from exchange.models import DeliveryStatus, DigestFrequency, OutboxJob, Role, WebhookDelivery
-from exchange.notify import webhooks as webhook_service
+from exchange.notify import destinations
 from exchange.notify.notifications import publish_event
-from exchange.platform import clock
+from exchange.platform import clock, unit_of_work
 from exchange.platform.extensions import db
 from tests import factories as f
 from tests.conftest import ON_POSTGRES
@@ -26,7 +26,8 @@ pytestmark = [
 
 
 def _run_together(app, *functions):
-    """Start every function at once, each in its own thread, app context and database session."""
+    """Start every function at once, each in its own thread, app context and database session, and
+    in its own unit of work (as the job runner runs a job: committed when it returns)."""
     barrier = threading.Barrier(len(functions))
     results: list[object] = [None] * len(functions)
     errors: list[BaseException] = []
@@ -35,7 +36,8 @@ def _run_together(app, *functions):
         with app.app_context():
             try:
                 barrier.wait()
-                results[index] = function()
+                with unit_of_work.transaction():
+                    results[index] = function()
             except BaseException as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
@@ -74,7 +76,7 @@ def test_two_email_sweeps_at_once_send_each_notification_once(app):
 def test_two_attempts_at_one_delivery_at_once_send_it_once(app, monkeypatch):
     from exchange.notify.delivery_jobs import deliver_webhook
 
-    monkeypatch.setattr(webhook_service, "resolve_host", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(destinations, "resolve_host", lambda host, port: ["93.184.216.34"])
 
     def slow_receiver(request):
         time.sleep(0.5)  # the first attempt still holds the row when the second arrives

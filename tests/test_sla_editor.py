@@ -329,8 +329,8 @@ def test_api_put_refuses_bad_values_naming_temperature_and_field(client, people)
     )
     assert response.status_code == 422
     body = response.get_json()
-    assert body["errors"]["hot"]["claim_window_minutes"].startswith("Hot leads: Claim window per wave")
-    assert body["errors"]["cold"]["reminder_percent"].startswith("Cold leads: Reminder at")
+    assert body["errors"]["hot.claim_window_minutes"][0].startswith("Hot leads: Claim window per wave")
+    assert body["errors"]["cold.reminder_percent"][0].startswith("Cold leads: Reminder at")
     assert "Hot leads" in body["message"]
     assert policy_for(people["maker"], "cold").reminder_percent == 75
 
@@ -342,12 +342,12 @@ def test_api_put_refuses_bad_values_naming_temperature_and_field(client, people)
 
     wrong_types = _items(warm={"waves": 2.5, "breach_action": "explode", "business_time": "perhaps"})
     errors = client.put("/api/v1/sla-policies", json=wrong_types, headers=headers).get_json()["errors"]
-    assert set(errors["json"]["items"]["1"]) == {"waves", "breach_action", "business_time"}
+    assert set(errors) == {"items.1.waves", "items.1.breach_action", "items.1.business_time"}
 
     incomplete = _items()
     del incomplete["items"][0]["waves"]
     errors = client.put("/api/v1/sla-policies", json=incomplete, headers=headers).get_json()["errors"]
-    assert errors["json"]["items"]["0"] == {"waves": ["Missing data for required field."]}
+    assert errors == {"items.0.waves": ["Missing data for required field."]}
     assert _policy_events(people["maker"]) == []
 
 

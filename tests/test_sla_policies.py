@@ -17,7 +17,6 @@ from exchange.sla.partners import DEFAULT_CALENDAR, partner_calendar
 from exchange.sla.policies import (
     LIMITS,
     PolicyInvalid,
-    SlaClock,
     claim_deadline,
     default_values,
     describe_minutes,
@@ -31,6 +30,7 @@ from exchange.sla.policies import (
     terms_for,
     update_policies,
 )
+from exchange.sla.vocabulary import SlaClock
 from tests import factories as f
 
 BERLIN = ZoneInfo("Europe/Berlin")

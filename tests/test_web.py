@@ -50,6 +50,7 @@ def test_api_errors_are_json(client):
         "code": 401,
         "status": "Unauthorized",
         "message": "Authentication required: send a bearer token or sign in.",
+        "errors": {},
     }
 
 

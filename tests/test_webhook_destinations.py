@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import urllib3.util.connection
 
 from exchange.models import DeliveryStatus, Role, WebhookDelivery
+from exchange.notify import destinations
 from exchange.notify import webhooks as service
 from exchange.notify.notifications import publish_event
 from exchange.platform.errors import DomainError
@@ -30,7 +31,7 @@ def dns(monkeypatch):
         queue = answers.get(host) or [["93.184.216.34"]]
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    monkeypatch.setattr(service, "resolve_host", resolve)
+    monkeypatch.setattr(destinations, "resolve_host", resolve)
     return answers, lookups
 
 
@@ -68,14 +69,14 @@ def test_the_connection_goes_to_the_address_that_was_checked(world, dns, run_job
         raise ConnectionRefusedError("test: not connecting anywhere")
 
     monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
-    real_getaddrinfo = service.socket.getaddrinfo  # Redis (when the suite runs on it) still resolves
+    real_getaddrinfo = destinations.socket.getaddrinfo  # Redis (when the suite runs on it) still resolves
 
     def getaddrinfo(host, *args, **kwargs):
         if host == "crm.rebind.example":
             return [(2, 1, 6, "", ("127.0.0.1", 443))]
         return real_getaddrinfo(host, *args, **kwargs)
 
-    monkeypatch.setattr(service.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(destinations.socket, "getaddrinfo", getaddrinfo)
     delivery = _deliver(offer, endpoint, run_jobs)
 
     assert connected == [("93.184.216.34", 443)]
@@ -105,7 +106,7 @@ def test_a_pinned_connection_keeps_the_host_name_in_the_request(world, run_jobs,
     endpoint = f.webhook_endpoint(partner, f"http://hooks.partner.example:{port}/hook")
     db.session.commit()
     # The check approved 127.0.0.1 for the name (the real rule never would; the wiring is under test).
-    monkeypatch.setattr(service, "check_destination", lambda url: "127.0.0.1")
+    monkeypatch.setattr(destinations, "check_destination", lambda url: "127.0.0.1")
     try:
         delivery = _deliver(offer, endpoint, run_jobs)
     finally:
@@ -140,8 +141,8 @@ def test_what_sending_would_refuse_is_refused_when_saved(app, world, dns, monkey
     with pytest.raises(DomainError) as refused:
         service.create_endpoint(admin, url, ["offer.created"])
     assert why in refused.value.message and refused.value.field == "url"
-    with pytest.raises(service.DestinationRefused):
-        service.check_destination(url)
+    with pytest.raises(destinations.DestinationRefused):
+        destinations.check_destination(url)
 
 
 @responses.activate

@@ -24,6 +24,7 @@ from exchange.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from exchange.notify import destinations, signatures
 from exchange.notify import webhooks as service
 from exchange.notify.notifications import publish_event
 from exchange.platform import clock
@@ -43,7 +44,7 @@ def public_dns(monkeypatch):
     def resolve(host: str, port: int) -> list[str]:
         return ["10.0.0.5"] if host.endswith(".internal") else ["93.184.216.34"]
 
-    monkeypatch.setattr(service, "resolve_host", resolve)
+    monkeypatch.setattr(destinations, "resolve_host", resolve)
 
 
 @pytest.fixture
@@ -93,10 +94,10 @@ def test_a_delivery_is_signed_and_carries_the_event_headers(world, run_jobs):
             int(datetime(2026, 7, 1, 10, 0, tzinfo=UTC).timestamp())
         )
         body = call.request.body
-        assert service.verify_signature(
+        assert signatures.verify_signature(
             "whsec_test-secret", headers["X-Exchange-Timestamp"], body, headers["X-Exchange-Signature"]
         )
-        assert not service.verify_signature(
+        assert not signatures.verify_signature(
             "whsec_wrong", headers["X-Exchange-Timestamp"], body, headers["X-Exchange-Signature"]
         )
     [delivery] = _deliveries(world.endpoint.id)
@@ -319,21 +320,21 @@ def test_a_name_that_now_points_to_a_private_address_is_not_called(world, run_jo
 )
 def test_where_an_endpoint_may_point(app, url, allowed):
     if allowed:
-        assert service.validate_endpoint_url(url) == url.strip()
+        assert destinations.validate_endpoint_url(url) == url.strip()
     else:
         with pytest.raises(DomainError) as refused:
-            service.validate_endpoint_url(url)
+            destinations.validate_endpoint_url(url)
         assert refused.value.field == "url"
 
 
 def test_local_http_endpoints_need_the_flag_outside_tests(app, monkeypatch):
     monkeypatch.setattr(app, "testing", False)
     with pytest.raises(DomainError, match="HTTPS"):
-        service.validate_endpoint_url("http://localhost:9000/hook")
+        destinations.validate_endpoint_url("http://localhost:9000/hook")
     with pytest.raises(DomainError, match="this machine"):
-        service.validate_endpoint_url("https://localhost:9000/hook")
+        destinations.validate_endpoint_url("https://localhost:9000/hook")
     app.config["WEBHOOK_ALLOW_HTTP_LOCALHOST"] = True
-    assert service.validate_endpoint_url("http://localhost:9000/hook")
+    assert destinations.validate_endpoint_url("http://localhost:9000/hook")
 
 
 def test_endpoints_need_known_events_and_have_a_limit(world):

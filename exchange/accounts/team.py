@@ -22,6 +22,7 @@ from exchange.models import Event, Organisation, OrgKind, Role, User
 from exchange.models.user import new_session_nonce
 from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import organisation_scope, record
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
@@ -32,7 +33,9 @@ ADMIN_ROLES = {OrgKind.PARTNER: Role.PARTNER_ADMIN, OrgKind.MANUFACTURER: Role.M
 RESET_MAIL_INTERVAL = timedelta(minutes=5)
 
 
-def _record(type_: str, actor: User | None, member: User, *, kind: str | None = None, **data: Any) -> None:
+def _record(
+    type_: AuditEvent, actor: User | None, member: User, *, kind: str | None = None, **data: Any
+) -> None:
     record(
         type_,
         actor=actor,
@@ -82,7 +85,7 @@ def invite_member(actor: User, *, name: str, email: str, role: Role, base_url: s
     if role.org_kind != org.kind:
         raise DomainError(_("This role does not exist in your organisation."), field="role")
     member = create_user(org, email=email, name=name, role=role)
-    _record("user.invited", actor, member, role=role.value)
+    _record(AuditEvent.USER_INVITED, actor, member, role=role.value)
     enqueue(
         "accounts.send_password_link",
         member.id,
@@ -103,7 +106,7 @@ def resend_invitation(actor: User, member: User, *, base_url: str) -> None:
     if not member.is_active_user:
         raise Conflict(_("%(name)s is deactivated; reactivate them first.", name=member.name))
     member.session_nonce = new_session_nonce()
-    _record("user.invitation_resent", actor, member)
+    _record(AuditEvent.USER_INVITATION_RESENT, actor, member)
     enqueue(
         "accounts.send_password_link",
         member.id,
@@ -129,7 +132,7 @@ def change_role(actor: User, member: User, role: Role) -> bool:
         raise Conflict(_("%(name)s is the last active admin and keeps that role.", name=member.name))
     previous = member.role
     member.role = role
-    _record("user.role_changed", actor, member, **{"from": previous.value, "to": role.value})
+    _record(AuditEvent.USER_ROLE_CHANGED, actor, member, **{"from": previous.value, "to": role.value})
     return True
 
 
@@ -147,7 +150,7 @@ def deactivate_member(actor: User, member: User) -> None:
     member.is_active_user = False
     # A new nonce ends every session and kills outstanding links, even after a reactivation.
     member.session_nonce = new_session_nonce()
-    _record("user.deactivated", actor, member)
+    _record(AuditEvent.USER_DEACTIVATED, actor, member)
 
 
 def reactivate_member(actor: User, member: User) -> None:
@@ -156,7 +159,7 @@ def reactivate_member(actor: User, member: User) -> None:
     if member.is_active_user:
         raise Conflict(_("%(name)s is already active.", name=member.name))
     member.is_active_user = True
-    _record("user.reactivated", actor, member)
+    _record(AuditEvent.USER_REACTIVATED, actor, member)
 
 
 def unlock_sign_in(actor: User, member: User) -> bool:
@@ -168,7 +171,7 @@ def unlock_sign_in(actor: User, member: User) -> bool:
     if not is_locked(member.email):
         return False
     clear_failed_logins(member.email)
-    _record("user.sign_in_unlocked", actor, member)
+    _record(AuditEvent.USER_SIGN_IN_UNLOCKED, actor, member)
     return True
 
 
@@ -179,7 +182,9 @@ def choose_password(user: User, password: str, purpose: LinkPurpose) -> None:
     user.session_nonce = new_session_nonce()
     user.last_login_at = clock.now()
     _record(
-        "user.invitation_accepted" if purpose is LinkPurpose.INVITE else "user.password_reset",
+        AuditEvent.USER_INVITATION_ACCEPTED
+        if purpose is LinkPurpose.INVITE
+        else AuditEvent.USER_PASSWORD_RESET,
         user,
         user,
         kind="user",  # not signed in yet, but it is this user acting
@@ -197,11 +202,11 @@ def request_password_reset(email: str, *, base_url: str) -> None:
     recent = db.session.scalars(
         sa.select(Event.data).where(
             scope_column == org.id,
-            Event.type == "user.password_reset_requested",
+            Event.type == AuditEvent.USER_PASSWORD_RESET_REQUESTED,
             Event.occurred_at > clock.now() - RESET_MAIL_INTERVAL,
         )
     ).all()
     if any(data.get("user_id") == user.id for data in recent):
         return
-    _record("user.password_reset_requested", None, user)
+    _record(AuditEvent.USER_PASSWORD_RESET_REQUESTED, None, user)
     enqueue("accounts.send_password_link", user.id, LinkPurpose.RESET.value, base_url, queue=QUEUE_NOTIFY)

@@ -17,6 +17,7 @@ from exchange.accounts.permissions import Permission, can
 from exchange.models import ApiToken, TokenScope, User
 from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import organisation_scope, record
 from exchange.platform.extensions import db
 
@@ -113,7 +114,7 @@ def create_token(
         raise DomainError(_("The expiry date must be in the future."), field="expires_on")
     issued = issue_token(actor, name, TokenScope(scope), expires_at)
     record(
-        "token.created",
+        AuditEvent.TOKEN_CREATED,
         actor=actor,
         **organisation_scope(actor.organisation),
         data={
@@ -139,7 +140,7 @@ def revoke_token(actor: User, token: ApiToken) -> None:
         raise Conflict(_("The token %(name)s is already revoked.", name=token.name))
     token.revoked_at = clock.now()
     record(
-        "token.revoked",
+        AuditEvent.TOKEN_REVOKED,
         actor=actor,
         **organisation_scope(actor.organisation),
         data={"token_id": token.id, "name": token.name, "prefix": token.prefix},

@@ -24,7 +24,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exchange.models import Claim, Event
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
+from exchange.sla.vocabulary import SlaClock
 
 NO_FIGURE = {
     "response_rate": _l("no decided offers yet"),
@@ -108,7 +110,7 @@ def sla_figures(
     clocks = [first_contact_clock(row, now) for row in rows]
     events = [
         Event.manufacturer_id == manufacturer_id,
-        Event.type == "sla.breached",
+        Event.type == LeadEvent.SLA_BREACHED,
         Event.occurred_at >= since,
         Event.claim_id.in_(sa.select(Claim.id).where(*where)),
     ]
@@ -118,5 +120,5 @@ def sla_figures(
     return SlaFigures(
         met=sum(1 for c in clocks if c is True),
         missed=sum(1 for c in clocks if c is False),
-        update_breaches=sum(1 for data in breached if (data or {}).get("clock") == "next_update"),
+        update_breaches=sum(1 for data in breached if (data or {}).get("clock") == SlaClock.UPDATE),
     )

@@ -7,8 +7,7 @@ from flask.cli import with_appcontext
 
 from exchange.demo.builder import seed_demo
 from exchange.demo.data import DEMO_LOGINS, DEMO_PASSWORD
-from exchange.platform import jobs
-from exchange.platform.extensions import db
+from exchange.platform import jobs, unit_of_work
 
 
 @click.command("seed-demo")
@@ -18,7 +17,7 @@ from exchange.platform.extensions import db
 def seed_demo_command(partners: int, leads: int) -> None:
     """Create the demo data set (idempotent) and print the demo logins."""
     created = seed_demo(partners=partners, leads=leads)
-    db.session.commit()
+    unit_of_work.checkpoint()  # the demo's jobs (matching, notifications) run now and need its rows
     jobs.drain(timeout=600)
     published, worked = created.pop("published", 0), created.pop("worked", 0)
     history = created.pop("history", 0)

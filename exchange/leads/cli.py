@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from exchange.platform import unit_of_work
 from exchange.platform.extensions import db
 
 leads_cli = AppGroup("leads", help="Import and publish leads.")
@@ -55,9 +56,7 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
         )
         start_import(record, run_in_background=False)  # this command runs it
     except DomainError as error:
-        db.session.rollback()
         raise click.ClickException(f"{path}: {error.message}") from None
-    db.session.commit()
     errors: list[dict[str, object]] = []
 
     def collect(row: int, column: str, message: str) -> None:
@@ -118,5 +117,5 @@ def publish_command(slug: str, all_drafts: bool, lead_ids: tuple[int, ...]) -> N
         done = publish_leads(None, [lead for lead in batch if lead.status == LeadStatus.DRAFT], kind="cli")
         published += len(done)
         skipped += len(batch) - len(done) if lead_ids else 0
-        db.session.commit()
+        unit_of_work.checkpoint()  # each batch stored with its matching job, which runs meanwhile
     click.echo(json.dumps({"published": published, "skipped_not_draft": skipped}))

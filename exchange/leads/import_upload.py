@@ -162,7 +162,6 @@ def read_upload_job(import_id: int) -> dict[str, Any]:
         record.message = getattr(error, "message", None) or "The uploaded file is gone; upload it again."
         record.finished_at = clock.now()
         Path(record.stored_path).unlink(missing_ok=True)
-    db.session.commit()
     return {"import_id": record.id, "status": record.status.value}
 
 

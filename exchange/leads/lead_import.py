@@ -24,7 +24,7 @@ from exchange.leads.intake import files, records
 from exchange.leads.intake.headers import IMPORT_FIELDS
 from exchange.leads.lead_writer import LeadWriter, RowResult
 from exchange.models import ImportStatus, LeadImport, Organisation, User
-from exchange.platform import clock
+from exchange.platform import clock, unit_of_work
 from exchange.platform.errors import Conflict
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
@@ -73,7 +73,7 @@ def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | No
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    unit_of_work.checkpoint()  # the claim shows at once: another run of this import skips it
     if claimed != 1:
         return {"skipped": True}
     record = db.session.get(LeadImport, import_id)
@@ -81,11 +81,11 @@ def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | No
     try:
         _process(record, on_error)
     except records.UnreadableFile as error:
-        db.session.rollback()
+        unit_of_work.discard()  # the batch that was being written; the committed ones stay
         _finish_failed(import_id, str(error))
         return {"failed": str(error)}
     except Exception:
-        db.session.rollback()
+        unit_of_work.discard()
         record = db.session.get(LeadImport, import_id)
         assert record is not None
         if record.attempts >= MAX_ATTEMPTS:
@@ -94,7 +94,7 @@ def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | No
             record.finished_at = clock.now()
         else:
             record.status = ImportStatus.QUEUED  # the job's retry resumes it
-        db.session.commit()
+        unit_of_work.checkpoint()  # stored before the job fails (the runner rolls back what is left)
         raise
     return summary(record)
 
@@ -105,7 +105,7 @@ def _finish_failed(import_id: int, message: str) -> None:
     record.status = ImportStatus.FAILED
     record.message = message
     record.finished_at = clock.now()
-    db.session.commit()
+    unit_of_work.checkpoint()  # stored even when the caller goes on to fail (the CLI reports it)
 
 
 def _column_names(record: LeadImport) -> dict[str, str]:
@@ -135,7 +135,7 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
         raise records.UnreadableFile("The uploaded file is gone; upload it again.")
     if record.total_rows is None:
         record.total_rows = files.count_records(path, settings, limits())
-        db.session.commit()
+        unit_of_work.checkpoint()  # the progress bar knows the total from now on
     manufacturer = db.session.get(Organisation, record.manufacturer_id)
     actor = db.session.get(User, record.created_by_id) if record.created_by_id else None
     mapping = list(record.mapping)
@@ -170,7 +170,7 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
     record.status = ImportStatus.DONE
     record.finished_at = clock.now()
     record.total_rows = record.rows_done
-    db.session.commit()
+    unit_of_work.checkpoint()  # done is stored before the upload is deleted (a retry needs the file)
     if path.parent == upload_folder():
         path.unlink(missing_ok=True)  # an upload is done with; the rejected rows have their own file
 
@@ -220,4 +220,5 @@ def _write_batch(
     record.rows_done += len(batch)
     record.rejected_bytes = rejected.flush()
     record.heartbeat_at = clock.now()
-    db.session.commit()
+    # Per batch: the progress shows, and a run after a crash resumes after the last stored batch.
+    unit_of_work.checkpoint()

@@ -23,6 +23,7 @@ from exchange.leads.qualification import qualify, rules_for
 from exchange.models import Event, Lead, LeadStatus, Organisation, User
 from exchange.platform import clock
 from exchange.platform.errors import DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 
 # Lead columns an import may change on an existing draft.
@@ -64,7 +65,7 @@ class LeadWriter:
         fields: Sequence[str] | None = None,
         default_campaign_id: int | None = None,
         publish: bool = False,
-        event_type: str = "lead.imported",
+        event_type: LeadEvent = LeadEvent.LEAD_IMPORTED,
         event_data: dict[str, Any] | None = None,
     ) -> None:
         only = None
@@ -245,7 +246,9 @@ class LeadWriter:
                         "from": existing["temperature"].value,
                         "to": change["temperature"].value,
                     }
-                events.append(self._event("lead.updated", result.lead_id, payload, kind, actor_id, now))
+                events.append(
+                    self._event(LeadEvent.LEAD_UPDATED, result.lead_id, payload, kind, actor_id, now)
+                )
         if events:
             insert_rows(Event.__table__, events)
         if self.publish and creates:
@@ -260,10 +263,10 @@ class LeadWriter:
             self.seen_keys[data["dedupe_key"]] = lead_id
 
     def _event(
-        self, type_: str, lead_id: int | None, data: dict, kind: str, actor_id: int | None, now
+        self, type_: LeadEvent, lead_id: int | None, data: dict, kind: str, actor_id: int | None, now
     ) -> dict:
         return {
-            "type": type_,
+            "type": type_.value,
             "occurred_at": now,
             "manufacturer_id": self.manufacturer.id,
             "partner_id": None,

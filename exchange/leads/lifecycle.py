@@ -27,6 +27,7 @@ from exchange.models import (
 from exchange.models.enums import CLOSED_STATUSES, IN_PROGRESS_STATUSES, BreachAction
 from exchange.platform import clock, events
 from exchange.platform.errors import Conflict
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
 from exchange.platform.jobs.registry import QUEUE_MATCHING
@@ -40,7 +41,7 @@ def transition(
     lead: Lead,
     to_status: LeadStatus,
     actor: User | None,
-    event_type: str,
+    event_type: LeadEvent,
     *,
     allowed_from: Iterable[LeadStatus] | None = None,
     kind: str | None = None,
@@ -120,7 +121,7 @@ def create_lead(
     db.session.add(lead)
     db.session.flush()
     events.record(
-        "lead.created",
+        LeadEvent.LEAD_CREATED,
         actor=actor,
         kind=kind,
         manufacturer_id=manufacturer.id,
@@ -168,7 +169,7 @@ def update_lead(
     if before != after:
         payload["temperature"] = {"from": before.value if before else None, "to": after.value}
     events.record(
-        "lead.updated",
+        LeadEvent.LEAD_UPDATED,
         actor=actor,
         kind=kind,
         manufacturer_id=lead.manufacturer_id,
@@ -233,7 +234,7 @@ def publish_leads(actor: User | None, leads: Sequence[Lead], *, kind: str | None
             lead,
             LeadStatus.PUBLISHED,
             actor,
-            "lead.published",
+            LeadEvent.LEAD_PUBLISHED,
             kind=kind,
             temperature=lead.temperature.value,
             **({"republished": True} if republished else {}),
@@ -279,7 +280,7 @@ def withdraw_leads(
         offer.closed_at = now
         closed_per_lead[offer.lead_id] = closed_per_lead.get(offer.lead_id, 0) + 1
         events.record(
-            "offer.withdrawn",
+            LeadEvent.OFFER_WITHDRAWN,
             actor=actor,
             kind=kind,
             manufacturer_id=offer.manufacturer_id,
@@ -293,7 +294,7 @@ def withdraw_leads(
         extra: dict[str, Any] = {"offers_withdrawn": closed_per_lead.get(lead.id, 0)}
         if reason:
             extra["reason"] = reason[:500]
-        transition(lead, LeadStatus.WITHDRAWN, actor, "lead.withdrawn", kind=kind, **extra)
+        transition(lead, LeadStatus.WITHDRAWN, actor, LeadEvent.LEAD_WITHDRAWN, kind=kind, **extra)
     db.session.flush()
     return chosen
 
@@ -316,7 +317,7 @@ def record_export(actor: User, lead_ids: Sequence[int], via: str = "csv") -> Non
     for start in range(0, len(lead_ids), 1000):
         rows = [
             {
-                "type": "lead.contact_viewed",
+                "type": LeadEvent.LEAD_CONTACT_VIEWED.value,
                 "occurred_at": now,
                 "manufacturer_id": actor.organisation_id,
                 "lead_id": lead_id,

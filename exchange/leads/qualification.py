@@ -22,8 +22,9 @@ from exchange.models import (
     User,
 )
 from exchange.models.offer import TEMPERATURE_PRIORITY
-from exchange.platform import clock, events
+from exchange.platform import clock, events, unit_of_work
 from exchange.platform.errors import DomainError
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 
 CRITERIA = ("need", "fit", "budget", "authority", "timeframe")
@@ -149,7 +150,7 @@ def update_rules(
             if before != after:
                 changed += 1
                 events.record(
-                    "lead.requalified",
+                    LeadEvent.LEAD_REQUALIFIED,
                     actor=actor,
                     manufacturer_id=manufacturer.id,
                     lead_id=lead.id,
@@ -211,11 +212,11 @@ def cool_unworked_leads(batch_size: int = 500) -> dict[str, int]:
                     f"Cooled from {before.value} to {after.value}: not worked for {steps * days} days"
                 )
                 events.record(
-                    "lead.cooled",
+                    LeadEvent.LEAD_COOLED,
                     manufacturer_id=manufacturer_id,
                     lead_id=lead.id,
                     data={"from": before.value, "to": after.value, "days": steps * days},
                 )
                 cooled += 1
-            db.session.commit()
+            unit_of_work.checkpoint()  # batch by batch: the leads' locks are held for one batch only
     return {"cooled": cooled}

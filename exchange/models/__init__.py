@@ -29,7 +29,7 @@ from exchange.models.enums import (
     TokenScope,
 )
 from exchange.models.event import Event
-from exchange.models.integration import WEBHOOK_EVENTS, Notification, WebhookDelivery, WebhookEndpoint
+from exchange.models.integration import Notification, WebhookDelivery, WebhookEndpoint
 from exchange.models.job import OutboxJob
 from exchange.models.lead import Campaign, Lead
 from exchange.models.lead_import import ImportStatus, LeadImport
@@ -66,7 +66,6 @@ __all__ = [
     "MANUFACTURER_ROLES",
     "PARTNER_ROLES",
     "DEFAULT_SLA_POLICIES",
-    "WEBHOOK_EVENTS",
     "ApiToken",
     "AppendOnlyError",
     "Base",

@@ -12,8 +12,6 @@ from exchange.models.base import Base, StrEnum, TimestampMixin
 from exchange.models.enums import DeliveryStatus
 from exchange.platform import clock
 
-WEBHOOK_EVENTS = ("offer.created", "offer.expiring", "lead.claimed", "sla.breached", "lead.recycled")
-
 
 class WebhookEndpoint(TimestampMixin, Base):
     __tablename__ = "webhook_endpoints"

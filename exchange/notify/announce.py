@@ -16,16 +16,20 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from exchange.models import Claim, Lead, Offer, User
+from exchange.notify.batches import by_id
+from exchange.notify.kinds import NotificationKind
+from exchange.notify.notifications import BusinessEvent, publish_events
 from exchange.platform.extensions import db
+from exchange.platform.jobs import enqueue
+from exchange.platform.jobs.registry import QUEUE_NOTIFY
+from exchange.sla.vocabulary import SlaClock
 
 _SESSION_KEY = "exchange.announce"
 BATCH = 500
-# The lifecycle's clock names -> the names the notification texts use.
-SLA_NAMES = {"claim": "claim", "first_contact": "first_contact", "next_update": "status_update"}
 
 
 def _queue(
-    event_type: str,
+    event_type: NotificationKind,
     lead: Lead,
     *,
     partner_id: int,
@@ -41,7 +45,7 @@ def _queue(
     }
     db.session.info.setdefault(_SESSION_KEY, []).append(
         {
-            "event_type": event_type,
+            "event_type": event_type.value,
             "lead_id": lead.id,
             "offer_id": offer.id if offer is not None else None,
             "partner_id": partner_id,
@@ -55,7 +59,7 @@ def _queue(
 
 def offer_created(lead: Lead, offer: Offer) -> None:
     _queue(
-        "offer.created",
+        NotificationKind.OFFER_CREATED,
         lead,
         partner_id=offer.partner_id,
         offer=offer,
@@ -65,17 +69,17 @@ def offer_created(lead: Lead, offer: Offer) -> None:
 
 def offer_expiring(lead: Lead, offer: Offer) -> None:
     _queue(
-        "offer.expiring",
+        NotificationKind.OFFER_EXPIRING,
         lead,
         partner_id=offer.partner_id,
         offer=offer,
-        payload={"deadline": offer.claim_deadline, "sla": "claim"},
+        payload={"deadline": offer.claim_deadline, "sla": SlaClock.CLAIM.payload_name},
     )
 
 
 def lead_claimed(lead: Lead, claim: Claim, actor: User | None = None) -> None:
     _queue(
-        "lead.claimed",
+        NotificationKind.LEAD_CLAIMED,
         lead,
         partner_id=claim.partner_id,
         offer=claim.offer,
@@ -84,26 +88,30 @@ def lead_claimed(lead: Lead, claim: Claim, actor: User | None = None) -> None:
     )
 
 
-def claim_reminder(lead: Lead, claim: Claim, clock_name: str) -> None:
-    deadline = claim.first_contact_deadline if clock_name == "first_contact" else claim.next_update_deadline
+def claim_reminder(lead: Lead, claim: Claim, clock_name: SlaClock) -> None:
+    deadline = (
+        claim.first_contact_deadline if clock_name is SlaClock.FIRST_CONTACT else claim.next_update_deadline
+    )
     _queue(
-        "claim.reminder",
+        NotificationKind.CLAIM_REMINDER,
         lead,
         partner_id=claim.partner_id,
-        payload={"deadline": deadline, "sla": SLA_NAMES[clock_name], "claim_id": claim.id},
+        payload={"deadline": deadline, "sla": clock_name.payload_name, "claim_id": claim.id},
     )
 
 
-def sla_breached(lead: Lead, claim: Claim, clock_name: str, recycled: bool) -> None:
-    deadline = claim.first_contact_deadline if clock_name == "first_contact" else claim.next_update_deadline
+def sla_breached(lead: Lead, claim: Claim, clock_name: SlaClock, recycled: bool) -> None:
+    deadline = (
+        claim.first_contact_deadline if clock_name is SlaClock.FIRST_CONTACT else claim.next_update_deadline
+    )
     terms = lead.sla_terms or {}
     _queue(
-        "sla.breached",
+        NotificationKind.SLA_BREACHED,
         lead,
         partner_id=claim.partner_id,
         payload={
             "deadline": deadline,
-            "sla": SLA_NAMES[clock_name],
+            "sla": clock_name.payload_name,
             "recycled": recycled,
             "claim_id": claim.id,
         },
@@ -111,18 +119,18 @@ def sla_breached(lead: Lead, claim: Claim, clock_name: str, recycled: bool) -> N
     )
 
 
-def lead_recycled(lead: Lead, claim: Claim, clock_name: str) -> None:
+def lead_recycled(lead: Lead, claim: Claim, clock_name: SlaClock) -> None:
     _queue(
-        "lead.recycled",
+        NotificationKind.LEAD_RECYCLED,
         lead,
         partner_id=claim.partner_id,
-        payload={"sla": SLA_NAMES[clock_name], "claim_id": claim.id},
+        payload={"sla": clock_name.payload_name, "claim_id": claim.id},
     )
 
 
 def lead_assigned(lead: Lead, claim: Claim, assignee: User, actor: User) -> None:
     _queue(
-        "lead.assigned",
+        NotificationKind.LEAD_ASSIGNED,
         lead,
         partner_id=claim.partner_id,
         actor=actor,
@@ -137,9 +145,6 @@ def _hand_over(session: Session) -> None:
     queued = session.info.pop(_SESSION_KEY, None)
     if not queued:
         return
-    from exchange.platform.jobs import enqueue
-    from exchange.platform.jobs.registry import QUEUE_NOTIFY
-
     for start in range(0, len(queued), BATCH):
         enqueue("notifications.publish", queued[start : start + BATCH], queue=QUEUE_NOTIFY, session=session)
 
@@ -151,11 +156,9 @@ def _discard(session: Session) -> None:
 
 def publish_queued(events: list[dict[str, Any]]) -> dict[str, int]:
     """Job: publish a batch of queued lifecycle events."""
-    from exchange.notify.notifications import BusinessEvent, publish_events
-
-    leads = _load(Lead, {e["lead_id"] for e in events})
-    offers = _load(Offer, {e["offer_id"] for e in events if e["offer_id"]})
-    users = _load(
+    leads = by_id(Lead, {e["lead_id"] for e in events})
+    offers = by_id(Offer, {e["offer_id"] for e in events if e["offer_id"]})
+    users = by_id(
         User,
         {e["actor_id"] for e in events if e["actor_id"]}
         | {uid for e in events for uid in (e["user_ids"] or [])},
@@ -187,14 +190,3 @@ def publish_queued(events: list[dict[str, Any]]) -> dict[str, int]:
         "notifications": len({n.id for p in publications for n in p.notifications}),
         "deliveries": sum(len(p.deliveries) for p in publications),
     }
-
-
-def _load(model: type, ids: set[int]) -> dict[int, Any]:
-    import sqlalchemy as sa
-
-    found: dict[int, Any] = {}
-    ids_list = sorted(i for i in ids if i)
-    for start in range(0, len(ids_list), 1000):
-        for obj in db.session.scalars(sa.select(model).where(model.id.in_(ids_list[start : start + 1000]))):
-            found[obj.id] = obj
-    return found

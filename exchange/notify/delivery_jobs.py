@@ -1,7 +1,8 @@
 """Jobs that send things out of the building: webhook deliveries and notification e-mails.
 
 They take ids, reload rows and own their transactions (they commit), as jobs do; the rules they
-apply live in ``exchange.notify.webhooks`` and ``exchange.notify.notifications``.
+apply live in ``exchange.notify.webhooks`` (with ``signatures`` and ``destinations``) and in
+``exchange.notify.notifications`` (with ``digests`` and ``texts``).
 """
 
 from __future__ import annotations
@@ -20,19 +21,16 @@ from requests.adapters import HTTPAdapter
 from sqlalchemy.orm import joinedload
 
 from exchange.models import DeliveryStatus, Notification, User, WebhookDelivery, WebhookEndpoint
-from exchange.notify import webhooks
+from exchange.notify import destinations, signatures, webhooks
+from exchange.notify.audience import may_be_notified
+from exchange.notify.digests import digest_lines, hot_leads_among
+from exchange.notify.kinds import NotificationKind
 from exchange.notify.mail import queue_mail
-from exchange.notify.notifications import (
-    digest_lines,
-    format_time_for,
-    hot_leads_among,
-    is_site_path,
-    may_be_notified,
-    path_for,
-    publish_event,
-    recipient_locale,
-)
-from exchange.platform import clock
+from exchange.notify.notifications import publish_event
+from exchange.notify.texts import format_time_for, is_site_path, path_for, recipient_locale
+from exchange.platform import clock, unit_of_work
+from exchange.platform.event_types import AuditEvent
+from exchange.platform.events import record
 from exchange.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -60,14 +58,12 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
         or delivery.status != DeliveryStatus.PENDING
         or delivery.attempts != expected_attempts
     ):
-        db.session.rollback()
-        return {"skipped": "not due"}
+        return {"skipped": "not due"}  # the runner's commit releases the row
     endpoint = delivery.endpoint
     if not endpoint.is_active:
         delivery.status = DeliveryStatus.FAILED
         delivery.error = "not sent: the endpoint is disabled"
         delivery.next_attempt_at = None
-        db.session.commit()
         return {"skipped": "endpoint disabled"}
 
     outcome = _post(endpoint, delivery)
@@ -87,13 +83,11 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
             .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.consecutive_failures != 0)
             .values(consecutive_failures=0)
         )
-        db.session.commit()
         return {"status": "succeeded", "response_status": outcome.status}
 
     delay = webhooks.retry_delay(delivery.attempts) if automatic else None
     if delay is not None:
         webhooks.schedule_retry(delivery, delay)
-        db.session.commit()
         return {"status": "retrying", "error": outcome.error, "retry_in_seconds": delay.total_seconds()}
 
     delivery.status = DeliveryStatus.FAILED
@@ -107,7 +101,6 @@ def deliver_webhook(delivery_id: int, expected_attempts: int, automatic: bool = 
     disabled = False
     if failures >= int(current_app.config["WEBHOOK_DISABLE_AFTER_FAILURES"]):
         disabled = _disable_failing_endpoint(endpoint, failures, outcome.error or "")
-    db.session.commit()
     return {"status": "failed", "error": outcome.error, "endpoint_disabled": disabled}
 
 
@@ -122,15 +115,13 @@ def _disable_failing_endpoint(endpoint: WebhookEndpoint, failures: int, error: s
     if switched != 1:
         return False
     db.session.refresh(endpoint)
-    from exchange.platform.events import record
-
     record(
-        "webhook.endpoint_disabled",
+        AuditEvent.WEBHOOK_ENDPOINT_DISABLED,
         partner_id=endpoint.organisation_id,
         data={"endpoint_id": endpoint.id, "reason": reason, "automatic": True},
     )
     publish_event(
-        "webhook.disabled",
+        NotificationKind.WEBHOOK_DISABLED,
         partner_id=endpoint.organisation_id,
         payload={"url": endpoint.url, "failures": failures, "error": error[:200] or "-"},
         link=path_for("portal.webhook_detail", endpoint_id=endpoint.id),
@@ -151,20 +142,20 @@ class _Outcome:
 
 def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Outcome:
     # A retry or redelivery after the claim ended sends the teaser, not the logged contact details.
-    body = webhooks.encode_body(webhooks.payload_under_current_rule(delivery))
+    body = signatures.encode_body(webhooks.payload_under_current_rule(delivery))
     timestamp = str(int(clock.now().timestamp()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "LeadExchange-Webhooks/1",
-        webhooks.EVENT_HEADER: delivery.event_type,
-        webhooks.DELIVERY_HEADER: str(delivery.id),
-        webhooks.TIMESTAMP_HEADER: timestamp,
-        webhooks.SIGNATURE_HEADER: webhooks.sign(endpoint.secret, timestamp, body),
+        signatures.EVENT_HEADER: delivery.event_type,
+        signatures.DELIVERY_HEADER: str(delivery.id),
+        signatures.TIMESTAMP_HEADER: timestamp,
+        signatures.SIGNATURE_HEADER: signatures.sign(endpoint.secret, timestamp, body),
     }
     timeout = float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     try:
-        address = webhooks.check_destination(endpoint.url)
-    except webhooks.DestinationRefused as refused:
+        address = destinations.check_destination(endpoint.url)
+    except destinations.DestinationRefused as refused:
         return _Outcome(error=f"not sent: {refused}"[:ERROR_LIMIT])
     started = time.monotonic()
     try:
@@ -197,7 +188,7 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Outcome:
 
 
 class PinnedAddressAdapter(HTTPAdapter):
-    """Connects to ``address`` (the one :func:`webhooks.check_destination` approved) instead of
+    """Connects to ``address`` (the one :func:`destinations.check_destination` approved) instead of
     resolving the URL's host again, while everything else stays with the host name: the Host header,
     TLS SNI and certificate verification. Closes the window in which a name checked as public could
     be re-pointed to a private address before the connection (DNS rebinding)."""
@@ -252,7 +243,6 @@ def prune_webhook_deliveries() -> dict[str, int]:
             WebhookDelivery.status != DeliveryStatus.PENDING, WebhookDelivery.created_at < cutoff
         )
     ).rowcount
-    db.session.commit()
     return {"deleted": deleted}
 
 
@@ -312,7 +302,8 @@ def send_due_notification_emails(users_per_batch: int = 200) -> dict[str, int]:
             queue_mail([user.email], subject, text)
             emails += 1
             sent += len(items)
-        db.session.commit()
+        # Each batch's claims and mail jobs are stored (and its locks released) before the next.
+        unit_of_work.checkpoint()
         db.session.expunge_all()  # keep the identity map small across batches
     return {"emails": emails, "notifications": sent}
 

@@ -10,6 +10,10 @@ through one of the two schemas below, chosen by :func:`partner_may_see_contact`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import marshmallow as ma
@@ -17,7 +21,7 @@ import sqlalchemy as sa
 
 from exchange.leads.fields import CLAIMED_FIELDS, TEASER_FIELDS, LeadFieldsSchema
 from exchange.leads.fields import CONTACT_FIELDS as CONTACT_FIELDS  # what a caller's extras may not carry
-from exchange.models import Claim, ClaimStatus, Lead, Offer
+from exchange.models import Claim, ClaimStatus, Lead, Offer, Organisation
 from exchange.platform.extensions import db
 
 # Claims that reveal the contact details to the partner holding them.
@@ -110,3 +114,50 @@ def refuse_contact_details(value: Any, path: str = "payload") -> None:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             refuse_contact_details(item, f"{path}[{index}]")
+
+
+def webhook_body(
+    event_type: str,
+    partner_id: int,
+    manufacturer: Organisation | None,
+    lead: Lead | None,
+    offer: Offer | None,
+    extra: Mapping[str, Any],
+    occurred_at: datetime,
+    *,
+    reveal: bool,
+) -> dict[str, Any]:
+    """The JSON a partner's endpoint receives. ``reveal`` is whether this partner holds the claim on
+    the lead (:func:`partners_holding_claims`): the contact details are included only then."""
+    body: dict[str, Any] = {
+        "event": str(event_type),
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        "partner_id": partner_id,
+    }
+    if manufacturer is not None:
+        body["manufacturer"] = {"id": manufacturer.id, "name": manufacturer.name}
+    if offer is not None:
+        body["offer"] = offer_for_partner(offer)
+    if lead is not None:
+        body["lead"] = lead_payload(lead, reveal=reveal)
+    body["data"] = _plain(extra)
+    return body
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of a payload: datetimes as ISO 8601 UTC, Decimals as strings, enums as values."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"payload values are plain data, not {type(value).__name__}")

@@ -1,222 +1,38 @@
-"""Webhooks: a partner's HTTPS endpoints, the deliveries queued for them, and the signature scheme.
+"""Webhooks: a partner's HTTPS endpoints and the deliveries queued for them.
 
-Each delivery is one POST of a JSON body with these headers::
-
-    X-Exchange-Event: offer.created
-    X-Exchange-Delivery: 4711                 (the same id on every retry and redelivery)
-    X-Exchange-Timestamp: 1767261600          (Unix seconds of this attempt)
-    X-Exchange-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the endpoint secret>
-
-Deliveries are rows; sending them is the ``webhooks.deliver`` job (``exchange.notify.delivery_jobs``).
-Functions here flush but never commit.
+Deliveries are rows; sending them is the ``webhooks.deliver`` job (``exchange.notify.delivery_jobs``),
+signed as :mod:`exchange.notify.signatures` says, to where :mod:`exchange.notify.destinations`
+allows. Functions here flush but never commit.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import json
-import secrets
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from exchange.models import (
-    WEBHOOK_EVENTS,
-    Claim,
-    DeliveryStatus,
-    Lead,
-    User,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from exchange.models import Claim, DeliveryStatus, Lead, User, WebhookDelivery, WebhookEndpoint
+from exchange.notify.destinations import validate_endpoint_url
+from exchange.notify.kinds import WEBHOOK_EVENTS
 from exchange.notify.partner_payloads import lead_payload, partner_may_see_contact
+from exchange.notify.signatures import new_secret
 from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError
+from exchange.platform.event_types import AuditEvent, LeadEvent
 from exchange.platform.events import record
 from exchange.platform.extensions import db
-
-EVENT_HEADER = "X-Exchange-Event"
-DELIVERY_HEADER = "X-Exchange-Delivery"
-TIMESTAMP_HEADER = "X-Exchange-Timestamp"
-SIGNATURE_HEADER = "X-Exchange-Signature"
-SECRET_PREFIX = "whsec_"  # noqa: S105 - a marker, not a secret
-
-WEBHOOK_EVENT_LABELS = {
-    "offer.created": _l("A lead is offered to you"),
-    "offer.expiring": _l("A claim window is about to close"),
-    "lead.claimed": _l("You claimed a lead (with its contact details)"),
-    "sla.breached": _l("You missed an SLA deadline"),
-    "lead.recycled": _l("A lead was taken from you after a breach"),
-}
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-# --- the signature -------------------------------------------------------------------------------
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The ``X-Exchange-Signature`` value for ``body`` sent at ``timestamp`` (Unix seconds, text)."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str, timestamp: str, body: bytes, signature: str, *, tolerance_seconds: int = 300
-) -> bool:
-    """What a receiver does (also the README's example): compare in constant time, refuse old ones."""
-    try:
-        age = abs(clock.now().timestamp() - int(timestamp))
-    except ValueError:
-        return False
-    return age <= tolerance_seconds and hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-def encode_body(payload: dict[str, Any]) -> bytes:
-    """The exact bytes that are signed and sent (compact, sorted keys: the same on every retry)."""
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-
-
-def new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
-
-
-# --- where a webhook may point ----------------------------------------------------------------------
-
-
-def localhost_allowed() -> bool:
-    """Plain http and loopback addresses only for local development and tests."""
-    return bool(current_app.testing or current_app.config.get("WEBHOOK_ALLOW_HTTP_LOCALHOST"))
-
-
-def validate_endpoint_url(url: str) -> str:
-    """The URL, stripped, if a webhook may point there; :class:`DomainError` on ``url`` otherwise."""
-    url = (url or "").strip()
-    if not url:
-        raise DomainError(_("Enter the URL of your endpoint."), field="url")
-    if len(url) > 500:
-        raise DomainError(_("The URL is longer than 500 characters."), field="url")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise DomainError(_("This is not a valid URL."), field="url") from None
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
-        raise DomainError(_("The URL must start with https:// and name a host."), field="url")
-    if parts.username or parts.password:
-        raise DomainError(_("Leave credentials out of the URL: deliveries are signed instead."), field="url")
-    if parts.fragment:
-        raise DomainError(_("The URL may not contain a fragment (#…)."), field="url")
-    if port == 0:
-        raise DomainError(_("This is not a valid URL."), field="url")
-    local = host in LOCAL_HOSTS and localhost_allowed()
-    if parts.scheme == "http" and not local:
-        raise DomainError(_("Webhooks are delivered over HTTPS only: use an https:// URL."), field="url")
-    # A name that resolves now must resolve to public addresses; one that does not yet is checked at send.
-    try:
-        addresses = [] if local else resolve_host(host, port or 443)
-    except OSError:
-        addresses = []
-    refusal = destination_refusal(host, addresses)
-    if refusal is not None:
-        raise DomainError(str(REFUSALS[refusal[0]]), field="url")
-    return url
-
-
-# Loopback by name (besides LOCAL_HOSTS): /etc/hosts aliases and the reserved .localhost domain.
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
-REFUSALS = {
-    "this_machine": _l("Webhooks cannot be delivered to this machine."),
-    "private": _l("Webhooks cannot be delivered to private or reserved addresses."),
-    "raw_address": _l("Name the endpoint's host: webhooks are not delivered to a bare IP address."),
-}
-
-
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """``host`` as an IP address if it is one in any notation a resolver takes for one: the usual
-    forms, ``[::1]``, and the shorthand, decimal, hex and octal IPv4 forms (``127.1``, ``2130706433``,
-    ``0x7f000001``) that would otherwise pass for names."""
-    bare = host.strip("[]").split("%")[0]
-    try:
-        return ipaddress.ip_address(bare)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(bare))
-    except OSError:
-        return None
-
-
-def destination_refusal(host: str, addresses: list[str]) -> tuple[str, str] | None:
-    """The one rule for where a delivery may go, applied when a URL is saved and again before each
-    send (a name can be pointed elsewhere later): None if allowed, else (reason code, detail).
-    ``addresses`` are what ``host`` resolves to (empty if it was not resolved)."""
-    name = host.lower().rstrip(".")
-    if name in LOCAL_HOSTS and localhost_allowed():
-        return None  # development and tests only, and only by these exact names
-    if name in LOOPBACK_NAMES or name.endswith(".localhost") or name in LOCAL_HOSTS:
-        return ("this_machine", f"{host} is this machine")
-    literal = literal_address(name)
-    if literal is not None:
-        if literal.is_loopback or literal.is_unspecified:
-            return ("this_machine", f"{host} is this machine")
-        if not literal.is_global:
-            return ("private", f"{host} is not a public address")
-        return ("raw_address", f"{host} is a bare IP address")
-    for address in addresses:
-        found = literal_address(address)
-        if found is None or not found.is_global:
-            return ("private", f"{host} resolves to {address}, which is not a public address")
-    return None
-
-
-def resolve_host(host: str, port: int) -> list[str]:
-    """The addresses ``host`` resolves to (tests replace this; the sandbox has no DNS)."""
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
-
-
-class DestinationRefused(Exception):
-    """The endpoint's host resolves to an address deliveries may not reach."""
-
-
-def check_destination(url: str) -> str | None:
-    """Resolve the endpoint's host once and check every address (:func:`destination_refusal`);
-    the address to connect to, which the sender must use instead of resolving the name again (a
-    second lookup could answer differently: DNS rebinding). None for the local names development
-    and tests allow, which are connected to as they are."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host in LOCAL_HOSTS and localhost_allowed():
-        return None
-    if literal_address(host) is not None:
-        addresses: list[str] = []
-    else:
-        try:
-            addresses = resolve_host(host, parts.port or (443 if parts.scheme == "https" else 80))
-        except OSError as error:
-            raise DestinationRefused(f"cannot resolve {host}: {error}") from None
-        if not addresses:
-            raise DestinationRefused(f"{host} has no address")
-    refusal = destination_refusal(host, addresses)
-    if refusal is not None:
-        raise DestinationRefused(refusal[1])
-    return addresses[0]
-
+from exchange.platform.jobs import enqueue
+from exchange.platform.jobs.registry import QUEUE_NOTIFY
 
 # --- endpoints ------------------------------------------------------------------------------------
 
 
 def _validate_events(events: list[str] | tuple[str, ...] | None) -> list[str]:
-    chosen = [event for event in WEBHOOK_EVENTS if event in set(events or ())]
+    chosen = [event.value for event in WEBHOOK_EVENTS if event in set(events or ())]
     unknown = sorted(set(events or ()) - set(WEBHOOK_EVENTS))
     if unknown:
         raise DomainError(
@@ -252,7 +68,7 @@ def create_endpoint(actor: User, url: str, events: list[str]) -> EndpointWithSec
     )
     db.session.add(endpoint)
     db.session.flush()
-    _audit("webhook.endpoint_created", actor, endpoint, {"url": url, "events": events})
+    _audit(AuditEvent.WEBHOOK_ENDPOINT_CREATED, actor, endpoint, {"url": url, "events": events})
     return EndpointWithSecret(endpoint, secret)
 
 
@@ -260,14 +76,16 @@ def update_endpoint(actor: User, endpoint: WebhookEndpoint, *, url: str, events:
     endpoint.url = validate_endpoint_url(url)
     endpoint.events = _validate_events(events)
     db.session.flush()
-    _audit("webhook.endpoint_updated", actor, endpoint, {"url": endpoint.url, "events": endpoint.events})
+    _audit(
+        AuditEvent.WEBHOOK_ENDPOINT_UPDATED, actor, endpoint, {"url": endpoint.url, "events": endpoint.events}
+    )
 
 
 def rotate_secret(actor: User, endpoint: WebhookEndpoint) -> str:
     """A new secret, in force for every delivery from now on (retries included); returned once."""
     endpoint.secret = new_secret()
     db.session.flush()
-    _audit("webhook.secret_rotated", actor, endpoint, {})
+    _audit(AuditEvent.WEBHOOK_SECRET_ROTATED, actor, endpoint, {})
     return endpoint.secret
 
 
@@ -279,7 +97,7 @@ def enable_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     endpoint.disabled_at = None
     endpoint.disabled_reason = None
     db.session.flush()
-    _audit("webhook.endpoint_enabled", actor, endpoint, {})
+    _audit(AuditEvent.WEBHOOK_ENDPOINT_ENABLED, actor, endpoint, {})
 
 
 def disable_endpoint(actor: User | None, endpoint: WebhookEndpoint, reason: str) -> None:
@@ -290,17 +108,17 @@ def disable_endpoint(actor: User | None, endpoint: WebhookEndpoint, reason: str)
     endpoint.disabled_at = clock.now()
     endpoint.disabled_reason = reason[:300]
     db.session.flush()
-    _audit("webhook.endpoint_disabled", actor, endpoint, {"reason": endpoint.disabled_reason})
+    _audit(AuditEvent.WEBHOOK_ENDPOINT_DISABLED, actor, endpoint, {"reason": endpoint.disabled_reason})
 
 
 def delete_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove the endpoint and its delivery log; queued deliveries are dropped with it."""
-    _audit("webhook.endpoint_deleted", actor, endpoint, {"url": endpoint.url})
+    _audit(AuditEvent.WEBHOOK_ENDPOINT_DELETED, actor, endpoint, {"url": endpoint.url})
     db.session.delete(endpoint)
     db.session.flush()
 
 
-def _audit(type_: str, actor: User | None, endpoint: WebhookEndpoint, data: dict[str, Any]) -> None:
+def _audit(type_: AuditEvent, actor: User | None, endpoint: WebhookEndpoint, data: dict[str, Any]) -> None:
     # Where a partner's lead data flows is worth an audit trail (who pointed it where, and when).
     record(type_, actor=actor, partner_id=endpoint.organisation_id, data={"endpoint_id": endpoint.id, **data})
 
@@ -347,9 +165,6 @@ def enqueue_first_attempts(deliveries: list[WebhookDelivery]) -> None:
 
 
 def _enqueue_attempt(delivery: WebhookDelivery, *, automatic: bool, delay: timedelta | None = None) -> None:
-    from exchange.platform.jobs import enqueue
-    from exchange.platform.jobs.registry import QUEUE_NOTIFY
-
     # The attempt count is the job's ticket: a job whose count is stale (another attempt ran since)
     # does nothing, so a retry and a manual redelivery never both send.
     enqueue("webhooks.deliver", delivery.id, delivery.attempts, automatic, queue=QUEUE_NOTIFY, delay=delay)
@@ -366,7 +181,7 @@ def redeliver(actor: User, delivery: WebhookDelivery) -> None:
     db.session.flush()
     _enqueue_attempt(delivery, automatic=False)
     record(
-        "webhook.redelivery_requested",
+        AuditEvent.WEBHOOK_REDELIVERY_REQUESTED,
         actor=actor,
         partner_id=delivery.endpoint.organisation_id,
         data={"endpoint_id": delivery.endpoint_id, "delivery_id": delivery.id},
@@ -427,7 +242,7 @@ def record_disclosure(delivery: WebhookDelivery) -> None:
         .order_by(Claim.id.desc())
     )
     record(
-        "lead.contact_viewed",
+        LeadEvent.LEAD_CONTACT_VIEWED,
         manufacturer_id=claim.manufacturer_id if claim else None,
         partner_id=partner_id,
         lead_id=_lead_id(payload),

@@ -32,6 +32,7 @@ from exchange.offers import waves
 from exchange.offers.capacity import claim_blockers, lock_partner
 from exchange.platform import clock, events, jobs
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla import clocks
 
@@ -43,7 +44,8 @@ PIPELINE = [
     LeadStatus.QUALIFIED,
     LeadStatus.PROPOSAL,
 ]
-CLOSING = {LeadStatus.WON, LeadStatus.LOST}
+# The statuses that close a lead, and the event each writes.
+CLOSING = {LeadStatus.WON: LeadEvent.LEAD_WON, LeadStatus.LOST: LeadEvent.LEAD_LOST}
 
 
 def claim_offer(actor: User, offer: Offer) -> Claim:
@@ -107,7 +109,7 @@ def claim_offer(actor: User, offer: Offer) -> Claim:
     db.session.add(claim)
     db.session.flush()
     events.record(
-        "lead.claimed",
+        LeadEvent.LEAD_CLAIMED,
         actor=actor,
         manufacturer_id=lead.manufacturer_id,
         partner_id=offer.partner_id,
@@ -151,7 +153,7 @@ def decline_offer(
     db.session.refresh(offer)
     lead = offer.lead
     events.record(
-        "offer.declined",
+        LeadEvent.OFFER_DECLINED,
         actor=actor,
         manufacturer_id=lead.manufacturer_id,
         partner_id=offer.partner_id,
@@ -193,7 +195,7 @@ def _require_active(actor: User, claim: Claim) -> Lead:
     return claim.lead
 
 
-def _event(type_: str, actor: User, claim: Claim, **data) -> Event:
+def _event(type_: LeadEvent, actor: User, claim: Claim, **data) -> Event:
     return events.record(
         type_,
         actor=actor,
@@ -246,13 +248,13 @@ def log_contact(
             lead,
             LeadStatus.CONTACTED,
             actor,
-            "lead.contacted",
+            LeadEvent.LEAD_CONTACTED,
             partner_id=claim.partner_id,
             claim_id=claim.id,
             **data,
         )
     else:
-        _event("lead.contact_logged", actor, claim, **data)
+        _event(LeadEvent.LEAD_CONTACT_LOGGED, actor, claim, **data)
     if first:
         _recompute_responsiveness(claim.partner_id, claim.manufacturer_id)
 
@@ -303,13 +305,13 @@ def update_status(
     else:
         _restart_update_clock(claim, lead, now)
     if status == lead.status:
-        _event("lead.status_confirmed", actor, claim, status=status.value, **data)
+        _event(LeadEvent.LEAD_STATUS_CONFIRMED, actor, claim, status=status.value, **data)
         return
     transition(
         lead,
         status,
         actor,
-        f"lead.{status.value}" if status in CLOSING else "lead.status_changed",
+        CLOSING.get(status, LeadEvent.LEAD_STATUS_CHANGED),
         partner_id=claim.partner_id,
         claim_id=claim.id,
         **data,
@@ -324,7 +326,7 @@ def add_note(actor: User, claim: Claim, text: str) -> None:
         raise DomainError(_("The note is empty."), field="text")
     if claim.partner_id != actor.organisation_id:
         raise NotAllowed(_("This lead is not yours."))
-    _event("lead.note_added", actor, claim, text=text[:4000])
+    _event(LeadEvent.LEAD_NOTE_ADDED, actor, claim, text=text[:4000])
 
 
 def assign(actor: User, claim: Claim, assignee: User) -> None:
@@ -340,7 +342,7 @@ def assign(actor: User, claim: Claim, assignee: User) -> None:
         )
     previous = claim.assigned_to_id
     claim.assigned_to_id = assignee.id
-    _event("lead.assigned", actor, claim, assignee_id=assignee.id, previous_assignee_id=previous)
+    _event(LeadEvent.LEAD_ASSIGNED, actor, claim, assignee_id=assignee.id, previous_assignee_id=previous)
     if assignee.id != actor.id:
         announce.lead_assigned(claim.lead, claim, assignee, actor)
 
@@ -364,7 +366,7 @@ def return_lead(actor: User, claim: Claim, reason: str) -> None:
         lead,
         LeadStatus.RETURNED,
         actor,
-        "lead.returned",
+        LeadEvent.LEAD_RETURNED,
         partner_id=claim.partner_id,
         claim_id=claim.id,
         offer_id=claim.offer_id,

@@ -27,7 +27,8 @@ from exchange.offers.match_inputs import (
     responsiveness_input,
 )
 from exchange.offers.waves import Candidate
-from exchange.platform import clock, events
+from exchange.platform import clock, events, unit_of_work
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 
 CHUNK = 500  # leads matched and committed together
@@ -187,7 +188,8 @@ def match_leads(lead_ids: list[int]) -> dict[str, int]:
                 summary["offered" if chosen else "unmatched"] += 1
             waves.start_waves_many(offered, now)
         summary["leads"] += len(leads)
-        db.session.commit()
+        # Each chunk's claim (row locks; SQLite's write lock) is held for that chunk only.
+        unit_of_work.checkpoint()
     return dict(summary)
 
 
@@ -198,7 +200,7 @@ def _record_gap(lead: Lead, matcher: ProgramMatcher) -> None:
     cause = matching.gap_cause(ranking)
     lead.match_summary = {"eligible": 0, "cause": cause, "ineligible": dict(reasons)}
     events.record(
-        "lead.unmatched",
+        LeadEvent.LEAD_UNMATCHED,
         manufacturer_id=lead.manufacturer_id,
         lead_id=lead.id,
         data={"cause": cause, "partners": len(matcher.partners)},
@@ -237,7 +239,6 @@ def rematch_partner(partner_id: int) -> dict[str, int]:
             )
         )
         summary.update(_rescore(offers, ProgramMatcher(manufacturer_id)))
-    db.session.commit()
     return dict(summary)
 
 
@@ -258,7 +259,7 @@ def rerank_unshown() -> dict[str, int]:
         by_maker[offer.manufacturer_id].append(offer)
     for manufacturer_id, group in by_maker.items():
         summary.update(_rescore(group, matchers.for_manufacturer(manufacturer_id)))
-        db.session.commit()
+        unit_of_work.checkpoint()  # one programme's offers at a time: their locks are not held for all
     return dict(summary)
 
 
@@ -291,7 +292,7 @@ def _rescore(offers: Sequence[Offer], matcher: ProgramMatcher, now: datetime | N
         offer.state = OfferState.WITHDRAWN
         offer.closed_at = now
         events.record(
-            "offer.withdrawn",
+            LeadEvent.OFFER_WITHDRAWN,
             manufacturer_id=offer.manufacturer_id,
             partner_id=offer.partner_id,
             lead_id=lead.id,

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from exchange.models import Claim, Event, User
 from exchange.offers.claims import _event  # the event of a claim, as the claim's other steps write it
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 
 # How contact details reached a person (the ``via`` of a ``lead.contact_viewed`` event); webhook
@@ -33,7 +34,7 @@ def record_contact_views(actor: User, claims: Sequence[Claim], via: str) -> None
         for lead_id, data in db.session.execute(
             sa.select(Event.lead_id, Event.data).where(
                 Event.lead_id.in_(lead_ids),
-                Event.type == "lead.contact_viewed",
+                Event.type == LeadEvent.LEAD_CONTACT_VIEWED,
                 Event.actor_user_id == actor.id,
             )
         )
@@ -42,4 +43,4 @@ def record_contact_views(actor: User, claims: Sequence[Claim], via: str) -> None
     for claim in claims:
         if claim.lead_id not in seen:
             seen.add(claim.lead_id)
-            _event("lead.contact_viewed", actor, claim, via=via)
+            _event(LeadEvent.LEAD_CONTACT_VIEWED, actor, claim, via=via)

@@ -24,6 +24,7 @@ from exchange.models import Lead, LeadStatus, Offer, OfferState, PartnerProfile
 from exchange.models.offer import TEMPERATURE_PRIORITY
 from exchange.notify import announce
 from exchange.platform import clock
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla import clocks
 
@@ -142,7 +143,12 @@ def start_waves_many(ranked: Sequence[tuple[Lead, Sequence[Candidate]]], now: da
     for lead, chosen, wave in assignments:
         lead.current_wave = wave
         transition(
-            lead, LeadStatus.OFFERED, None, "lead.offered", wave=wave, partners=[c.partner_id for c in chosen]
+            lead,
+            LeadStatus.OFFERED,
+            None,
+            LeadEvent.LEAD_OFFERED,
+            wave=wave,
+            partners=[c.partner_id for c in chosen],
         )
 
 
@@ -202,7 +208,7 @@ def advance_many(
             lead,
             LeadStatus.OFFERED,
             None,
-            "lead.wave_advanced",
+            LeadEvent.LEAD_WAVE_ADVANCED,
             wave=wave,
             previous_wave=previous,
             reason=reason,
@@ -225,7 +231,7 @@ def advance_many(
                     lead,
                     LeadStatus.OFFERED,
                     None,
-                    "lead.pool_opened",
+                    LeadEvent.LEAD_POOL_OPENED,
                     wave=pool,
                     previous_wave=previous,
                     reason=reason,
@@ -251,7 +257,7 @@ def return_unclaimed(lead: Lead, now: datetime | None = None) -> None:
         .values(state=OfferState.EXPIRED, closed_at=now)
         .execution_options(synchronize_session="fetch")
     )
-    transition(lead, LeadStatus.UNCLAIMED, None, "lead.unclaimed", waves=lead.current_wave)
+    transition(lead, LeadStatus.UNCLAIMED, None, LeadEvent.LEAD_UNCLAIMED, waves=lead.current_wave)
 
 
 def close_other_offers(lead: Lead, keep_offer_id: int, now: datetime) -> int:

@@ -31,6 +31,7 @@ from exchange.partners.profile_schema import ProfileInvalid as ProfileInvalid  #
 from exchange.partners.profile_schema import ProfileSchema
 from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import record
 from exchange.platform.extensions import db
 from exchange.platform.jobs import enqueue
@@ -193,7 +194,7 @@ def update_profile(
     if matching_changed:
         profile.matching_changed_at = now
     record(
-        "partner.profile_changed",
+        AuditEvent.PARTNER_PROFILE_CHANGED,
         actor=actor,
         partner_id=partner.id,
         data={"changes": changes, "matching": matching_changed},

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from exchange.models import Event, Organisation, User
 from exchange.platform import clock
+from exchange.platform.event_types import EventType
 from exchange.platform.extensions import db
 
 
@@ -21,7 +22,7 @@ def actor_kind() -> str:
 
 
 def record(
-    type_: str,
+    type_: EventType,
     *,
     actor: User | None = None,
     manufacturer_id: int | None = None,
@@ -34,7 +35,7 @@ def record(
 ) -> Event:
     """Append one event. ``actor`` is the user who acted (None: the system)."""
     event = Event(
-        type=type_,
+        type=str(type_),  # the plain value, also for a member of EventType
         occurred_at=clock.now(),
         actor_user_id=actor.id if actor is not None else None,
         actor_kind=kind or (actor_kind() if actor is not None else "system"),

@@ -21,6 +21,9 @@ from exchange.models import (
     SizeBand,
     Temperature,
 )
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
+from exchange.platform.event_types import LEAD_EVENT_LABELS, LeadEvent
+from exchange.sla.vocabulary import clock_due, clock_name
 
 TEMPERATURE = {Temperature.HOT: _l("hot"), Temperature.WARM: _l("warm"), Temperature.COLD: _l("cold")}
 SIZE = {
@@ -62,15 +65,6 @@ CLAIM_STATUS = {
     ClaimStatus.RETURNED: _l("returned"),
     ClaimStatus.REVOKED: _l("revoked after an SLA breach"),
 }
-DECLINE_REASONS = {
-    DeclineReason.TOO_SMALL: _l("Too small for us"),
-    DeclineReason.TOO_LARGE: _l("Too large for us"),
-    DeclineReason.OUTSIDE_TERRITORY: _l("Outside our territory"),
-    DeclineReason.NOT_OUR_PRODUCT_LINE: _l("Not our product line"),
-    DeclineReason.NO_CAPACITY: _l("No capacity right now"),
-    DeclineReason.BAD_DATA: _l("Bad or incomplete data"),
-    DeclineReason.OTHER: _l("Other (please say why)"),
-}
 ENROLLMENT_STATUS = {
     EnrollmentStatus.PENDING: _l("pending"),
     EnrollmentStatus.ACTIVE: _l("active"),
@@ -82,13 +76,6 @@ CONTACT_CHANNELS = {
     ContactChannel.EMAIL: _l("E-mail"),
     ContactChannel.MEETING: _l("Meeting"),
 }
-# The SLA clocks by the names events and claims record them under.
-SLA_CLOCKS = {
-    "claim": _l("claim window"),
-    "first_contact": _l("first contact"),
-    "next_update": _l("status update"),
-    "status_update": _l("status update"),
-}
 # A lead's fields by their column names, as "Changed: …" in the history names them.
 LEAD_FIELD_EXTRAS = {
     "product_line_id": _l("Product line"),
@@ -97,42 +84,6 @@ LEAD_FIELD_EXTRAS = {
     "contact_name": _l("Contact"),
     "temperature": _l("Temperature"),
     "status": _l("Status"),
-}
-CLOCKS = {
-    "claim": _l("Claim within"),
-    "first_contact": _l("First contact within"),
-    "next_update": _l("Next update within"),
-}
-EVENTS = {
-    "lead.created": _l("Lead created"),
-    "lead.published": _l("Published"),
-    "lead.offered": _l("Offered to wave 1"),
-    "lead.wave_advanced": _l("Offered to the next wave"),
-    "lead.pool_opened": _l("Offered to the open pool"),
-    "lead.unclaimed": _l("Returned to the manufacturer unclaimed"),
-    "lead.claimed": _l("Claimed"),
-    "offer.declined": _l("Declined"),
-    "lead.contacted": _l("First contact logged"),
-    "lead.contact_logged": _l("Contact logged"),
-    "lead.status_changed": _l("Status changed"),
-    "lead.status_confirmed": _l("Status confirmed"),
-    "lead.won": _l("Won"),
-    "lead.lost": _l("Lost"),
-    "lead.note_added": _l("Note"),
-    "lead.assigned": _l("Assigned"),
-    "lead.returned": _l("Returned"),
-    "lead.contact_viewed": _l("Contact details viewed"),
-    "import.rejected_rows_downloaded": _l("Rejected rows downloaded (with their contact details)"),
-    "sla.reminded": _l("SLA reminder sent"),
-    "sla.breached": _l("SLA breached"),
-    "lead.recycled": _l("Recycled to another partner"),
-    "lead.withdrawn": _l("Withdrawn"),
-    "lead.unmatched": _l("No partner can take it"),
-    "lead.cooled": _l("Cooled down"),
-    "lead.requalified": _l("Re-qualified"),
-    "lead.imported": _l("Imported"),
-    "lead.updated": _l("Changed"),
-    "offer.withdrawn": _l("Offer withdrawn"),
 }
 # The same offer states as the manufacturer sees them (the partner's words say "you").
 OFFER_STATE_FOR_MANUFACTURER = {
@@ -228,7 +179,7 @@ def end_reason_label(reason: str | None) -> str:
     prefix = "SLA breach: "
     if reason.startswith(prefix):
         clock = reason.removeprefix(prefix)
-        return str(_l("missed the %(clock)s deadline", clock=_label(SLA_CLOCKS, clock)))
+        return str(_l("missed the %(clock)s deadline", clock=clock_name(clock)))
     return reason
 
 
@@ -236,8 +187,8 @@ def _detail(event: Event, key: str, value: Any) -> str:
     data = event.data or {}
     if key == "channel":
         return _label(CONTACT_CHANNELS, _enum(ContactChannel, value))
-    if key == "reason" and event.type == "offer.declined":
-        return _label(DECLINE_REASONS, _enum(DeclineReason, value))
+    if key == "reason" and event.type == LeadEvent.OFFER_DECLINED:
+        return _label(DECLINE_REASON_LABELS, _enum(DeclineReason, value))
     if key == "amount":
         try:
             return money(Decimal(str(value)), data.get("currency"))
@@ -254,7 +205,7 @@ def _enum(kind: type, value: Any) -> Any:
 
 
 def event_label(event: Event) -> str:
-    text = str(EVENTS.get(event.type, event.type))
+    text = str(LEAD_EVENT_LABELS.get(event.type, event.type))
     data = event.data or {}
     # The state a transition led to is the event itself ("Claimed: claimed"), except for a status change.
     details = [
@@ -262,19 +213,21 @@ def event_label(event: Event) -> str:
         for key in ("channel", "reason", "text", "amount", "note")
         if data.get(key)
     ]
-    if event.type in ("sla.breached", "lead.recycled", "sla.reminded") and data.get("clock"):
-        details.insert(0, _label(SLA_CLOCKS, data["clock"]))
-    if event.type in ("lead.cooled", "lead.requalified") and data.get("to"):
+    if event.type in (LeadEvent.SLA_BREACHED, LeadEvent.LEAD_RECYCLED, LeadEvent.SLA_REMINDED) and data.get(
+        "clock"
+    ):
+        details.insert(0, clock_name(data["clock"]))
+    if event.type in (LeadEvent.LEAD_COOLED, LeadEvent.LEAD_REQUALIFIED) and data.get("to"):
         details.insert(0, f"{_temperature(data.get('from'))} → {_temperature(data['to'])}")
-    if event.type == "lead.status_confirmed" and data.get("status"):
+    if event.type == LeadEvent.LEAD_STATUS_CONFIRMED and data.get("status"):
         details.insert(0, _label(LEAD_STATUS, _enum(LeadStatus, data["status"])))
-    if event.type == "lead.unmatched" and data.get("cause"):
+    if event.type == LeadEvent.LEAD_UNMATCHED and data.get("cause"):
         from exchange.offers.explain import GAP_CAUSES
 
         details = [str(GAP_CAUSES.get(data["cause"], data["cause"]))]
-    if event.type == "lead.contact_viewed":
+    if event.type == LeadEvent.LEAD_CONTACT_VIEWED:
         details = [str(REVEALED_VIA.get(data.get("via", "page"), data.get("via")))]
-    if event.type == "lead.status_changed" and data.get("to"):
+    if event.type == LeadEvent.LEAD_STATUS_CHANGED and data.get("to"):
         details.insert(0, _label(LEAD_STATUS, LeadStatus(data["to"])))
     return f"{text}: {', '.join(details)}" if details else text
 
@@ -293,7 +246,7 @@ def init_app(app: Flask) -> None:
         field_label=field_label,
         enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
         end_reason_label=end_reason_label,
-        clock_label=lambda v: _label(CLOCKS, v),
+        clock_label=clock_due,
         event_label=event_label,
         money=money,
         percent=_percent,

@@ -182,7 +182,7 @@ def record_bearer_failure() -> None:
 
 def _too_many_requests(error: RateLimitExceeded) -> Any:
     """Flask-Limiter's 429, answered like any other error (JSON on the API), with ``Retry-After``."""
-    from exchange.web.shell import handle_http_exception
+    from exchange.web.errors import handle_http_exception
 
     current_limit = limiter.current_limit
     retry = max(1, math.ceil(current_limit.reset_at - time.time())) if current_limit else 60

@@ -12,7 +12,7 @@ from typing import Any
 from exchange.models import Lead, Offer, OfferState, PartnerProfile
 from exchange.sla import BusinessCalendar, business_minutes_between, is_working_time, next_opening, policies
 from exchange.sla.partners import partner_calendar
-from exchange.sla.policies import SlaClock
+from exchange.sla.vocabulary import SlaClock
 
 
 @dataclass(frozen=True)

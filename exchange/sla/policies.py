@@ -1,10 +1,11 @@
 """Deadline policies: a manufacturer's SLA policy per temperature, the terms a lead keeps when it is
 published, and the one place that turns terms, a partner calendar and a start into a deadline.
 
-Three clocks run on a lead (:class:`SlaClock`): the claim window of each wave (from the moment an
-offer becomes visible), first contact after a claim, and the status-update cadence while the lead is
-open. The first two run in the partner's business time when ``terms["business_time"]`` is set and
-around the clock otherwise; the update cadence always runs around the clock (it is counted in days).
+Three clocks run on a lead (:class:`exchange.sla.vocabulary.SlaClock`): the claim window of each
+wave (from the moment an offer becomes visible), first contact after a claim, and the status-update
+cadence while the lead is open. The first two run in the partner's business time when
+``terms["business_time"]`` is set and around the clock otherwise; the update cadence always runs
+around the clock (it is counted in days).
 
 Editing (``update_policies``, ``reset_policies``) follows the domain-service rules: explicit actor,
 flush but never commit, an event on every change, :class:`PolicyInvalid` naming the temperature and
@@ -27,6 +28,7 @@ from exchange.models import DEFAULT_SLA_POLICIES, Organisation, SlaPolicy, Tempe
 from exchange.models.enums import BreachAction
 from exchange.models.sla import BUSINESS_DAY_MINUTES
 from exchange.platform.errors import DomainError
+from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import record
 from exchange.platform.extensions import db
 from exchange.sla.calendar import (
@@ -35,18 +37,13 @@ from exchange.sla.calendar import (
     business_deadline,
     business_minutes_between,
 )
+from exchange.sla.vocabulary import SlaClock
 
 HOUR_MINUTES = 60
 DAY_MINUTES = 24 * HOUR_MINUTES
 
 TEMPERATURES = (Temperature.HOT, Temperature.WARM, Temperature.COLD)
 TEMPERATURE_LABELS = {Temperature.HOT: _l("Hot"), Temperature.WARM: _l("Warm"), Temperature.COLD: _l("Cold")}
-
-
-class SlaClock(enum.StrEnum):
-    CLAIM = "claim"  # from an offer becoming visible to its claim deadline (per wave)
-    FIRST_CONTACT = "first_contact"  # from the claim to the first logged contact
-    UPDATE = "update"  # from the last status update to the next one due, while the lead is open
 
 
 CLOCK_MINUTES_KEY = {
@@ -365,7 +362,12 @@ def update_policies(
     Leads already published keep their terms."""
     changes = _apply(manufacturer, values)
     if changes:
-        record("sla_policy.updated", actor=actor, manufacturer_id=manufacturer.id, data={"changes": changes})
+        record(
+            AuditEvent.SLA_POLICY_UPDATED,
+            actor=actor,
+            manufacturer_id=manufacturer.id,
+            data={"changes": changes},
+        )
     return changes
 
 
@@ -374,5 +376,10 @@ def reset_policies(manufacturer: Organisation, *, actor: User | None) -> dict[st
     when something changed. Returns the changes."""
     changes = _apply(manufacturer, {t: default_values(t) for t in TEMPERATURES})
     if changes:
-        record("sla_policy.reset", actor=actor, manufacturer_id=manufacturer.id, data={"changes": changes})
+        record(
+            AuditEvent.SLA_POLICY_RESET,
+            actor=actor,
+            manufacturer_id=manufacturer.id,
+            data={"changes": changes},
+        )
     return changes

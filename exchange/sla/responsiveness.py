@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from exchange.analytics import figures
 from exchange.models import Claim, ClaimStatus, Enrollment, Offer, OfferState
-from exchange.platform import clock
+from exchange.platform import clock, unit_of_work
 from exchange.platform.extensions import db
 
 WINDOW_DAYS = 90
@@ -108,8 +108,7 @@ def recompute_all() -> dict[str, int]:
     for count, (partner_id, manufacturer_id) in enumerate(pairs, start=1):
         recompute(partner_id, manufacturer_id)
         if count % 200 == 0:
-            db.session.commit()
-    db.session.commit()
+            unit_of_work.checkpoint()  # a long nightly run stores its progress in steps
     from exchange.platform import jobs
 
     jobs.enqueue("offers.rerank_unshown")

@@ -20,9 +20,11 @@ from sqlalchemy.orm import selectinload
 from exchange.models import Claim, ClaimStatus, Lead, LeadStatus, Offer, OfferState
 from exchange.notify import announce, notifications, webhooks
 from exchange.offers import waves
-from exchange.platform import clock, events
+from exchange.platform import clock, events, unit_of_work
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla import clocks
+from exchange.sla.vocabulary import SlaClock
 
 BATCH = 500
 SUMMARY_KEYS = ("reminded", "breached", "recycled", "waves_advanced", "returned")
@@ -34,8 +36,8 @@ def run_sweep(now: datetime | None = None, rank: waves.Ranker | None = None) -> 
     rank = rank or _default_ranker()
     summary: Counter[str] = Counter({key: 0 for key in SUMMARY_KEYS})
     summary["reminded"] += _remind_offers(now)
-    summary["reminded"] += _remind_claims(now, "first_contact")
-    summary["reminded"] += _remind_claims(now, "next_update")
+    summary["reminded"] += _remind_claims(now, SlaClock.FIRST_CONTACT)
+    summary["reminded"] += _remind_claims(now, SlaClock.UPDATE)
     for key, value in _breaches(now, rank).items():
         summary[key] += value
     for key, value in _lapsed_offers(now, rank).items():
@@ -56,7 +58,9 @@ def _batches(statement_factory) -> Iterable[list]:
         if not rows:
             return
         yield rows
-        db.session.commit()
+        # What a batch claimed is done and stored before the next: a sweep that dies keeps it, and
+        # the rows are not locked for the whole sweep.
+        unit_of_work.checkpoint()
         if len(rows) < BATCH:
             return
 
@@ -91,12 +95,12 @@ def _remind_offers(now: datetime) -> int:
         )
         for offer in offers:
             events.record(
-                "sla.reminded",
+                LeadEvent.SLA_REMINDED,
                 manufacturer_id=offer.manufacturer_id,
                 partner_id=offer.partner_id,
                 lead_id=offer.lead_id,
                 offer_id=offer.id,
-                data={"clock": "claim", "deadline": offer.claim_deadline.isoformat()},
+                data={"clock": SlaClock.CLAIM, "deadline": offer.claim_deadline.isoformat()},
             )
             announce.offer_expiring(offer.lead, offer)
         count += len(rows)
@@ -105,13 +109,13 @@ def _remind_offers(now: datetime) -> int:
 
 CLAIM_CLOCKS = {
     # clock -> (remind_at column, reminded_at column, deadline column, extra condition)
-    "first_contact": (
+    SlaClock.FIRST_CONTACT: (
         Claim.first_contact_remind_at,
         Claim.first_contact_reminded_at,
         Claim.first_contact_deadline,
         Claim.first_contact_at.is_(None),
     ),
-    "next_update": (
+    SlaClock.UPDATE: (
         Claim.next_update_remind_at,
         Claim.update_reminded_at,
         Claim.next_update_deadline,
@@ -120,7 +124,7 @@ CLAIM_CLOCKS = {
 }
 
 
-def _remind_claims(now: datetime, clock_name: str) -> int:
+def _remind_claims(now: datetime, clock_name: SlaClock) -> int:
     remind_at, reminded_at, deadline, extra = CLAIM_CLOCKS[clock_name]
     due = (Claim.status == ClaimStatus.ACTIVE, reminded_at.is_(None), remind_at <= now, deadline > now, extra)
     count = 0
@@ -138,7 +142,7 @@ def _remind_claims(now: datetime, clock_name: str) -> int:
         )
         for claim in claims:
             events.record(
-                "sla.reminded",
+                LeadEvent.SLA_REMINDED,
                 manufacturer_id=claim.manufacturer_id,
                 partner_id=claim.partner_id,
                 lead_id=claim.lead_id,
@@ -153,12 +157,12 @@ def _remind_claims(now: datetime, clock_name: str) -> int:
 # --- breaches -------------------------------------------------------------------------------------
 
 BREACH_CLOCKS = {
-    "first_contact": (
+    SlaClock.FIRST_CONTACT: (
         Claim.first_contact_deadline,
         Claim.first_contact_breached_at,
         Claim.first_contact_at.is_(None),
     ),
-    "next_update": (Claim.next_update_deadline, Claim.update_breached_at, sa.true()),
+    SlaClock.UPDATE: (Claim.next_update_deadline, Claim.update_breached_at, sa.true()),
 }
 
 
@@ -180,7 +184,7 @@ def _breaches(now: datetime, rank: waves.Ranker) -> Counter[str]:
     return result
 
 
-def _breach_batch(claim_ids: list[int], clock_name: str, now: datetime, rank: waves.Ranker) -> int:
+def _breach_batch(claim_ids: list[int], clock_name: SlaClock, now: datetime, rank: waves.Ranker) -> int:
     """Record each breach; recycle the leads whose terms say so. Returns how many were recycled."""
     claims = list(
         db.session.scalars(
@@ -195,10 +199,12 @@ def _breach_batch(claim_ids: list[int], clock_name: str, now: datetime, rank: wa
         lead = claim.lead
         recycle = clocks.lead_terms(lead).get("breach_action", "recycle") == "recycle"
         deadline = (
-            claim.first_contact_deadline if clock_name == "first_contact" else claim.next_update_deadline
+            claim.first_contact_deadline
+            if clock_name is SlaClock.FIRST_CONTACT
+            else claim.next_update_deadline
         )
         events.record(
-            "sla.breached",
+            LeadEvent.SLA_BREACHED,
             manufacturer_id=claim.manufacturer_id,
             partner_id=claim.partner_id,
             lead_id=lead.id,
@@ -236,7 +242,7 @@ def _breach_batch(claim_ids: list[int], clock_name: str, now: datetime, rank: wa
         webhooks.redact_deliveries(lead, claim.partner_id)
         notifications.redact_notifications(lead, claim.partner_id)
         events.record(
-            "lead.recycled",
+            LeadEvent.LEAD_RECYCLED,
             manufacturer_id=lead.manufacturer_id,
             partner_id=claim.partner_id,
             lead_id=lead.id,

@@ -51,14 +51,16 @@ class JsonBodyParser(FlaskParser):
         try:
             data = super()._raw_load_json(req)
         except RecursionError:
-            abort(400, message="The JSON body is nested too deeply.", errors={"json": ["Invalid JSON body."]})
+            abort(
+                400, message="The JSON body is nested too deeply.", errors={"_schema": ["Invalid JSON body."]}
+            )
         if data is not core.missing:
             where = lone_surrogate_path(data)
             if where is not None:
                 abort(
                     400,
                     message="The JSON body contains text that is not valid Unicode (a lone surrogate).",
-                    errors={"json": [f"Invalid text at {where}."]},
+                    errors={"_schema": [f"Invalid text at {where}."]},
                 )
         return data
 
@@ -81,7 +83,7 @@ class ApiBlueprint(Blueprint):
                     abort(
                         422,
                         message="This request needs a JSON body (Content-Type: application/json).",
-                        errors={"json": {"_schema": ["A JSON body is required."]}},
+                        errors={"_schema": ["A JSON body is required."]},
                     )
                 return func(*args, **kw)
 

@@ -8,14 +8,12 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from babel import Locale
+
 from exchange.models import Temperature
+from exchange.platform.iso_codes import country_codes
 
 # --- countries ---------------------------------------------------------------------------------------
-
-# CLDR territory codes that are not countries (groupings, reservations, pseudo-locales).
-_NOT_COUNTRIES = frozenset(
-    {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
-)
 
 # Names people write that CLDR does not list (keys are normalised: see ``_key``).
 COUNTRY_ALIASES = {
@@ -73,12 +71,10 @@ def _key(text: str) -> str:
 
 @functools.cache
 def _country_names() -> dict[str, str]:
-    from babel import Locale
-
     names: dict[str, str] = {}
     for locale in ("en", "de"):
         for code, name in Locale(locale).territories.items():
-            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES:
+            if code in country_codes():  # countries only, as exchange.platform.iso_codes counts them
                 names[_key(name)] = code
                 names[code.lower()] = code
     names.update(COUNTRY_ALIASES)

@@ -111,7 +111,7 @@ def queue_health() -> dict[str, Any]:
     """The queue's state for /healthz; ``degraded`` lists why the jobs are not flowing, if they aren't:
     the queue is unreachable, or a job that is due has waited longer than JOBS_WAIT_DEGRADED_SECONDS."""
     from exchange.models import JobStatus, OutboxJob
-    from exchange.platform import clock
+    from exchange.platform import clock, unit_of_work
     from exchange.platform.extensions import db
 
     health = backend().health()
@@ -142,7 +142,7 @@ def queue_health() -> dict[str, Any]:
         if waited > limit:
             degraded.append(f"a job has waited {waited} s to start (over {limit} s): are worker and cron up?")
     except sa.exc.SQLAlchemyError:
-        db.session.rollback()
+        unit_of_work.discard()
     if degraded:
         health["degraded"] = degraded
     return health

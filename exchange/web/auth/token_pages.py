@@ -11,11 +11,11 @@ from flask_login import current_user
 from exchange.accounts.permissions import Permission, require
 from exchange.accounts.tokens import create_token, revoke_token, token_state
 from exchange.models import ApiToken, TokenScope
-from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.security import config_limit, limiter, no_store
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.auth.forms import ConfirmForm, CreateTokenForm
+from exchange.web.errors import refused
 
 
 def _user_key() -> str:
@@ -33,22 +33,17 @@ def register_token_pages(bp: Blueprint, api_example: str) -> None:
         form = CreateTokenForm()
         new_token, status = None, 200
         if form.validate_on_submit():
-            try:
+            with refused(form, default_field="name") as refusal:
                 issued = create_token(
                     current_user._get_current_object(),
                     form.name.data,
                     TokenScope(form.scope.data),
                     form.expires_at(),
                 )
-            except DomainError as error:
-                db.session.rollback()
-                target = form._fields.get(error.field or "", form.name)
-                target.errors = [*target.errors, error.message]
-                status = error.status
-            else:
-                db.session.commit()
                 new_token, status = issued.plaintext, 201
                 form = CreateTokenForm(formdata=None)
+            if refusal.error is not None:
+                status = refusal.error.status
         elif form.is_submitted():
             status = 422
         listed = db.session.scalars(
@@ -73,13 +68,8 @@ def register_token_pages(bp: Blueprint, api_example: str) -> None:
         token = get_scoped_or_404(ApiToken, token_id, current_org())
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        try:
+        with refused():
             revoke_token(current_user._get_current_object(), token)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
             flash(
                 _(
                     "The token %(name)s is revoked; requests with it are refused from now on.",

@@ -17,8 +17,8 @@ from exchange.accounts.team import choose_password, request_password_reset
 from exchange.accounts.users import authenticate, change_password
 from exchange.models import DigestFrequency
 from exchange.models.user import new_session_nonce
+from exchange.platform import unit_of_work
 from exchange.platform.errors import DomainError
-from exchange.platform.extensions import db
 from exchange.platform.i18n import is_valid_timezone
 from exchange.platform.security import (
     clear_failed_logins,
@@ -38,6 +38,7 @@ from exchange.web.auth.forms import (
     NotificationsForm,
     PreferencesForm,
 )
+from exchange.web.errors import refused
 
 bp = Blueprint("auth", __name__)
 
@@ -81,12 +82,10 @@ def login():
             return _locked_out(form, retry_after)
         user = authenticate(form.email.data, form.password.data)
         if user is None:
-            db.session.rollback()
             record_failed_login(form.email.data)
             current_app.logger.info("failed sign-in for %s from %s", form.email.data, request.remote_addr)
             flash(_("E-mail or password is not correct."), "danger")
             return render_template("auth/login.html", form=form), 401
-        db.session.commit()
         clear_failed_logins(form.email.data)
         login_user(user, remember=form.remember.data)
         return redirect(safe_next(request.args.get("next")) or home_for(user))
@@ -100,7 +99,6 @@ def logout():
         # cookie) no longer matches, so a saved cookie cannot open a page again.
         user = current_user._get_current_object()
         user.session_nonce = new_session_nonce()
-        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -117,7 +115,6 @@ def account():
     if notifications.submit.data and notifications.validate_on_submit():
         current_user.email_notifications = notifications.email_notifications.data
         current_user.digest_frequency = DigestFrequency(notifications.digest_frequency.data)
-        db.session.commit()
         flash(_("Your notification settings are saved."), "success")
         return redirect(url_for("auth.account"))
     if prefs.submit.data and prefs.validate_on_submit():
@@ -127,7 +124,6 @@ def account():
             current_user.name = prefs.name.data
             current_user.timezone = prefs.timezone.data or None
             current_user.locale = prefs.locale.data or None
-            db.session.commit()
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("auth.account"))
     if password_form.submit.data and password_form.validate_on_submit():
@@ -135,14 +131,13 @@ def account():
             change_password(
                 current_user, password_form.current_password.data, password_form.new_password.data
             )
-        except DomainError as error:
-            db.session.rollback()
+        except DomainError as error:  # the service's "password" is the new one; anything else, the current
+            unit_of_work.discard()
             target = (
                 password_form.new_password if error.field == "password" else password_form.current_password
             )
             target.errors.append(error.message)
         else:
-            db.session.commit()
             # The nonce changed: every other session is over; keep this one.
             login_user(current_user._get_current_object(), fresh=True)
             flash(_("Your password is changed. Other sessions have been signed out."), "success")
@@ -159,7 +154,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         request_password_reset(form.email.data, base_url=site_base_url())
-        db.session.commit()
         # The same answer whether or not the address exists.
         flash(
             _(
@@ -203,13 +197,8 @@ def _choose_password(token: str, purpose: LinkPurpose):
         return response, 404
     form = ChoosePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refused(form, default_field="new_password"):
             choose_password(user, form.new_password.data, purpose)
-        except DomainError as error:
-            db.session.rollback()
-            form.new_password.errors.append(error.message)
-        else:
-            db.session.commit()
             login_user(user)
             flash(_("Your password is saved. Welcome, %(name)s!", name=user.name), "success")
             return redirect(home_for(user))

@@ -22,7 +22,7 @@ def _signed_in_only() -> None:
 
 @bp.app_template_test("site_path")
 def _is_site_path(link: str | None) -> bool:
-    from exchange.notify.notifications import is_site_path
+    from exchange.notify.texts import is_site_path
 
     return bool(link) and is_site_path(link)
 
@@ -33,7 +33,7 @@ def unread_notification_count() -> int:
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:
-        from exchange.notify.notifications import unread_count
+        from exchange.notify.inbox import unread_count
 
         try:
             g.unread_notifications = unread_count(current_user)

@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from exchange.accounts.permissions import Permission
 from exchange.models import Notification
-from exchange.notify import notifications as service
+from exchange.notify import inbox as service
 from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import notifications_for
@@ -81,7 +81,6 @@ class NotificationRead(MethodView):
         if notification is None:
             abort(404, message="No such notification.")
         service.mark_read(notification)
-        db.session.commit()
         return notification
 
 
@@ -91,5 +90,4 @@ class AllRead(MethodView):
     @blp.doc(summary="Mark all your notifications read")
     def post(self):
         marked = service.mark_all_read(current_user)
-        db.session.commit()
         return {"marked": marked}

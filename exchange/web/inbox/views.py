@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from exchange.models import DigestFrequency, Notification
-from exchange.notify import notifications as service
+from exchange.notify import inbox as service
+from exchange.notify.texts import is_site_path
+from exchange.platform import unit_of_work
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import notifications_for
@@ -50,8 +52,7 @@ def open_notification(notification_id: int):
     """Follow a notification's link: opening it is reading it (the link is always a path on this site)."""
     notification = _own_notification_or_404(notification_id)
     service.mark_read(notification)
-    db.session.commit()
-    if notification.link and service.is_site_path(notification.link):
+    if notification.link and is_site_path(notification.link):
         return redirect(notification.link)
     return redirect(url_for("inbox.notifications"))
 
@@ -60,14 +61,12 @@ def open_notification(notification_id: int):
 def mark_read(notification_id: int):
     notification = _own_notification_or_404(notification_id)
     service.mark_read(notification)
-    db.session.commit()
     return redirect(url_for("inbox.notifications", **_list_args()))
 
 
 @bp.route("/read-all", methods=["POST"])
 def mark_all_read():
     marked = service.mark_all_read(current_user)
-    db.session.commit()
     if marked:
         flash(_("%(n)d notifications marked read.", n=marked), "success")
     return redirect(url_for("inbox.notifications", **_list_args()))
@@ -85,11 +84,10 @@ def settings():
                 email_notifications=form.email_notifications.data,
                 digest_frequency=DigestFrequency(form.digest_frequency.data),
             )
-        except (DomainError, ValueError):
-            db.session.rollback()
+        except (DomainError, ValueError):  # one message for any refusal: the choice is the only input
+            unit_of_work.discard()
             form.digest_frequency.errors.append(_("Choose one of the listed options."))
         else:
-            db.session.commit()
             flash(_("Your e-mail settings are saved."), "success")
             return redirect(url_for("inbox.settings"))
     waiting = db.session.scalar(
