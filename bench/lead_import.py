@@ -100,10 +100,10 @@ def database() -> Iterator[tuple[str, str]]:
 
 
 def run_import(maker, path: Path) -> tuple[float, dict]:
-    from exchange.leads import lead_import
+    from exchange.leads import import_upload, lead_import
     from exchange.platform.extensions import db
 
-    record = lead_import.create_import(None, maker, path, file_name=path.name, kind="cli")
+    record = import_upload.create_import(None, maker, path, file_name=path.name, kind="cli")
     lead_import.start_import(record, run_in_background=False)
     db.session.commit()
     started, cpu = time.perf_counter(), time.process_time()

@@ -108,7 +108,7 @@ end
 def build(db, leads: int, partners: int, open_share: float, rng: random.Random) -> dict:
     import matching
     from exchange.offers.explain import render_reasons
-    from exchange.offers.matchmaking import program_settings
+    from exchange.offers.match_inputs import program_settings
     from exchange.platform import clock
 
     now = clock.now()

@@ -1,4 +1,5 @@
-"""Flask CLI commands: demo data, users and tokens, the worker, the cron, the outbox, serving."""
+"""Flask CLI commands: users and tokens, the worker, the cron, the outbox, serving; the feature
+packages' own (``flask leads``, ``flask seed-demo``) are registered here too."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from werkzeug import serving
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.tokens import issue_token
 from exchange.accounts.users import create_user
-from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from exchange.demo.cli import seed_demo_command
+from exchange.demo.data import DEMO_LOGINS, DEMO_PASSWORD
 from exchange.leads.cli import leads_cli
 from exchange.models import ApiToken, JobStatus, Organisation, OutboxJob, Role, TokenScope
 from exchange.platform import clock, jobs, unit_of_work
@@ -128,31 +130,6 @@ def _finish_jobs(created: list[int]) -> None:
 
 def _echo_json(payload: object) -> None:
     click.echo(json.dumps(payload, default=str, sort_keys=False))
-
-
-# --- demo data -------------------------------------------------------------------------------------
-
-
-@click.command("seed-demo")
-@click.option("--partners", default=200, show_default=True)
-@click.option("--leads", default=2000, show_default=True)
-@with_appcontext
-def seed_demo_command(partners: int, leads: int) -> None:
-    """Create the demo data set (idempotent) and print the demo logins."""
-    created = seed_demo(partners=partners, leads=leads)
-    unit_of_work.checkpoint()  # the demo's jobs (matching, notifications) run now and need its rows
-
-    jobs.drain(timeout=600)
-    published, worked = created.pop("published", 0), created.pop("worked", 0)
-    history = created.pop("history", 0)
-    click.echo("Demo data: " + ", ".join(f"{n} {what} created" for what, n in created.items()))
-    click.echo(f"  {history} leads worked to an end in the past weeks (partners' track record)")
-    click.echo(
-        f"  {published} leads published through the matching engine, {worked} claimed by the demo partner"
-    )
-    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
-    for login in DEMO_LOGINS:
-        click.echo(f"  {login.email:<28} {login.role.value}")
 
 
 # --- users and tokens ------------------------------------------------------------------------------

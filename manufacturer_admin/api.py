@@ -11,7 +11,7 @@ from exchange.accounts.permissions import Permission
 from exchange.leads import campaigns as campaign_service
 from exchange.leads import lifecycle as lead_service
 from exchange.leads.intake.schema import LeadInputSchema
-from exchange.leads.lead_import import LeadWriter
+from exchange.leads.lead_writer import LeadWriter
 from exchange.models import Campaign, Lead
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db

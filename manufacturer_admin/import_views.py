@@ -22,8 +22,9 @@ from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
 from exchange.accounts.permissions import Permission, require
-from exchange.leads import lead_import as import_service
+from exchange.leads import import_upload
 from exchange.leads.intake.headers import IMPORT_FIELDS
+from exchange.leads.lead_import import start_import
 from exchange.models import Campaign, ImportStatus, LeadImport
 from exchange.platform import events, unit_of_work
 from exchange.platform.errors import DomainError
@@ -62,10 +63,10 @@ def imports():
     if submitted:
         upload = form.file.data
         file_name = secure_filename(upload.filename or "") or "upload.csv"
-        path = import_service.new_upload_path(upload.filename or file_name)
+        path = import_upload.new_upload_path(upload.filename or file_name)
         upload.save(path)
         try:
-            record = import_service.receive_upload(
+            record = import_upload.receive_upload(
                 current_user,
                 current_org(),
                 path,
@@ -84,15 +85,15 @@ def imports():
         .order_by(LeadImport.created_at.desc(), LeadImport.id.desc())
         .limit(50)
     ).all()
-    import_service.fail_lost_readings(history)
+    import_upload.fail_lost_readings(history)
     return render_template(
         "manage/imports.html", form=form, history=history, formats_help=import_formats_help()
     )
 
 
 def _settled(record: LeadImport) -> LeadImport:
-    """``record``, failed first if its upload will never be read (lead_import.fail_lost_readings)."""
-    import_service.fail_lost_readings([record])
+    """``record``, failed first if its upload will never be read (import_upload.fail_lost_readings)."""
+    import_upload.fail_lost_readings([record])
     return record
 
 
@@ -120,7 +121,7 @@ def lead_import(import_id: int):
             for i in range(len(record.headers))
         ]
         try:
-            import_service.configure_import(
+            import_upload.configure_import(
                 record,
                 mapping=mapping,
                 encoding=form.encoding.data,
@@ -130,17 +131,17 @@ def lead_import(import_id: int):
                 publish=form.publish.data,
             )
             if request.form.get("action") == "start":
-                import_service.start_import(record)
+                start_import(record)
         except DomainError as error:  # shown above the mapping, not on a field
             unit_of_work.discard()
             mapping_error = error.message
         else:
             return redirect(url_for("manage.lead_import", import_id=record.id))
     try:
-        sample = import_service.preview_rows(record)
+        sample = import_upload.preview_rows(record)
     except DomainError as error:
         sample, mapping_error = [], error.message
-    columns, hidden_columns = import_service.preview_columns(record)
+    columns, hidden_columns = import_upload.preview_columns(record)
     return render_template(
         "manage/import_preview.html",
         record=record,

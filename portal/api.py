@@ -10,6 +10,7 @@ from exchange.accounts.permissions import Permission
 from exchange.models import Claim, ClaimStatus, Offer
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
+from exchange.offers import reveals
 from exchange.offers.pull_filters import pull_filters
 from exchange.offers.pull_list import pull_page, to_json
 from exchange.platform.schemas import paginate
@@ -82,7 +83,7 @@ class ClaimOffer(MethodView):
     def post(self, offer_id: int):
         offer = get_scoped_or_404(Offer, offer_id, current_org())
         claim = claim_service.claim_offer(current_user, offer)
-        claim_service.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
+        reveals.record_contact_view(current_user, claim, "api_claim")  # the answer reveals them
         return claim
 
 
@@ -109,7 +110,7 @@ class ClaimedLeads(MethodView):
         page = paginate(query, args["page"], args["per_page"])
         revealed = [claim for claim in page["items"] if claim.status in REVEALING_CLAIM_STATUSES]
         if revealed:
-            claim_service.record_contact_views(current_user, revealed, "api_read")
+            reveals.record_contact_views(current_user, revealed, "api_read")
         return page
 
 
@@ -121,7 +122,7 @@ def _answered(claim: Claim) -> Claim:
     """The claim as the answer shows it: an answer that carries the contact details is a disclosure
     to the caller like a read (recorded in the same transaction as the change)."""
     if claim.status in REVEALING_CLAIM_STATUSES:
-        claim_service.record_contact_view(current_user, claim, "api_read")
+        reveals.record_contact_view(current_user, claim, "api_read")
     return claim
 
 
@@ -132,7 +133,7 @@ class ClaimedLead(MethodView):
     def get(self, claim_id: int):
         claim = _claim(claim_id)
         if claim.status in REVEALING_CLAIM_STATUSES:
-            claim_service.record_contact_view(current_user, claim, "api_read")
+            reveals.record_contact_view(current_user, claim, "api_read")
         return claim
 
 

@@ -15,6 +15,7 @@ from exchange.accounts.permissions import Permission, can
 from exchange.models import Claim, ClaimStatus, ContactChannel, Event, LeadStatus, User
 from exchange.notify.partner_payloads import REVEALING_CLAIM_STATUSES
 from exchange.offers import claims as claim_service
+from exchange.offers import reveals
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from exchange.platform.labels import CONTACT_CHANNELS
@@ -94,7 +95,7 @@ def lead_detail(claim_id: int):
     claim = get_scoped_or_404(Claim, claim_id, org)
     show_contact = claim.status in REVEALING_CLAIM_STATUSES
     if show_contact:
-        claim_service.record_contact_view(current_user, claim, "page")
+        reveals.record_contact_view(current_user, claim, "page")
     history = db.session.scalars(
         scoped(Event, org)
         .where(Event.lead_id == claim.lead_id, Event.claim_id == claim.id)

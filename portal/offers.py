@@ -23,7 +23,8 @@ from exchange.models import (
     ProductLine,
     Temperature,
 )
-from exchange.offers.claims import claim_blockers, claim_offer, decline_offer
+from exchange.offers.capacity import claim_blockers
+from exchange.offers.claims import claim_offer, decline_offer
 from exchange.offers.explain import score_breakdown
 from exchange.offers.pull_filters import read_pull_filters
 from exchange.offers.pull_list import PullFilters, mark_shown, pull_list

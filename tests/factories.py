@@ -93,7 +93,7 @@ def lead(maker: Organisation, **overrides: Any) -> Lead:
     }
     values.update(overrides)
     if "dedupe_key" not in overrides:
-        from exchange.leads.lifecycle import dedupe_key
+        from exchange.leads.lookups import dedupe_key
 
         values["dedupe_key"] = dedupe_key(
             values.get("contact_email"), values.get("company_name"), values.get("contact_phone")

@@ -20,6 +20,7 @@ from exchange.models.enums import (
     Temperature,
     TokenScope,
 )
+from exchange.offers import capacity
 from exchange.offers import claims as service
 from exchange.offers.waves import Candidate
 from exchange.platform import clock
@@ -245,7 +246,7 @@ def test_return_excludes_the_partner_and_hands_the_lead_back(market):
     assert lead.status == LeadStatus.RETURNED
     assert claim.status == ClaimStatus.RETURNED
     assert offer_of(lead, market["a"]).state == OfferState.RETURNED
-    assert service.in_progress_count(market["a"].id) == 0
+    assert capacity.in_progress_count(market["a"].id) == 0
 
 
 # --- over HTTP: what partners see -------------------------------------------------------------------

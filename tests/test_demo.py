@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from exchange.demo import DEMO_LOGINS, DEMO_PASSWORD
+from exchange.demo.data import DEMO_LOGINS, DEMO_PASSWORD
 from exchange.models import Enrollment, Lead, Organisation, OrgKind, Temperature, User
 from exchange.platform.extensions import db
 

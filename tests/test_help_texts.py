@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from exchange.leads.intake import files
+from exchange.leads.intake import detection
 from exchange.models import Role
 from exchange.notify import destinations
 from exchange.notify import webhooks as service
@@ -54,9 +54,9 @@ def test_the_import_form_lists_every_format_the_importer_reads(client):
     page = f.login(client, admin).get("/manage/imports").get_data(as_text=True)
     help_text = html.unescape(re.search(r'data-testid="formats">(.*?)</p>', page, re.S).group(1))
     # The choices the form offers are the ones the reader knows ...
-    assert {choice.value for choice in ENCODING_CHOICES} == set(files.ENCODINGS)
-    assert {choice.value for choice in DELIMITER_CHOICES} == set(files.DELIMITERS)
-    assert set(files.FORMATS) <= set(UPLOAD_EXTENSIONS)
+    assert {choice.value for choice in ENCODING_CHOICES} == set(detection.ENCODINGS)
+    assert {choice.value for choice in DELIMITER_CHOICES} == set(detection.DELIMITERS)
+    assert set(detection.FORMATS) <= set(UPLOAD_EXTENSIONS)
     # ... and the help names every one of them.
     for choice in (*ENCODING_CHOICES, *NUMBER_FORMAT_CHOICES):
         assert str(choice.label) in help_text, choice.label

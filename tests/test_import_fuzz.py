@@ -2,7 +2,7 @@
 huge cells and rows in another encoding between valid rows. The import never crashes, and every valid
 row lands, read as written.
 
-Limits of the promise, by design: one quote that never closes is read past (``files._iter_csv``);
+Limits of the promise, by design: one quote that never closes is read past (``csv_reader.iter_csv``);
 two such quotes pair up like any CSV reader would, so a file gets at most one. A file in UTF-8 with
 rows in Windows-1252 keeps the majority's encoding, so foreign rows are fewer than valid ones."""
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.leads.intake import files, headers, values
+from exchange.leads.intake import detection, files, headers, values
 
 
 @pytest.mark.parametrize(
@@ -94,17 +94,17 @@ def test_header_conventions():
 def test_encodings_and_delimiters(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes("Firma;Ort\nMüller;Köln\n".encode("cp1252"))
-    settings = files.detect_settings(path)
+    settings = detection.detect_settings(path)
     assert (settings.encoding, settings.delimiter) == ("cp1252", ";")
     path.write_bytes("\ufeffCompany\tCity\nA\tB\n".encode())
-    settings = files.detect_settings(path)
+    settings = detection.detect_settings(path)
     assert (settings.encoding, settings.delimiter) == ("utf-8-sig", "\t")
     assert files.read_header_and_sample(path, settings) == (["Company", "City"], [["A", "B"]])
     path.write_bytes("Company,City\nA,B\n".encode("utf-16"))
-    settings = files.detect_settings(path)
+    settings = detection.detect_settings(path)
     assert (settings.encoding, settings.delimiter) == ("utf-16", ",")
     path.write_bytes(b'Company,Notes\n"A, Inc.","line one\nline two"\n')
-    settings = files.detect_settings(path)
+    settings = detection.detect_settings(path)
     assert settings.delimiter == ","
     assert list(files.iter_records(path, settings)) == [
         (1, ["Company", "Notes"]),
@@ -112,4 +112,4 @@ def test_encodings_and_delimiters(tmp_path):
     ]
     # UTF-8 for 300 kB, then one Windows-1252 byte: the whole file is read as Windows-1252.
     path.write_bytes(b"Company,City\n" + b"A,B\n" * 80_000 + "Z,M\xfcnchen\n".encode("latin-1"))
-    assert files.detect_settings(path).encoding == "cp1252"
+    assert detection.detect_settings(path).encoding == "cp1252"

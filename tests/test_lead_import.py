@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from exchange.leads import lead_import
+from exchange.leads import import_upload, lead_import, lead_writer
 from exchange.models import Campaign, Event, ImportStatus, Lead, LeadImport, OutboxJob
 from exchange.models.enums import LeadStatus, Temperature
 from exchange.platform import unit_of_work
@@ -367,12 +367,12 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
     rows = [["Id", "Company", "Email"]] + [
         [f"R{n}", f"Co {n}", "bad" if n % 4 == 0 else f"x{n}@co.example"] for n in range(1, 11)
     ]
-    record = lead_import.create_import(
+    record = import_upload.create_import(
         None, maker, write_csv(tmp_path / "r.csv", rows), file_name="r.csv", kind="cli"
     )
     lead_import.start_import(record, run_in_background=False)
     db.session.commit()
-    original = lead_import.LeadWriter.write
+    original = lead_writer.LeadWriter.write
     calls = {"n": 0}
 
     def fail_on_third_batch(self, records):
@@ -381,7 +381,7 @@ def test_a_failed_batch_resumes_without_counting_twice(app, maker, tmp_path, mon
             raise RuntimeError("database went away")
         return original(self, records)
 
-    monkeypatch.setattr(lead_import.LeadWriter, "write", fail_on_third_batch)
+    monkeypatch.setattr(lead_writer.LeadWriter, "write", fail_on_third_batch)
     with pytest.raises(RuntimeError):
         lead_import.run_import(record.id)
     db.session.expire_all()
@@ -471,7 +471,7 @@ def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
     db.session.commit()
     queued = []
-    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: queued.append((task, *args)))
+    monkeypatch.setattr(import_upload, "enqueue", lambda task, *args: queued.append((task, *args)))
     noise = bytes(range(1, 256)) * 40 + b'"\r"x\r,\r;'
     cr = b"Company,Email\rA GmbH,a@a.example\r"
     ids = []
@@ -487,7 +487,7 @@ def test_upload_of_a_cr_file_and_of_noise_is_read_in_the_job(client, maker, tmp_
     assert client.get(f"/manage/imports/{ids[0]}/progress").get_json()["status"] == "reading"
     for import_id in ids:
         with unit_of_work.transaction():  # as the job runner runs it
-            lead_import.read_upload_job(import_id)
+            import_upload.read_upload_job(import_id)
     db.session.expire_all()
     noisy, fine = (db.session.get(LeadImport, i) for i in ids)
     assert noisy.status == ImportStatus.FAILED and "The first row must name the columns" in noisy.message
@@ -819,7 +819,7 @@ def test_an_upload_whose_reading_job_is_lost_fails_visibly(client, maker, tmp_pa
 
     f.login(client, f.user(maker, Role.MANUFACTURER_ADMIN))
     db.session.commit()
-    monkeypatch.setattr(lead_import, "enqueue", lambda task, *args: None)  # the job never arrives
+    monkeypatch.setattr(import_upload, "enqueue", lambda task, *args: None)  # the job never arrives
     ids = []
     for name in ("lost.csv", "gave-up.csv", "slow.csv"):
         response = client.post(
@@ -847,6 +847,6 @@ def test_an_upload_whose_reading_job_is_lost_fails_visibly(client, maker, tmp_pa
     assert "The file was not read: the job reading it was lost or gave up." in page
     record = db.session.get(LeadImport, lost)
     assert not Path(record.stored_path).exists()
-    lead_import.read_upload_job(lost)  # the job turning up late changes nothing
+    import_upload.read_upload_job(lost)  # the job turning up late changes nothing
     db.session.expire_all()
     assert db.session.get(LeadImport, lost).status == ImportStatus.FAILED

@@ -9,8 +9,10 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from exchange.leads.lead_import import create_import, run_import, start_import
-from exchange.leads.lifecycle import LeadReferences, publish_leads
+from exchange.leads.import_upload import create_import
+from exchange.leads.lead_import import run_import, start_import
+from exchange.leads.lifecycle import publish_leads
+from exchange.leads.lookups import LeadReferences
 from exchange.models import Lead, LeadStatus, Organisation, OrgKind
 from exchange.platform import unit_of_work
 from exchange.platform.errors import DomainError
@@ -38,6 +40,7 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
     Exit status 0 when the file was read (even with rejected rows); 1 with a message when it cannot
     be read or mapped at all.
     """
+
     if not path.is_file():
         raise click.ClickException(f"{path}: no such file")
     maker = _manufacturer(slug)
@@ -87,6 +90,7 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
 @click.option("--lead", "lead_ids", type=int, multiple=True, help="A lead id to publish (repeatable).")
 def publish_command(slug: str, all_drafts: bool, lead_ids: tuple[int, ...]) -> None:
     """Publish draft leads (each batch of 1,000 commits and queues one matching job); prints JSON."""
+
     if not all_drafts and not lead_ids:
         raise click.ClickException("name leads with --lead ID or use --all-drafts")
     maker = _manufacturer(slug)

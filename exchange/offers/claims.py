@@ -7,8 +7,6 @@ many concurrent claims exactly one changes the row; the others find it claimed a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,7 +14,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.accounts.permissions import Permission, can
-from exchange.analytics.figures import in_progress_counts
 from exchange.leads.lifecycle import transition
 from exchange.models import (
     Claim,
@@ -28,11 +25,11 @@ from exchange.models import (
     LeadStatus,
     Offer,
     OfferState,
-    PartnerProfile,
     User,
 )
 from exchange.notify import announce, notifications, webhooks
 from exchange.offers import waves
+from exchange.offers.capacity import claim_blockers, lock_partner
 from exchange.offers.matchmaking import Matchers
 from exchange.platform import clock, events, jobs
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
@@ -52,97 +49,13 @@ PIPELINE = [
 CLOSING = {LeadStatus.WON: LeadEvent.LEAD_WON, LeadStatus.LOST: LeadEvent.LEAD_LOST}
 
 
-def in_progress_count(partner_id: int) -> int:
-    return in_progress_counts([partner_id]).get(partner_id, 0)
-
-
-def overdue_uncontacted_count(partner_id: int, now: datetime) -> int:
-    """Active claims of the partner whose first-contact deadline has passed without a contact."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Claim)
-            .where(
-                Claim.partner_id == partner_id,
-                Claim.status == ClaimStatus.ACTIVE,
-                Claim.first_contact_at.is_(None),
-                Claim.first_contact_deadline < now,
-            )
-        )
-        or 0
-    )
-
-
-@dataclass(frozen=True)
-class ClaimBlockers:
-    """What stops a partner from claiming another lead now: capacity used up, first contacts overdue."""
-
-    in_progress: int
-    capacity: int
-    overdue: int
-
-    @property
-    def at_capacity(self) -> bool:
-        return self.in_progress >= self.capacity
-
-    @property
-    def blocked(self) -> bool:
-        return self.at_capacity or self.overdue > 0
-
-    def messages(self) -> list[str]:
-        """Why a claim would fail, in the words the claim itself answers with."""
-        reasons = []
-        if self.at_capacity:
-            reasons.append(
-                _(
-                    "You are at capacity (%(n)d leads in progress). Close or return a lead first.",
-                    n=self.capacity,
-                )
-            )
-        if self.overdue:
-            reasons.append(
-                _(
-                    "Log the first contact on %(n)d overdue claimed lead(s) before claiming more.",
-                    n=self.overdue,
-                )
-            )
-        return reasons
-
-
-def claim_blockers(partner_id: int, capacity: int, now: datetime | None = None) -> ClaimBlockers:
-    """The one rule for whether a partner may claim more: shown on the list before a click and
-    enforced by :func:`claim_offer`."""
-    return ClaimBlockers(
-        in_progress=in_progress_count(partner_id),
-        capacity=capacity,
-        overdue=overdue_uncontacted_count(partner_id, now or clock.now()),
-    )
-
-
-def _lock_partner(partner_id: int) -> PartnerProfile:
-    """Serialise one partner's claims (capacity is checked, then used): a row lock on PostgreSQL;
-    on SQLite, where ``FOR UPDATE`` is a no-op, the database's write lock taken before anything is
-    read (a write as the transaction's first statement waits for the lock, then sees every commit)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            sa.text("UPDATE partner_profiles SET partner_id = partner_id WHERE partner_id = :id"),
-            {"id": partner_id},
-        )
-    profile = db.session.scalar(
-        sa.select(PartnerProfile).where(PartnerProfile.partner_id == partner_id).with_for_update()
-    )
-    if profile is None:
-        raise DomainError(_("This partner has no profile."))
-    return profile
-
-
 def claim_offer(actor: User, offer: Offer) -> Claim:
     """Claim the lead of ``offer`` for the actor's partner. Raises ``Conflict`` (409) when another
     partner was first, ``DomainError`` (422) for capacity or overdue first contacts."""
     if offer.partner_id != actor.organisation_id:
         raise NotAllowed(_("This offer is not yours."))
     now = clock.now()
-    profile = _lock_partner(offer.partner_id)
+    profile = lock_partner(offer.partner_id)
     db.session.refresh(offer)
     if offer.state in (OfferState.TAKEN, OfferState.CLAIMED):
         raise Conflict(_("This lead has already been claimed."))
@@ -459,41 +372,6 @@ def return_lead(actor: User, claim: Claim, reason: str) -> None:
         reason=claim.end_reason,
     )
     _recompute_responsiveness(claim.partner_id, claim.manufacturer_id)
-
-
-# How contact details reached a person (the ``via`` of a ``lead.contact_viewed`` event); webhook
-# deliveries (``webhook``) are recorded per delivery by exchange.notify.webhooks.record_disclosure.
-REVEAL_CHANNELS = ("page", "api_claim", "api_read", "webhook", "csv")
-
-
-def record_contact_view(actor: User, claim: Claim, via: str = "page") -> None:
-    """Contact details were shown to ``actor`` through ``via``: recorded once per person, lead
-    and channel (the reveal audit)."""
-    record_contact_views(actor, [claim], via)
-
-
-def record_contact_views(actor: User, claims: Sequence[Claim], via: str) -> None:
-    """:func:`record_contact_view` for several claims at once (an API page of claimed leads)."""
-    if via not in REVEAL_CHANNELS:
-        raise ValueError(f"unknown reveal channel {via!r}")
-    lead_ids = sorted({claim.lead_id for claim in claims})
-    if not lead_ids:
-        return
-    seen = {
-        lead_id
-        for lead_id, data in db.session.execute(
-            sa.select(Event.lead_id, Event.data).where(
-                Event.lead_id.in_(lead_ids),
-                Event.type == LeadEvent.LEAD_CONTACT_VIEWED,
-                Event.actor_user_id == actor.id,
-            )
-        )
-        if (data or {}).get("via", "page") == via
-    }
-    for claim in claims:
-        if claim.lead_id not in seen:
-            seen.add(claim.lead_id)
-            _event(LeadEvent.LEAD_CONTACT_VIEWED, actor, claim, via=via)
 
 
 def _recompute_responsiveness(partner_id: int, manufacturer_id: int) -> None:

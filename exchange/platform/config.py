@@ -145,7 +145,7 @@ class Defaults:
     # Strict-Transport-Security: None = on in production (not when debugging or testing).
     HSTS_ENABLED: bool | None = None
     HSTS_MAX_AGE = 365 * 24 * 3600
-    # What one file may cost (exchange.leads.intake.files.Limits): a row over the cell limit is rejected,
+    # What one file may cost (exchange.leads.intake.records.Limits): a row over the cell limit is rejected,
     # a file over any other limit is refused with a message naming it.
     LEAD_IMPORT_MAX_CELL_CHARS = 10 * 1024 * 1024
     LEAD_IMPORT_MAX_COLUMNS = 1_000

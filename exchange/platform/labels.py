@@ -111,7 +111,7 @@ GAP_CAUSES = {
     "excluded": _l("Every partner who could take it declined or returned it"),
     "at_capacity": _l("Every partner who could take it is at capacity"),
 }
-# How contact details were disclosed (the reveal audit's channels, exchange.offers.claims).
+# How contact details were disclosed (the reveal audit's channels, exchange.offers.reveals).
 REVEALED_VIA = {
     "page": _l("on the lead page"),
     "api_claim": _l("in the API's claim answer"),

@@ -34,7 +34,7 @@ TASKS: dict[str, str] = {
     "webhooks.deliver": "exchange.notify.delivery_jobs:deliver_webhook",
     "webhooks.prune": "exchange.notify.delivery_jobs:prune_webhook_deliveries",
     "leads.import": "exchange.leads.lead_import:run_import_job",
-    "leads.read_upload": "exchange.leads.lead_import:read_upload_job",
+    "leads.read_upload": "exchange.leads.import_upload:read_upload_job",
     "leads.cool": "exchange.leads.qualification:cool_unworked_leads",
 }
 

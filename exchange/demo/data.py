@@ -1,0 +1,180 @@
+"""The demo programme as data: its logins, manufacturers, countries, names, and the partners' personas
+that shape the demo's track record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exchange.models import Role
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo login
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: Role
+    name: str
+    organisation_slug: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("maker.admin@demo.test", Role.MANUFACTURER_ADMIN, "Maria Maker", "demo-maker"),
+    DemoLogin("channel.manager@demo.test", Role.CHANNEL_MANAGER, "Chris Channel", "demo-maker"),
+    DemoLogin("partner.admin@demo.test", Role.PARTNER_ADMIN, "Paula Partner", "demo-partner"),
+    DemoLogin("partner.rep@demo.test", Role.PARTNER_REP, "Ralf Rep", "demo-partner"),
+)
+
+MANUFACTURERS = {
+    "demo-maker": (
+        "Demo Maker AG",
+        "Europe/Berlin",
+        [
+            ("pumps", "Industrial pumps"),
+            ("valves", "Valves & fittings"),
+            ("sensors", "Smart sensors"),
+            ("service", "Service contracts"),
+        ],
+    ),
+    "demo-maker-2": (
+        "Second Maker Inc.",
+        "America/New_York",
+        [("routers", "Routers"), ("switches", "Switches"), ("wifi", "Wireless"), ("security", "Security")],
+    ),
+}
+
+INDUSTRIES = [
+    "Manufacturing",
+    "Chemicals",
+    "Food & Beverage",
+    "Utilities",
+    "Healthcare",
+    "Logistics",
+    "Retail",
+    "Construction",
+    "Automotive",
+    "Public Sector",
+]
+
+# country -> (regions, time zone, share of partners)
+COUNTRIES = {
+    "DE": (["BY", "BW", "NW", "HE", "NI", "BE", "SN", "HH"], "Europe/Berlin", 0.35),
+    "AT": (["W", "ST", "OO", "T"], "Europe/Vienna", 0.08),
+    "CH": (["ZH", "BE", "GE", "BS"], "Europe/Zurich", 0.07),
+    "US": (["CA", "TX", "NY", "IL", "FL", "WA", "MA", "GA"], "America/New_York", 0.30),
+    "GB": (["ENG", "SCT", "WLS"], "Europe/London", 0.08),
+    "FR": (["IDF", "ARA", "PAC"], "Europe/Paris", 0.07),
+    "NL": (["NH", "ZH", "NB"], "Europe/Amsterdam", 0.05),
+}
+
+US_ZONES = {
+    "CA": "America/Los_Angeles",
+    "WA": "America/Los_Angeles",
+    "TX": "America/Chicago",
+    "IL": "America/Chicago",
+}
+
+PARTNER_WORDS = [
+    "Alpen",
+    "Nord",
+    "Rhein",
+    "Delta",
+    "Summit",
+    "Pacific",
+    "Atlas",
+    "Vertex",
+    "Blue",
+    "Iron",
+    "Cedar",
+    "Falcon",
+    "Harbor",
+    "Orbit",
+    "Prime",
+    "Quantum",
+    "River",
+    "Stone",
+    "Titan",
+    "Zenith",
+]
+PARTNER_KINDS = ["Technik", "Solutions", "Partners", "Systems", "Service"]
+PARTNER_SUFFIX = {
+    "DE": "GmbH",
+    "AT": "GmbH",
+    "CH": "AG",
+    "US": "LLC",
+    "GB": "Ltd",
+    "FR": "SARL",
+    "NL": "B.V.",
+}
+FIRST = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Eva",
+    "Felix",
+    "Greta",
+    "Hannah",
+    "Jonas",
+    "Lena",
+    "Max",
+    "Sophie",
+    "James",
+    "Emily",
+    "Michael",
+    "Olivia",
+    "Daniel",
+    "Grace",
+    "Lucas",
+    "Chloé",
+]
+LAST = [
+    "Müller",
+    "Schmidt",
+    "Weber",
+    "Fischer",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Miller",
+    "Davis",
+    "Martin",
+    "Bernard",
+    "de Vries",
+    "Jansen",
+    "Taylor",
+    "Wilson",
+    "Huber",
+    "Keller",
+]
+COMPANY = [
+    "Werke",
+    "Systems",
+    "Industries",
+    "Logistik",
+    "Foods",
+    "Energie",
+    "Medical",
+    "Bau",
+    "Motors",
+    "Labs",
+]
+
+
+# One demo lead in ten (DEMO-…1) was published weeks ago and worked to an end, so partners have a
+# track record: the responsiveness figures, the channel manager's partner list and the responsiveness
+# component of matching show real differences. How a partner behaves follows from a persona:
+# (share of partners, minutes to claim, minutes from claim to first contact, chance to decline).
+PERSONAS = {
+    "fast": (0.35, (4, 45), (10, 120), 0.05),
+    "steady": (0.35, (45, 360), (60, 600), 0.15),
+    "slow": (0.2, (300, 1800), (900, 4000), 0.2),
+    "picky": (0.1, (30, 240), (60, 480), 0.7),
+}
+HISTORY_SOURCE_IDS = "DEMO-%1"  # one lead in ten
+HISTORY_DAYS = (60, 4)  # published between 60 and 4 days ago
+UNCLAIMED_SHARE = 0.08  # of the history leads, nobody claims these: they return to the manufacturer
