@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from exchange.models import Event, SlaPolicy, Temperature
 from exchange.models.enums import BreachAction
 from exchange.platform.extensions import db
-from exchange.sla import AROUND_THE_CLOCK, BusinessCalendar, is_working_time
+from exchange.sla.calendar import AROUND_THE_CLOCK, BusinessCalendar, is_working_time
 from exchange.sla.partners import DEFAULT_CALENDAR, partner_calendar
 from exchange.sla.policies import (
     LIMITS,

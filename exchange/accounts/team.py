@@ -87,6 +87,12 @@ def invite_member(actor: User, *, name: str, email: str, role: Role, base_url: s
         raise DomainError(_("This role does not exist in your organisation."), field="role")
     member = create_user(org, email=email, name=name, role=role)
     _record(AuditEvent.USER_INVITED, actor, member, role=role.value)
+    _send_invitation(actor, member, base_url)
+    return member
+
+
+def _send_invitation(actor: User, member: User, base_url: str) -> None:
+    """Queue the e-mail with a link to choose a password (after the commit)."""
     enqueue(
         "accounts.send_password_link",
         member.id,
@@ -95,7 +101,6 @@ def invite_member(actor: User, *, name: str, email: str, role: Role, base_url: s
         actor.id,
         queue=QUEUE_NOTIFY,
     )
-    return member
 
 
 def resend_invitation(actor: User, member: User, *, base_url: str) -> None:
@@ -108,14 +113,7 @@ def resend_invitation(actor: User, member: User, *, base_url: str) -> None:
         raise Conflict(_("%(name)s is deactivated; reactivate them first.", name=member.name))
     member.session_nonce = new_session_nonce()
     _record(AuditEvent.USER_INVITATION_RESENT, actor, member)
-    enqueue(
-        "accounts.send_password_link",
-        member.id,
-        LinkPurpose.INVITE.value,
-        base_url,
-        actor.id,
-        queue=QUEUE_NOTIFY,
-    )
+    _send_invitation(actor, member, base_url)
 
 
 def change_role(actor: User, member: User, role: Role) -> bool:

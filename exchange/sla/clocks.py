@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from exchange.models import Lead, Offer, OfferState, PartnerProfile
-from exchange.sla import BusinessCalendar, business_minutes_between, is_working_time, next_opening, policies
+from exchange.sla import policies
+from exchange.sla.calendar import BusinessCalendar, business_minutes_between, is_working_time, next_opening
 from exchange.sla.partners import partner_calendar
 from exchange.sla.vocabulary import SlaClock
 
