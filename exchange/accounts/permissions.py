@@ -39,12 +39,17 @@ class Permission(enum.StrEnum):
     EDIT_MATCHING_WEIGHTS = "edit_matching_weights"
     EDIT_SLA_POLICIES = "edit_sla_policies"
     EDIT_PROGRAMME_SETTINGS = "edit_programme_settings"
+    # The partner directory: add and import partners, invite them, change tier and product lines,
+    # suspend, end and reactivate enrollments, reassign a suspended partner's claims.
+    MANAGE_PARTNERS = "manage_partners"
     # Partner side
     USE_PARTNER_AREA = "use_partner_area"  # /portal and the partner API: offers, claimed leads
     CLAIM_OFFERS = "claim_offers"  # claim or decline an offer (pages and API)
     ASSIGN_LEADS = "assign_leads"  # give a claimed lead to a colleague
     EDIT_PARTNER_PROFILE = "edit_partner_profile"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    # Accept or decline a programme's invitation; pause and resume new offers.
+    MANAGE_PROGRAMMES = "manage_programmes"
     # Each organisation's admin, in their own area
     MANAGE_TEAM = "manage_team"
     MANAGE_TOKENS = "manage_tokens"
@@ -60,11 +65,13 @@ ROLES_WITH: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_MATCHING_WEIGHTS: frozenset({M_ADMIN}),
     Permission.EDIT_SLA_POLICIES: frozenset({M_ADMIN}),
     Permission.EDIT_PROGRAMME_SETTINGS: frozenset({M_ADMIN}),
+    Permission.MANAGE_PARTNERS: frozenset({M_ADMIN}),
     Permission.USE_PARTNER_AREA: PARTNER_ROLES,
     Permission.CLAIM_OFFERS: PARTNER_ROLES,
     Permission.ASSIGN_LEADS: frozenset({P_ADMIN}),
     Permission.EDIT_PARTNER_PROFILE: frozenset({P_ADMIN}),
     Permission.MANAGE_WEBHOOKS: frozenset({P_ADMIN}),
+    Permission.MANAGE_PROGRAMMES: frozenset({P_ADMIN}),
     Permission.MANAGE_TEAM: frozenset({P_ADMIN, M_ADMIN}),
     Permission.MANAGE_TOKENS: frozenset({P_ADMIN, M_ADMIN}),
 }

@@ -39,10 +39,15 @@ class Tier(enum.StrEnum):
 
 
 class EnrollmentStatus(enum.StrEnum):
-    PENDING = "pending"
+    """A partner's membership in one programme: invited -> active -> suspended -> ended, or declined.
+    Only ``active`` receives offers (docs/enrollment.md)."""
+
+    PENDING = "pending"  # legacy: treated like ``invited``; nothing writes it any more
+    INVITED = "invited"  # the manufacturer invited the partner; its admin has not accepted yet
     ACTIVE = "active"
-    SUSPENDED = "suspended"
-    ENDED = "ended"
+    SUSPENDED = "suspended"  # no new offers for now; the manufacturer may reactivate
+    ENDED = "ended"  # the partnership is over (the manufacturer may invite again)
+    DECLINED = "declined"  # the partner's admin declined the invitation
 
 
 class Temperature(enum.StrEnum):

@@ -30,6 +30,10 @@ class LeadImport(TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="SET NULL"))
     actor_kind: Mapped[str] = mapped_column(sa.String(16), default="user")  # user (browser) or cli
+    # What the file holds: ``leads``, or ``partners`` (a partner list; see exchange.partners).
+    kind: Mapped[str] = mapped_column(sa.String(16), default="leads", server_default="leads")
+    # Kind-specific choices (partners: ``{"invite": true}``).
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     file_name: Mapped[str] = mapped_column(sa.String(255))  # as the user named it (display only)
     stored_path: Mapped[str] = mapped_column(sa.String(1000))  # where the application reads it

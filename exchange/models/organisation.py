@@ -110,6 +110,18 @@ class PartnerProfile(TimestampMixin, Base):
     work_start: Mapped[time] = mapped_column(sa.Time, default=time(9, 0))
     work_end: Mapped[time] = mapped_column(sa.Time, default=time(17, 0))
     holidays: Mapped[list[str]] = mapped_column(default=list)  # ISO dates
+    # Where the partner is based (ISO country, region/state code as the ``holidays`` package names
+    # subdivisions, postal code) and whether that place's public holidays count as days off.
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    region: Mapped[str | None] = mapped_column(sa.String(64))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(16))
+    website: Mapped[str | None] = mapped_column(sa.String(300))
+    public_holidays: Mapped[bool] = mapped_column(default=True)
+    # Availability: a partner admin pauses new offers (until ``paused_until``, or until resumed when
+    # that is empty). Paused partners are skipped by matching; their claims go on as before.
+    paused_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(sa.String(300))
     # When the profile last changed in a way matching cares about (re-matching compares against it).
     matching_changed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -150,6 +162,8 @@ class Enrollment(TimestampMixin, Base):
     __tablename__ = "enrollments"
     __table_args__ = (
         sa.UniqueConstraint("manufacturer_id", "partner_id"),
+        # The partner's id in the manufacturer's CRM (a partner import is idempotent on it).
+        sa.UniqueConstraint("manufacturer_id", "external_id", name="uq_enrollments_external_id"),
         sa.Index("ix_enrollments_partner", "partner_id", "status"),
     )
 
@@ -164,6 +178,21 @@ class Enrollment(TimestampMixin, Base):
     # Responsiveness figures for this programme (recomputed by the SLA engine; fed into matching).
     responsiveness: Mapped[dict[str, Any]] = mapped_column(default=dict)
     responsiveness_updated_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(sa.String(100))
+    # What the manufacturer typed when it invited the partner. Until the partner accepts, the
+    # manufacturer sees these and nothing of the partner's own organisation (it may belong to
+    # other programmes); afterwards it sees the partner's name and profile.
+    invited_name: Mapped[str | None] = mapped_column(sa.String(200))
+    invited_email: Mapped[str | None] = mapped_column(sa.String(254))
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    invited_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]  # accepted or declined
+    status_changed_at: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # This programme created the partner organisation (added by hand or imported): the partner's
+    # admin accepting the account invitation accepts this enrollment too, and the manufacturer's data
+    # fill the profile until the partner's admin has signed in. False for partners that existed.
+    created_partner: Mapped[bool] = mapped_column(default=False)
 
     manufacturer: Mapped[Organisation] = relationship(foreign_keys=[manufacturer_id])
     partner: Mapped[Organisation] = relationship(foreign_keys=[partner_id])

@@ -36,6 +36,8 @@ class LeadEvent(enum.StrEnum):
     LEAD_LOST = "lead.lost"
     LEAD_NOTE_ADDED = "lead.note_added"
     LEAD_ASSIGNED = "lead.assigned"
+    # The manufacturer took a claim from a suspended or ended partner and gave the lead back to matching.
+    LEAD_REASSIGNED = "lead.reassigned"
     LEAD_RETURNED = "lead.returned"
     LEAD_CONTACT_VIEWED = "lead.contact_viewed"
     LEAD_RECYCLED = "lead.recycled"
@@ -72,6 +74,21 @@ class AuditEvent(enum.StrEnum):
     WEBHOOK_REDELIVERY_REQUESTED = "webhook.redelivery_requested"
     SLA_POLICY_UPDATED = "sla_policy.updated"
     SLA_POLICY_RESET = "sla_policy.reset"
+    # Onboarding (issue 12): organisations, the partner directory, enrollments, availability.
+    ORGANISATION_CREATED = "organisation.created"
+    PARTNER_ADDED = "partner.added"  # the manufacturer created a partner organisation
+    PARTNERS_IMPORTED = "partner.imported"  # a partner list import finished (counts in data)
+    ENROLLMENT_INVITED = "enrollment.invited"
+    ENROLLMENT_INVITATION_RESENT = "enrollment.invitation_resent"
+    ENROLLMENT_ACCEPTED = "enrollment.accepted"
+    ENROLLMENT_DECLINED = "enrollment.declined"
+    ENROLLMENT_SUSPENDED = "enrollment.suspended"
+    ENROLLMENT_REACTIVATED = "enrollment.reactivated"
+    ENROLLMENT_ENDED = "enrollment.ended"
+    ENROLLMENT_TIER_CHANGED = "enrollment.tier_changed"
+    ENROLLMENT_PRODUCT_LINES_CHANGED = "enrollment.product_lines_changed"
+    PARTNER_PAUSED = "partner.paused"
+    PARTNER_RESUMED = "partner.resumed"
 
 
 EventType = LeadEvent | AuditEvent
@@ -94,6 +111,7 @@ LEAD_EVENT_LABELS = {
     LeadEvent.LEAD_LOST: _l("Lost"),
     LeadEvent.LEAD_NOTE_ADDED: _l("Note"),
     LeadEvent.LEAD_ASSIGNED: _l("Assigned"),
+    LeadEvent.LEAD_REASSIGNED: _l("Taken from the partner and matched again"),
     LeadEvent.LEAD_RETURNED: _l("Returned"),
     LeadEvent.LEAD_CONTACT_VIEWED: _l("Contact details viewed"),
     LeadEvent.REJECTED_ROWS_DOWNLOADED: _l("Rejected rows downloaded (with their contact details)"),

@@ -73,7 +73,9 @@ CLAIM_STATUS = {
     ClaimStatus.REVOKED: _l("revoked after an SLA breach"),
 }
 ENROLLMENT_STATUS = {
-    EnrollmentStatus.PENDING: _l("pending"),
+    EnrollmentStatus.PENDING: _l("invited"),
+    EnrollmentStatus.INVITED: _l("invited"),
+    EnrollmentStatus.DECLINED: _l("declined"),
     EnrollmentStatus.ACTIVE: _l("active"),
     EnrollmentStatus.SUSPENDED: _l("suspended"),
     EnrollmentStatus.ENDED: _l("ended"),
