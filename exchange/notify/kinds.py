@@ -37,7 +37,8 @@ class KindDefinition:
     ``title`` and ``body`` are formatted with ``%(name)s`` placeholders: ``summary`` (the lead, as the
     recipient may see it), ``temperature``, ``deadline`` (the payload's, else the offer's claim
     deadline where ``claim_deadline`` is set; in the recipient's zone), ``sla``, ``partner``,
-    ``reason`` and any plain value of the event's payload. A body whose placeholders are not all
+    ``manufacturer`` (the names of the event's organisations), ``reason`` and any plain value of the
+    event's payload. A body whose placeholders are not all
     known is left out; a title must always format."""
 
     title: Any

@@ -411,7 +411,6 @@ def _deliver_invitation(actor: User | None, enrollment: Enrollment, base_url: st
             NotificationKind.ENROLLMENT_INVITED,
             partner_id=enrollment.partner_id,
             manufacturer_id=enrollment.manufacturer_id,
-            payload={"manufacturer": enrollment.manufacturer.name},
             link=PROGRAMMES_PATH,
             notify_manufacturer=False,
         )
