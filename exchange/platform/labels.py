@@ -113,6 +113,14 @@ GAP_CAUSES = {
     "excluded": _l("Every partner who could take it declined or returned it"),
     "at_capacity": _l("Every partner who could take it is at capacity"),
 }
+# Why a partner cannot receive offers (exchange.partners.readiness.NotReady), as the directory says it.
+READINESS = {
+    "not_active": _l("Enrollment not active"),
+    "admin_not_signed_in": _l("Its admin has not signed in yet"),
+    "no_coverage": _l("No coverage set"),
+    "no_capacity": _l("No capacity set"),
+    "paused": _l("Paused"),
+}
 # How contact details were disclosed (the reveal audit's channels, exchange.offers.reveals).
 REVEALED_VIA = {
     "page": _l("on the lead page"),
@@ -262,6 +270,7 @@ def init_app(app: Flask) -> None:
         manager_offer_state_label=lambda v: _label(OFFER_STATE_FOR_MANUFACTURER, v),
         claim_status_label=lambda v: _label(CLAIM_STATUS, v),
         enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
+        readiness_label=lambda v: _label(READINESS, v),
         end_reason_label=end_reason_label,
         clock_label=clock_due,
         event_label=event_label,
