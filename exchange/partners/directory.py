@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 
 from exchange.accounts.organisations import create_partner
 from exchange.accounts.password_links import LinkPurpose
-from exchange.accounts.permissions import Permission, can
+from exchange.accounts.permissions import Permission, can, roles_with
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.users import create_user
 from exchange.models import (
@@ -212,7 +212,7 @@ def _partner_of_admin(user: User) -> Organisation:
             field="admin_email",
             status=409,
         )
-    if user.role != Role.PARTNER_ADMIN or not user.is_active:
+    if not (can(user, Permission.MANAGE_PROGRAMMES) and user.is_active):
         raise DomainError(
             _(
                 "This e-mail address belongs to a partner's user who is not its active admin. "
@@ -329,7 +329,7 @@ def admin_signed_in(partner: Organisation) -> bool:
             sa.select(User.id)
             .where(
                 User.organisation_id == partner.id,
-                User.role == Role.PARTNER_ADMIN,
+                User.role.in_(sorted(roles_with(Permission.MANAGE_PROGRAMMES))),
                 User.last_login_at.is_not(None),
             )
             .limit(1)

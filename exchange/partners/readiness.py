@@ -18,13 +18,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from exchange.accounts.permissions import Permission, roles_with
 from exchange.models import (
     CoverageArea,
     Enrollment,
     EnrollmentStatus,
     Organisation,
     PartnerProfile,
-    Role,
     User,
 )
 from exchange.platform import clock
@@ -70,7 +70,8 @@ def reason_expressions(now: datetime | None = None) -> dict[NotReady, sa.ColumnE
         sa.select(User.id)
         .where(
             User.organisation_id == Enrollment.partner_id,
-            User.role == Role.PARTNER_ADMIN,
+            # A partner admin: who accepts the invitation and keeps the profile.
+            User.role.in_(sorted(roles_with(Permission.MANAGE_PROGRAMMES))),
             User.is_active_user.is_(True),
             User.last_login_at.is_not(None),
         )
