@@ -257,6 +257,10 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     ("api_campaigns.CampaignResource", "DELETE"): manage_api_write(P.MANAGE_CAMPAIGNS, ok=204),
     "api_campaigns.CampaignResults": manage(),
     "api_campaigns.CampaignReturn": manage(),
+    ("api_partners.Partners", "GET"): manage(),
+    ("api_partners.Partners", "POST"): manage_api_write(P.MANAGE_PARTNERS, ok=422),  # an empty body
+    ("api_partners.PartnerResource", "GET"): manage(),
+    ("api_partners.PartnerResource", "PATCH"): manage_api_write(P.MANAGE_PARTNERS),
     ("api_sla_policies.SlaPolicies", "GET"): manage(),
     ("api_sla_policies.SlaPolicies", "PUT"): manage_api_write(P.EDIT_SLA_POLICIES, ok=422),
     "api_sla_policies.SlaPoliciesReset": manage_api_write(P.EDIT_SLA_POLICIES),
@@ -703,6 +707,8 @@ GUESSES = [
     ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
     ("/manage/partners/{other_enrollment}", M_ADMIN),
     ("/manage/partners/{other_enrollment}", C_MGR),
+    ("/api/v1/partners/{other_enrollment}", M_ADMIN),
+    ("/api/v1/partners/{other_enrollment}", C_MGR),
 ]
 
 WRITE_GUESSES = [
