@@ -65,7 +65,9 @@ def availability(profile: PartnerProfile | None, now: datetime | None = None) ->
 def _locked_profile(actor: User, partner: Organisation) -> PartnerProfile:
     if not partner.is_partner or partner.profile is None:
         raise DomainError(_("Only partners can pause offers."))
-    if not (actor.is_active and can(actor, Permission.MANAGE_PROGRAMMES) and actor.organisation_id == partner.id):
+    if not (
+        actor.is_active and can(actor, Permission.MANAGE_PROGRAMMES) and actor.organisation_id == partner.id
+    ):
         raise NotAllowed(_("Only an admin of this partner may pause or resume its offers."))
     return db.session.scalars(
         sa.select(PartnerProfile)
