@@ -462,7 +462,8 @@ def _score_group(
             bonus = _COUNTRY + (1.0 - _COUNTRY) * (DISTANCE_HALF_KM / (DISTANCE_HALF_KM + km))
             geography[block] = np.maximum(geography[block], bonus)
 
-        # Eligibility: coverage, enrollment, availability and capacity, product line, tier for large deals, exclusions.
+        # Eligibility: coverage, enrollment, availability and capacity, product line, tier for large
+        # deals, exclusions.
         eligible = covered
         eligible &= base_ok
         eligible &= served[leads.line_row[chunk]]

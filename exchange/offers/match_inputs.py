@@ -1,5 +1,6 @@
 """Rows become ``matching`` inputs: a programme's settings, its enrolled partners' facts (coverage,
-product lines, capacity, availability at load time, responsiveness), a lead's facts and the partners excluded from it.
+product lines, capacity, availability at load time, responsiveness), a lead's facts and the partners
+excluded from it.
 """
 
 from __future__ import annotations

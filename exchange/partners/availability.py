@@ -11,13 +11,16 @@ leads that waited for a partner are tried again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, tzinfo
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from exchange.accounts.permissions import Permission, can
-from exchange.models import Organisation, PartnerProfile, User
+from exchange.models import CoverageArea, Enrollment, EnrollmentStatus, Organisation, PartnerProfile, User
 from exchange.platform import clock
 from exchange.platform.errors import DomainError, NotAllowed
 from exchange.platform.event_types import AuditEvent
@@ -54,6 +57,12 @@ def paused_clause(now: datetime | None = None) -> sa.ColumnElement[bool]:
         PartnerProfile.paused_at.is_not(None),
         sa.or_(PartnerProfile.paused_until.is_(None), PartnerProfile.paused_until > now),
     )
+
+
+def start_of_day(day: date, zone: str | tzinfo) -> datetime:
+    """Midnight at the start of ``day`` in ``zone`` (a name, or a zone such as Flask-Babel's
+    ``get_timezone()``): "away until 14 December" means offers again from that day on."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(str(zone))).astimezone(UTC)
 
 
 def availability(profile: PartnerProfile | None, now: datetime | None = None) -> Availability:
@@ -124,3 +133,84 @@ def resume(actor: User, partner: Organisation) -> Availability:
         db.session.flush()
         enqueue("partners.rematch", partner.id, queue=QUEUE_MATCHING)
     return availability(profile, now)
+
+
+# --- who gets no offers at all (the coverage-gap page names them) ------------------------------------
+
+
+class NoOffersCause(StrEnum):
+    """Why an active partner of a programme can receive no offer at all."""
+
+    NO_COVERAGE = "no_coverage"
+    NO_CAPACITY = "no_capacity"
+    PAUSED = "paused"
+
+
+NO_OFFERS_LABELS = {
+    NoOffersCause.NO_COVERAGE: _l("No coverage set"),
+    NoOffersCause.NO_CAPACITY: _l("Capacity 0"),
+    NoOffersCause.PAUSED: _l("Paused"),
+}
+
+
+@dataclass(frozen=True)
+class PartnerWithoutOffers:
+    enrollment_id: int
+    partner_id: int
+    name: str
+    causes: tuple[NoOffersCause, ...]
+    paused_until: datetime | None = None
+    pause_reason: str | None = None
+
+
+def partners_without_offers(manufacturer_id: int, now: datetime | None = None) -> list[PartnerWithoutOffers]:
+    """The programme's active partners that get no offers whatever the lead: no coverage area and no
+    radius, a capacity of 0, or paused. By name; each with every cause that applies."""
+    now = now or clock.now()
+    has_area = sa.exists().where(CoverageArea.partner_id == PartnerProfile.partner_id)
+    has_radius = sa.and_(PartnerProfile.radius_km.is_not(None), PartnerProfile.latitude.is_not(None))
+    no_coverage = sa.not_(sa.or_(has_area, has_radius))
+    no_capacity = PartnerProfile.capacity <= 0
+    paused = paused_clause(now)
+    rows = db.session.execute(
+        sa.select(
+            Enrollment.id,
+            Organisation.id,
+            Organisation.name,
+            no_coverage.label("no_coverage"),
+            no_capacity.label("no_capacity"),
+            paused.label("paused"),
+            PartnerProfile.paused_until,
+            PartnerProfile.pause_reason,
+        )
+        .join(Organisation, Organisation.id == Enrollment.partner_id)
+        .join(PartnerProfile, PartnerProfile.partner_id == Enrollment.partner_id)
+        .where(
+            Enrollment.manufacturer_id == manufacturer_id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+            sa.or_(no_coverage, no_capacity, paused),
+        )
+        .order_by(sa.func.lower(Organisation.name), Enrollment.id)
+    ).all()
+    found = []
+    for row in rows:
+        causes = tuple(
+            cause
+            for cause, applies in (
+                (NoOffersCause.NO_COVERAGE, row.no_coverage),
+                (NoOffersCause.NO_CAPACITY, row.no_capacity),
+                (NoOffersCause.PAUSED, row.paused),
+            )
+            if applies
+        )
+        found.append(
+            PartnerWithoutOffers(
+                enrollment_id=row[0],
+                partner_id=row[1],
+                name=row[2],
+                causes=causes,
+                paused_until=row.paused_until if row.paused else None,
+                pause_reason=row.pause_reason if row.paused else None,
+            )
+        )
+    return found
