@@ -302,3 +302,26 @@ def test_an_unknown_country_or_region_is_ignored_with_a_warning(app, caplog):
             calendar = sla_partners.partner_calendar(_profile(holidays=["2026-08-14"], **values))
             assert calendar.holidays == frozenset({date(2026, 8, 14)})
     assert "public holidays of ZZ" in caplog.text and "public holidays of DE/XX" in caplog.text
+
+
+def test_a_pause_whose_date_passed_is_cleared_and_waiting_leads_are_offered(programme, run_jobs):
+    from exchange.platform.jobs import registry
+
+    for key, org in programme["p"].items():
+        availability.pause(
+            programme["admins"][key], org, until=clock.now() + timedelta(days=2), reason="Christmas"
+        )
+    db.session.commit()
+    lead = published(programme)
+    matchmaking.match_leads([lead.id])
+    db.session.commit()
+    assert availability.end_expired_pauses() == {"ended": 0}
+    with clock.frozen(clock.now() + timedelta(days=3)):
+        assert registry.resolve_task("partners.end_pauses")() == {"ended": 4}
+        db.session.commit()
+        run_jobs()
+    db.session.expire_all()
+    assert programme["p"]["munich"].profile.paused_at is None
+    assert len(open_partner_ids(lead)) == 2
+    resumed = db.session.scalars(sa.select(Event).where(Event.type == "partner.resumed")).all()
+    assert len(resumed) == 4 and all(e.actor_kind == "system" for e in resumed)

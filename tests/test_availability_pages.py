@@ -162,9 +162,9 @@ def test_coverage_gaps_name_partners_without_coverage_capacity_or_availability(c
     from exchange.models import Enrollment, EnrollmentStatus
 
     maker = world["maker"]
-    uncovered = f.partner(maker, "Nowhere GmbH", coverage=[])
-    empty = f.partner(maker, "Full House AG", capacity=0)
-    radius = f.partner(maker, "Radius KG", coverage=[], latitude=48.1, longitude=11.6, radius_km=50)
+    f.partner(maker, "Nowhere GmbH", coverage=[])
+    f.partner(maker, "Full House AG", capacity=0)
+    f.partner(maker, "Radius KG", coverage=[], latitude=48.1, longitude=11.6, radius_km=50)
     suspended = f.partner(maker, "Suspended OHG", coverage=[])
     db.session.scalar(
         sa.select(Enrollment).where(Enrollment.partner_id == suspended.id)

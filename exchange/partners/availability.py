@@ -135,6 +135,30 @@ def resume(actor: User, partner: Organisation) -> Availability:
     return availability(profile, now)
 
 
+def end_expired_pauses() -> dict[str, int]:
+    """Periodic job: a pause whose date has passed already counts as over (:func:`is_paused`); this
+    clears it, records ``partner.resumed`` (by the system) and re-matches the partner, so leads that
+    found nobody while it was away are offered again. Idempotent."""
+    now = clock.now()
+    profiles = list(
+        db.session.scalars(
+            sa.select(PartnerProfile)
+            .where(PartnerProfile.paused_at.is_not(None), PartnerProfile.paused_until <= now)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for profile in profiles:
+        record(
+            AuditEvent.PARTNER_RESUMED,
+            partner_id=profile.partner_id,
+            data={"paused_at": profile.paused_at.isoformat(), "until": profile.paused_until.isoformat()},
+        )
+        profile.paused_at = profile.paused_until = profile.pause_reason = None
+        enqueue("partners.rematch", profile.partner_id, queue=QUEUE_MATCHING)
+    db.session.flush()
+    return {"ended": len(profiles)}
+
+
 # --- who gets no offers at all (the coverage-gap page names them) ------------------------------------
 
 
