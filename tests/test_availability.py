@@ -220,6 +220,29 @@ def test_the_next_wave_skips_a_partner_paused_since_and_takes_the_next(programme
     )
 
 
+def test_a_pause_after_the_ranker_loaded_its_partners_still_opens_no_offer(programme):
+    """The sweep loads each programme's partners once; a partner who pauses meanwhile gets nothing."""
+    from exchange.offers import waves
+
+    p = programme["p"]
+    lead = published(programme)
+    matchmaking.match_leads([lead.id])
+    db.session.commit()
+    stale = matchmaking.Matchers()
+    stale.for_manufacturer(programme["maker"].id)  # loaded before the pause
+    availability.pause(programme["admins"]["franconia"], p["franconia"], until=None, reason="Away")
+    db.session.commit()
+    db.session.expire_all()
+    assert waves.advance(lead, stale) == "wave"
+    db.session.commit()
+    db.session.expire_all()
+    assert open_partner_ids(lead) == [p["germany"].id]
+    # Nobody new is left: the open pool, again without the paused partner.
+    assert waves.advance(lead, stale) == "pool"
+    db.session.expire_all()
+    assert p["franconia"].id not in open_partner_ids(lead)
+
+
 def test_pausing_hands_unseen_offers_on_and_keeps_claims(programme):
     p, reps = programme["p"], programme["reps"]
     claimed_lead = published(programme, status=LeadStatus.OFFERED)
