@@ -3,6 +3,8 @@ are paused; the partner admin pauses them ("away until", optional, and a reason)
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
@@ -60,6 +62,11 @@ def _render(form: PauseForm, status: int = 200):
 def availability():
     form = PauseForm()
     if not form.is_submitted():
+        state = service.availability(current_org().profile)
+        if state.paused:  # changing the pause starts from what is set
+            form.reason.data = state.reason
+            if state.paused_until is not None:
+                form.until.data = state.paused_until.astimezone(ZoneInfo(str(get_timezone()))).date()
         return _render(form)
     if not form.validate():
         return _render(form, 422)

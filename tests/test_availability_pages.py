@@ -63,6 +63,7 @@ def test_the_admin_pauses_until_a_day_in_its_own_zone_and_resumes(client, world)
         assert profile.pause_reason == "Trade fair"
         page = client.get("/portal/availability").get_data(as_text=True)
         assert "Paused until" in page and "Trade fair" in page and 'data-testid="resume"' in page
+        assert 'value="2026-12-14"' in page  # the form to change it starts from the day set
         pull_list = client.get("/portal/").get_data(as_text=True)
         assert 'data-testid="paused-banner"' in pull_list and "you receive no new offers" in pull_list
         assert client.post("/portal/availability/resume").status_code == 302
