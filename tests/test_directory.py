@@ -333,3 +333,17 @@ def test_an_existing_partners_admin_without_a_password_gets_the_account_invitati
 
 def admin_of(maker):
     return f.user(maker, Role.MANUFACTURER_ADMIN)
+
+
+def test_a_retired_product_line_stays_for_the_partners_that_serve_it(programme):
+    maker, admin = programme
+    first = add_partner(admin, maker, _details(external_id="R1", product_lines=["valves"]), base_url=BASE)
+    [valves] = first.enrollment.product_lines
+    valves.is_active = False
+    same = add_partner(admin, maker, _details(external_id="R1", product_lines=["valves"]), base_url=BASE)
+    assert same.outcome is AddOutcome.DUPLICATE
+    with pytest.raises(DomainError) as refused:
+        add_partner(
+            admin, maker, _details(admin_email="b@other.test", product_lines=["valves"]), base_url=BASE
+        )
+    assert refused.value.field == "product_lines"

@@ -48,6 +48,7 @@ from exchange.partners.partner_details import (
     CleanDetails,
     PartnerDetails,
     clean_details,
+    find_product_lines,
 )
 from exchange.partners.programme_changes import change_programme, check_actor
 from exchange.platform import clock
@@ -97,12 +98,12 @@ def add_partner(
         raise DomainError(_("Only manufacturers have a partner directory."))
     # One change to the directory at a time per programme: two imports cannot add one partner twice.
     db.session.execute(sa.select(Organisation.id).where(Organisation.id == manufacturer.id).with_for_update())
-    clean = clean_details(manufacturer, details)
+    clean = clean_details(manufacturer, details, product_lines=False)
     user = find_user_by_email(clean.admin_email)
     existing = _existing(manufacturer, clean, user)
+    # Lines the manufacturer retired stay selectable for an enrollment that serves them.
+    clean.product_lines = find_product_lines(manufacturer, details.product_lines, existing)
     if existing is not None:
-        if existing.product_lines and clean.product_lines is not None:
-            clean = clean_details(manufacturer, details, enrollment=existing)
         return _update(actor, existing, clean, invite=invite, base_url=base_url)
 
     if user is not None:

@@ -93,10 +93,15 @@ def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str |
 
 
 def clean_details(
-    manufacturer: Organisation, details: PartnerDetails, *, enrollment: Enrollment | None = None
+    manufacturer: Organisation,
+    details: PartnerDetails,
+    *,
+    enrollment: Enrollment | None = None,
+    product_lines: bool = True,
 ) -> CleanDetails:
     """Validate ``details`` for ``manufacturer`` (``enrollment``: the one they will update, whose
-    product lines stay selectable even when the manufacturer retired them)."""
+    product lines stay selectable even when the manufacturer retired them; ``product_lines=False``:
+    leave them to the caller's :func:`find_product_lines`)."""
     company = _text(details.company, "company", 200, required=True)
     email = _text(details.admin_email, "admin_email", 254, required=True)
     email = normalise_email(email or "")
@@ -119,7 +124,9 @@ def clean_details(
         admin_name=admin_name,
         external_id=external_id,
         tier=tier,
-        product_lines=find_product_lines(manufacturer, details.product_lines, enrollment),
+        product_lines=find_product_lines(manufacturer, details.product_lines, enrollment)
+        if product_lines
+        else None,
         location=_location(details),
         profile=_profile(details),
     )
