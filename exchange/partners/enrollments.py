@@ -16,9 +16,10 @@ from collections.abc import Collection
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from exchange.accounts.permissions import Permission, can
-from exchange.models import Enrollment, EnrollmentStatus, User
+from exchange.models import Enrollment, EnrollmentStatus, Organisation, User
 from exchange.platform import clock, events
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
 from exchange.platform.event_types import AuditEvent
@@ -211,3 +212,31 @@ def mark_ended(actor: User, enrollment: Enrollment, reason: str) -> Enrollment:
 def require_manufacturer_admin(actor: User, enrollment: Enrollment) -> None:
     """For the effects above this layer (reassigning claims): the same check as the changes here."""
     _require_manufacturer_admin(actor, enrollment)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def partner_enrollments(partner_id: int) -> list[Enrollment]:
+    """The partner's enrollments (invitations first, then by the programme's name), with their
+    manufacturer and product lines loaded."""
+    rows = db.session.scalars(
+        sa.select(Enrollment)
+        .join(Organisation, Organisation.id == Enrollment.manufacturer_id)
+        .options(selectinload(Enrollment.manufacturer), selectinload(Enrollment.product_lines))
+        .where(Enrollment.partner_id == partner_id)
+        .order_by(sa.func.lower(Organisation.name), Enrollment.id)
+    ).all()
+    return sorted(rows, key=lambda e: not is_invited(e))
+
+
+def partner_visible(enrollment: Enrollment) -> bool:
+    """Whether the manufacturer may see the partner organisation behind ``enrollment`` (its name,
+    its profile): once the partner has accepted, never for an invitation still open, declined or
+    withdrawn (before acceptance the manufacturer sees only ``invited_name``/``invited_email``)."""
+    if enrollment.status in (S.ACTIVE, S.SUSPENDED):
+        return True
+    if enrollment.status == S.ENDED:
+        never_answered = enrollment.invited_at is not None and enrollment.responded_at is None
+        return not never_answered
+    return False
