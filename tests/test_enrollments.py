@@ -16,6 +16,7 @@ from exchange.models import (
     LeadStatus,
     Offer,
     OfferState,
+    OutboxJob,
     Role,
 )
 from exchange.offers import claims, enrollment_effects, matchmaking
@@ -238,6 +239,9 @@ def test_the_partners_admin_accepts(programme, invitation):
     assert enrollment.status == S.ACTIVE and enrollment.responded_at is not None
     [event] = events_of("enrollment.accepted")
     assert (event.manufacturer_id, event.partner_id) == (programme["maker"].id, invitation["partner"].id)
+    # Leads no partner could take are tried again with the new partner.
+    rematch = db.session.scalars(sa.select(OutboxJob.args).where(OutboxJob.task == "partners.rematch")).all()
+    assert [invitation["partner"].id] in rematch
     programme["maker"].program.wave_size = 4
     assert invitation["partner"].id in open_partners(offered(programme["maker"]))
 

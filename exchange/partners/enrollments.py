@@ -24,6 +24,8 @@ from exchange.platform import clock, events
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
 from exchange.platform.event_types import AuditEvent
 from exchange.platform.extensions import db
+from exchange.platform.jobs import enqueue
+from exchange.platform.jobs.registry import QUEUE_MATCHING
 from exchange.platform.labels import ENROLLMENT_STATUS
 
 S = EnrollmentStatus
@@ -131,6 +133,7 @@ def accept(actor: User, enrollment: Enrollment) -> Enrollment:
     change_status(actor, enrollment, S.ACTIVE, AuditEvent.ENROLLMENT_ACCEPTED, allowed_from=INVITED)
     enrollment.responded_at = enrollment.status_changed_at
     enrollment.enrolled_at = enrollment.status_changed_at
+    _rematch(enrollment)
     return enrollment
 
 
@@ -179,7 +182,7 @@ def reactivate(actor: User, enrollment: Enrollment, reason: str | None = None) -
         enrollment.invited_by_id = actor.id
         enrollment.responded_at = None
         return enrollment
-    return change_status(
+    change_status(
         actor,
         enrollment,
         S.ACTIVE,
@@ -187,6 +190,13 @@ def reactivate(actor: User, enrollment: Enrollment, reason: str | None = None) -
         reason,
         allowed_from={S.SUSPENDED},
     )
+    _rematch(enrollment)
+    return enrollment
+
+
+def _rematch(enrollment: Enrollment) -> None:
+    """Active again: the leads no partner could take are tried again with this partner."""
+    enqueue("partners.rematch", enrollment.partner_id, queue=QUEUE_MATCHING)
 
 
 def mark_suspended(actor: User, enrollment: Enrollment, reason: str) -> Enrollment:
