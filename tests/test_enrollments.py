@@ -330,3 +330,13 @@ def test_reassign_only_the_chosen_claims(programme):
     with pytest.raises(DomainError, match="not this partner"):
         enrollment_effects.reassign_claims(admin, enrollment, [elsewhere.id])
     assert db.session.get(Claim, elsewhere.id).status == ClaimStatus.ACTIVE
+
+
+def test_an_offer_left_open_for_a_suspended_partner_cannot_be_claimed(programme):
+    maker, alpha = programme["maker"], programme["p"][0]
+    lead = f.lead(maker, status=LeadStatus.OFFERED, current_wave=1)
+    offer = f.offer(lead, alpha)
+    enrollment_of(maker, alpha).status = S.SUSPENDED  # as if the offer had opened after the suspension
+    db.session.commit()
+    with pytest.raises(Conflict, match="not active"):
+        claims.claim_offer(programme["reps"][0], offer)
