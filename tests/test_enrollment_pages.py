@@ -160,7 +160,9 @@ def test_suspend_end_reactivate_and_reassign_on_the_pages(world, make_client, ap
     assert client.post(f"{base}/suspend", data={"reason": "Audit"}).status_code == 302
     db.session.expire_all()
     assert enrollment.status == S.SUSPENDED
-    offer = db.session.scalar(sa.select(Offer).where(Offer.lead_id == lead.id))
+    offer = db.session.scalar(
+        sa.select(Offer).where(Offer.lead_id == lead.id, Offer.partner_id == partner.id)
+    )
     assert offer.state == OfferState.WITHDRAWN
 
     html = lifecycle_block(app, world["m_admin"], enrollment)
