@@ -51,9 +51,14 @@ def _partner_lifecycle(enrollment: Enrollment) -> dict[str, Any]:
     return lifecycle(enrollment)
 
 
+# The manufacturer's partner page (helper ``directory``), whichever name it has; else the list.
+PARTNER_PAGES = ("manage.partner_detail", "manage.partner")
+
+
 def _back(enrollment: Enrollment):
-    if "manage.partner" in current_app.view_functions:
-        return redirect(url_for("manage.partner", enrollment_id=enrollment.id))
+    for endpoint in PARTNER_PAGES:
+        if endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint, enrollment_id=enrollment.id))
     return redirect(url_for("manage.partners"))
 
 
