@@ -268,3 +268,12 @@ def test_another_sides_or_programmes_enrollment_is_not_found(world, client):
     for who, enrollment in (("m_admin", "invitation"), ("s_admin", "invitation"), ("o_admin", "active")):
         response = api(client, "GET", f"/api/v1/enrollments/{world[enrollment].id}", world["tokens"][who])
         assert response.status_code == 404, who
+
+
+def test_a_withdrawn_invitation_still_hides_the_partner(world, client):
+    path = f"/api/v1/enrollments/{world['invitation'].id}"
+    token = world["tokens"]["o_admin"]
+    assert api(client, "POST", f"{path}/end", token, json={"reason": "Sent by mistake"}).status_code == 200
+    seen = api(client, "GET", path, token).get_json()
+    assert seen["status"] == "ended" and seen["partner"] is None
+    assert api(client, "POST", f"{path}/reactivate", token, json={}).get_json()["status"] == "invited"
