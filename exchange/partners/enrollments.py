@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from exchange.accounts.permissions import Permission, can
-from exchange.models import Enrollment, EnrollmentStatus, Organisation, User
+from exchange.models import Enrollment, EnrollmentStatus, Event, Organisation, User
 from exchange.platform import clock, events
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
 from exchange.platform.event_types import AuditEvent
@@ -243,10 +243,26 @@ def partner_enrollments(partner_id: int) -> list[Enrollment]:
 def partner_visible(enrollment: Enrollment) -> bool:
     """Whether the manufacturer may see the partner organisation behind ``enrollment`` (its name,
     its profile): once the partner has accepted, never for an invitation still open, declined or
-    withdrawn (before acceptance the manufacturer sees only ``invited_name``/``invited_email``)."""
-    if enrollment.status in (S.ACTIVE, S.SUSPENDED):
+    withdrawn (before acceptance the manufacturer sees only ``invited_name``/``invited_email``).
+    A programme that created the partner knows it anyway (it typed its data)."""
+    if enrollment.created_partner or enrollment.status in (S.ACTIVE, S.SUSPENDED):
         return True
     if enrollment.status == S.ENDED:
-        never_answered = enrollment.invited_at is not None and enrollment.responded_at is None
-        return not never_answered
+        return not invitation_withdrawn(enrollment)
     return False
+
+
+def invitation_withdrawn(enrollment: Enrollment) -> bool:
+    """Whether the enrollment ended as an invitation nobody accepted (its last ``enrollment.ended``
+    event says so)."""
+    data = db.session.scalar(
+        sa.select(Event.data)
+        .where(
+            Event.type == AuditEvent.ENROLLMENT_ENDED.value,
+            Event.manufacturer_id == enrollment.manufacturer_id,
+            Event.partner_id == enrollment.partner_id,
+        )
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    return bool(data and data.get("invitation_withdrawn"))
