@@ -101,7 +101,7 @@ def coverage_gaps():
         causes=list(NoOffersCause),
         cause_labels=NO_OFFERS_LABELS,
         # The directory's partner page, once it exists (the helper building it registers the route).
-        link_partners="manage.partner" in current_app.view_functions,
+        link_partners="manage.partner_detail" in current_app.view_functions,
     )
 
 

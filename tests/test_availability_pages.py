@@ -193,7 +193,7 @@ def test_coverage_gaps_name_partners_without_coverage_capacity_or_availability(c
         assert name not in page
     assert "Paused until" in page and "Trade fair" in page
     assert "No coverage set: 1" in page and "Capacity 0: 1" in page and "Paused: 1" in page
-    if "manage.partner" in app.view_functions:
+    if "manage.partner_detail" in app.view_functions:
         enrollment_id = found[1].enrollment_id
         assert f'href="/manage/partners/{enrollment_id}"' in page
     else:
