@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from exchange.models import Enrollment, EnrollmentStatus, Event, Role, Tier, User
+from exchange.models import Enrollment, EnrollmentStatus, Event, Notification, Role, Tier, User
 from exchange.platform import clock
 from exchange.platform.event_types import AuditEvent
 from exchange.platform.extensions import db
@@ -196,3 +196,17 @@ def test_the_directory_pages_and_filters(client, world, monkeypatch):
     ready = client.get("/manage/partners?readiness=ready").get_data(as_text=True)
     assert _rows(ready) == ["Active Reseller"]  # the others' admins never signed in
     assert 'href="/manage/partners/performance"' in first
+
+
+def test_inviting_an_ended_partner_again_sends_the_invitation(client, world):
+    maker, admin, _manager, active, *_ = world
+    boss = db.session.scalar(sa.select(User).where(User.organisation_id == active.id))
+    enrollment = _enrollment(active.id, maker.id)
+    enrollment.status = EnrollmentStatus.ENDED
+    db.session.commit()
+    f.login(client, admin)
+    assert client.post(f"/manage/partners/{enrollment.id}/reactivate", data={"reason": ""}).status_code == 302
+    db.session.expire_all()
+    assert enrollment.status == EnrollmentStatus.INVITED and enrollment.invited_at is not None
+    [notification] = db.session.scalars(sa.select(Notification).where(Notification.user_id == boss.id)).all()
+    assert notification.link == "/portal/programmes"
