@@ -198,8 +198,8 @@ def test_an_xlsx_with_german_headers(app, maker, tmp_path):
             "chef@mueller.example",
         ]
     )
-    sheet.append(["K-2", "Wiener Pumpen", "Österreich", "Wien", "1010", "1.200", "2.500.000,00", "", "", "Platin", "", "AT",
-                  "", "office@wiener.example"])  # fmt: skip
+    sheet.append(["K-2", "Wiener Pumpen", "Österreich", "Wien", "1010", "1.200", "2.500.000,00", "", "",
+                  "Platin", "", "AT", "", "office@wiener.example"])  # fmt: skip
     path = tmp_path / "partner.xlsx"
     book.save(path)
     result = cli_json(app, path, "--manufacturer", "acme", "--no-invite")
@@ -235,8 +235,8 @@ def test_hubspot_company_export_headers(app, maker, tmp_path):
 
 def test_salesforce_custom_fields_are_read_by_their_words():
     assert PARTNER_HEADERS.detect_mapping(
-        ["Id", "Name", "Partner_Tier__c", "Partner_Admin_Email__c", "Coverage_Areas__c", "PartnerAdminName__c",
-         "Lead_Capacity__c", "Served_Product_Lines__c", "Favourite_Colour__c"]
+        ["Id", "Name", "Partner_Tier__c", "Partner_Admin_Email__c", "Coverage_Areas__c",
+         "PartnerAdminName__c", "Lead_Capacity__c", "Served_Product_Lines__c", "Favourite_Colour__c"]
     ) == ["external_id", "company", "tier", "admin_email", "coverage", "admin_name", "capacity",
           "product_lines", None]  # fmt: skip
 
