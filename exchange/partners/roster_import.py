@@ -79,16 +79,14 @@ class PartnerWriter:
         external_id = (details.external_id or "").strip()
         if external_id and external_id in self.seen_external_ids:
             return RowResult(row=row, status="duplicate")
-        savepoint = db.session.begin_nested()
         try:
-            result = add_partner(
-                self.actor, self.manufacturer, details, invite=self.invite, base_url=self.base_url
-            )
+            with db.session.begin_nested():  # a refused row leaves nothing behind
+                result = add_partner(
+                    self.actor, self.manufacturer, details, invite=self.invite, base_url=self.base_url
+                )
         except DomainError as error:
-            savepoint.rollback()
             field = error.field if error.field in PARTNER_HEADERS.by_name else "_row"
             return RowResult(row=row, status="rejected", errors={field: [error.message]})
-        savepoint.commit()
         if external_id:
             self.seen_external_ids.add(external_id)
         self.invited += int(result.invited)
