@@ -62,7 +62,7 @@ def test_upload_preview_start_and_summary(client, maker, run_jobs):
     page = client.get(f"/manage/partners/imports/{record.id}").get_data(as_text=True)
     assert 'data-testid="import-done"' in page and 'data-count="created">3<' in page
     assert "<td>3</td><td>Partner_Admin_Email__c</td>" in page
-    assert "/manage/partners/imports/%d/rejected.csv" % record.id in page
+    assert f"/manage/partners/imports/{record.id}/rejected.csv" in page
     download = client.get(f"/manage/partners/imports/{record.id}/rejected.csv")
     assert download.status_code == 200 and b"broken-address" in download.data
     download.close()
