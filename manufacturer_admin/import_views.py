@@ -161,39 +161,63 @@ def lead_import(import_id: int):
         return render_template("manage/import_progress.html", record=record)
     form = ImportSettingsForm(
         data={
-            "encoding": record.settings.get("encoding"),
-            "delimiter": record.settings.get("delimiter"),
-            "number_format": record.settings.get("number_format"),
+            **read_settings(record),
             "campaign_id": str(record.campaign_id or ""),
             "publish": record.publish,
         }
     )
     form.campaign_id.choices = _campaign_choices()
+
+    def configure(mapping: list[str | None], read: dict[str, Any]) -> None:
+        import_upload.configure_import(
+            record,
+            mapping=mapping,
+            campaign_id=_campaign_id(form.campaign_id.data) or 0,
+            publish=form.publish.data,
+            **read,
+        )
+
+    return settings_page(
+        record,
+        form,
+        configure,
+        lambda: start_import(record),
+        template="manage/import_preview.html",
+        fields=IMPORT_FIELDS,
+        endpoint="manage.lead_import",
+    )
+
+
+def read_settings(record: LeadImport) -> dict[str, Any]:
+    """How the file reads, as the settings form starts."""
+    return {name: record.settings.get(name) for name in ("encoding", "delimiter", "number_format")}
+
+
+def settings_page(
+    record: LeadImport,
+    form: FlaskForm,
+    configure: Callable[[list[str | None], dict[str, Any]], None],
+    start: Callable[[], None],
+    *,
+    template: str,
+    fields: tuple,
+    endpoint: str,
+):
+    """The preview with the mapping: a valid post ``configure``s the import with the mapping and the
+    read settings, and ``start``s it on "Start import"; a refusal shows above the mapping."""
     mapping_error = None
     if form.validate_on_submit():
+        read = {name: getattr(form, name).data for name in ("encoding", "delimiter", "number_format")}
         try:
-            import_upload.configure_import(
-                record,
-                mapping=mapping_from_form(record),
-                encoding=form.encoding.data,
-                delimiter=form.delimiter.data,
-                number_format=form.number_format.data,
-                campaign_id=_campaign_id(form.campaign_id.data) or 0,
-                publish=form.publish.data,
-            )
+            configure(mapping_from_form(record), read)
             if request.form.get("action") == "start":
-                start_import(record)
+                start()
         except DomainError as error:  # shown above the mapping, not on a field
             unit_of_work.discard()
             mapping_error = error.message
         else:
-            return redirect(url_for("manage.lead_import", import_id=record.id))
-    return render_template(
-        "manage/import_preview.html",
-        form=form,
-        fields=IMPORT_FIELDS,
-        **preview_context(record, mapping_error),
-    )
+            return redirect(url_for(endpoint, import_id=record.id))
+    return render_template(template, form=form, fields=fields, **preview_context(record, mapping_error))
 
 
 @bp.route("/imports/<int:import_id>/progress")

@@ -4,7 +4,9 @@ upload -> preview with the detected mapping (a drop-down per column) and "send i
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from typing import Any
+
+from flask import redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,18 +17,16 @@ from exchange.accounts.permissions import Permission, require
 from exchange.models import ImportStatus
 from exchange.partners import roster_import
 from exchange.partners.roster_fields import PARTNER_FIELDS
-from exchange.platform import unit_of_work
-from exchange.platform.errors import DomainError
 from exchange.platform.tenancy import current_org
 from manufacturer_admin import bp
 from manufacturer_admin.import_views import (
     import_history,
     import_or_404,
     keep_upload,
-    mapping_from_form,
-    preview_context,
     progress_response,
+    read_settings,
     rejected_download,
+    settings_page,
     submitted_upload,
 )
 from manufacturer_admin.lead_forms import ImportSettingsForm, ImportUploadForm, import_formats_help
@@ -78,36 +78,20 @@ def partner_import(import_id: int):
     if record.status != ImportStatus.UPLOADED:
         return render_template("manage/partner_import_progress.html", record=record)
     form = PartnerImportSettingsForm(
-        data={
-            "encoding": record.settings.get("encoding"),
-            "delimiter": record.settings.get("delimiter"),
-            "number_format": record.settings.get("number_format"),
-            "invite": bool(record.options.get("invite", True)),
-        }
+        data={**read_settings(record), "invite": bool(record.options.get("invite", True))}
     )
-    mapping_error = None
-    if form.validate_on_submit():
-        try:
-            roster_import.configure_import(
-                record,
-                mapping=mapping_from_form(record),
-                invite=form.invite.data,
-                encoding=form.encoding.data,
-                delimiter=form.delimiter.data,
-                number_format=form.number_format.data,
-            )
-            if request.form.get("action") == "start":
-                roster_import.start_import(record, base_url=site_base_url())
-        except DomainError as error:  # shown above the mapping, not on a field
-            unit_of_work.discard()
-            mapping_error = error.message
-        else:
-            return redirect(url_for("manage.partner_import", import_id=record.id))
-    return render_template(
-        "manage/partner_import_preview.html",
-        form=form,
+
+    def configure(mapping: list[str | None], read: dict[str, Any]) -> None:
+        roster_import.configure_import(record, mapping=mapping, invite=form.invite.data, **read)
+
+    return settings_page(
+        record,
+        form,
+        configure,
+        lambda: roster_import.start_import(record, base_url=site_base_url()),
+        template="manage/partner_import_preview.html",
         fields=PARTNER_FIELDS,
-        **preview_context(record, mapping_error),
+        endpoint="manage.partner_import",
     )
 
 

@@ -180,10 +180,7 @@ class PartnerRowSchema(ma.Schema):
     @ma.post_load
     def _values(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         country = data.get("country")
-        if data.get("region"):
-            data["region"] = values.region_code(data["region"], country)
-        if data.get("postal_code"):
-            data["postal_code"] = values.postal_code(data["postal_code"], country)
+        values.place_codes(data, country)
         if data.get("website") and not data["website"].startswith(("http://", "https://")):
             data["website"] = f"https://{data['website']}"
         if data.get("tier"):
