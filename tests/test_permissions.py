@@ -28,6 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from exchange import create_app
@@ -37,6 +38,7 @@ from exchange.accounts.tokens import issue_token
 from exchange.leads.campaigns import create_campaign
 from exchange.models import (
     DeliveryStatus,
+    Enrollment,
     LeadImport,
     LeadStatus,
     Notification,
@@ -161,6 +163,12 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     # /manage: reading
     "manage.dashboard": manage(P.VIEW_ANALYTICS),
     "manage.partners": manage(P.VIEW_ANALYTICS),
+    "manage.partner_performance": manage(P.VIEW_ANALYTICS),
+    "manage.partner_detail": manage(P.VIEW_ANALYTICS),
+    ("manage.new_partner", "GET"): manage(P.MANAGE_PARTNERS),
+    ("manage.new_partner", "POST"): manage(P.MANAGE_PARTNERS, ok=422),  # an empty form
+    "manage.partner_programme": manage(P.MANAGE_PARTNERS, ok=422),  # an empty form
+    "manage.resend_partner_invitation": manage(P.MANAGE_PARTNERS, ok=302),
     "manage.coverage_gaps": manage(P.VIEW_ANALYTICS),
     "manage.leads": manage(),
     "manage.lead_detail": manage(),
@@ -253,6 +261,10 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     ("api_campaigns.CampaignResource", "DELETE"): manage_api_write(P.MANAGE_CAMPAIGNS, ok=204),
     "api_campaigns.CampaignResults": manage(),
     "api_campaigns.CampaignReturn": manage(),
+    ("api_partners.Partners", "GET"): manage(),
+    ("api_partners.Partners", "POST"): manage_api_write(P.MANAGE_PARTNERS, ok=422),  # an empty body
+    ("api_partners.PartnerResource", "GET"): manage(),
+    ("api_partners.PartnerResource", "PATCH"): manage_api_write(P.MANAGE_PARTNERS),
     ("api_sla_policies.SlaPolicies", "GET"): manage(),
     ("api_sla_policies.SlaPolicies", "PUT"): manage_api_write(P.EDIT_SLA_POLICIES, ok=422),
     "api_sla_policies.SlaPoliciesReset": manage_api_write(P.EDIT_SLA_POLICIES),
@@ -350,6 +362,14 @@ def _signed_in_as(user) -> SimpleNamespace:
     return SimpleNamespace(get_id=lambda sid=user.get_id(): sid)
 
 
+def _enrollment_of(maker, partner) -> Enrollment:
+    return db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.manufacturer_id == maker.id, Enrollment.partner_id == partner.id
+        )
+    )
+
+
 def build_world(tmp) -> SimpleNamespace:
     maker = f.manufacturer("Maker A")
     other_maker = f.manufacturer("Maker B")
@@ -426,6 +446,7 @@ def build_world(tmp) -> SimpleNamespace:
             "endpoint_id": webhook.id,
             "delivery_id": delivery.id,
             "user_id": users[P_REP].id,
+            "enrollment_id": _enrollment_of(maker, partner).id,
         },
         partner_import=partner_imports[0].id,
         partner_token=tokens[P_ADMIN].token.id,
@@ -446,6 +467,7 @@ def build_world(tmp) -> SimpleNamespace:
             "other_partner_member": other_partner_user.id,
             "other_partner_token": other_partner_token.token.id,
             "other_maker_token": other_maker_token.token.id,
+            "other_enrollment": _enrollment_of(other_maker, other_partner).id,
         },
     )
 
@@ -706,6 +728,10 @@ GUESSES = [
     ("/manage/partners/imports/{other_partner_import}", M_ADMIN),
     ("/manage/partners/imports/{other_partner_import}/progress", M_ADMIN),
     ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
+    ("/manage/partners/{other_enrollment}", M_ADMIN),
+    ("/manage/partners/{other_enrollment}", C_MGR),
+    ("/api/v1/partners/{other_enrollment}", M_ADMIN),
+    ("/api/v1/partners/{other_enrollment}", C_MGR),
 ]
 
 WRITE_GUESSES = [
@@ -714,6 +740,8 @@ WRITE_GUESSES = [
     ("/portal/team/{other_partner_member}/resend", {}, P_ADMIN),
     ("/portal/tokens/{other_partner_token}/revoke", {}, P_ADMIN),
     ("/manage/tokens/{other_maker_token}/revoke", {}, M_ADMIN),
+    ("/manage/partners/{other_enrollment}/programme", {"tier": "gold"}, M_ADMIN),
+    ("/manage/partners/{other_enrollment}/resend", {}, M_ADMIN),
 ]
 
 

@@ -29,8 +29,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.accounts.organisations import create_partner
-from exchange.accounts.password_links import LinkPurpose
-from exchange.accounts.permissions import Permission, can
+from exchange.accounts.permissions import Permission, can, roles_with
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.users import create_user
 from exchange.models import (
@@ -38,27 +37,24 @@ from exchange.models import (
     Enrollment,
     EnrollmentStatus,
     Organisation,
-    ProductLine,
     Role,
     SizeBand,
     Tier,
     User,
 )
-from exchange.models.user import new_session_nonce
-from exchange.notify.kinds import NotificationKind
-from exchange.notify.notifications import publish_event
+from exchange.partners.invitations import INVITABLE, deliver_invitation, send_invitation
 from exchange.partners.partner_details import (
     LOCATION_DETAILS,
     CleanDetails,
     PartnerDetails,
     clean_details,
 )
-from exchange.platform import clock, jobs
-from exchange.platform.errors import Conflict, DomainError, NotAllowed
+from exchange.partners.programme_changes import change_programme, check_actor
+from exchange.platform import clock
+from exchange.platform.errors import Conflict, DomainError
 from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import record
 from exchange.platform.extensions import db
-from exchange.platform.jobs.registry import QUEUE_NOTIFY
 
 __all__ = [
     "AddOutcome",
@@ -69,10 +65,8 @@ __all__ = [
     "send_invitation",
 ]
 
-INVITABLE = frozenset({EnrollmentStatus.INVITED, EnrollmentStatus.PENDING})
 # Statuses from which adding the partner again invites it again.
 REINVITABLE = frozenset({EnrollmentStatus.ENDED, EnrollmentStatus.DECLINED})
-PROGRAMMES_PATH = "/portal/programmes"
 
 
 class AddOutcome(enum.StrEnum):
@@ -88,17 +82,6 @@ class AddResult:
     invited: bool  # an invitation was queued (sent after the commit)
 
 
-def _check_actor(actor: User | None, manufacturer: Organisation) -> None:
-    if actor is None:
-        return
-    if not (
-        actor.is_active
-        and actor.organisation_id == manufacturer.id
-        and can(actor, Permission.MANAGE_PARTNERS)
-    ):
-        raise NotAllowed(_("Only an admin of this manufacturer may change its partner directory."))
-
-
 def add_partner(
     actor: User | None,
     manufacturer: Organisation,
@@ -109,7 +92,7 @@ def add_partner(
 ) -> AddResult:
     """Bring the partner ``details`` describe into ``manufacturer``'s programme (see the module).
     ``invite``: send the invitation (after the commit); ``base_url``: where its link points."""
-    _check_actor(actor, manufacturer)
+    check_actor(actor, manufacturer)
     if not manufacturer.is_manufacturer:
         raise DomainError(_("Only manufacturers have a partner directory."))
     # One change to the directory at a time per programme: two imports cannot add one partner twice.
@@ -153,7 +136,7 @@ def add_partner(
     )
     invited = False
     if invite:
-        _deliver_invitation(actor, enrollment, base_url)
+        deliver_invitation(actor, enrollment, base_url)
         invited = True
     db.session.flush()
     return AddResult(enrollment, AddOutcome.CREATED, invited)
@@ -212,7 +195,7 @@ def _partner_of_admin(user: User) -> Organisation:
             field="admin_email",
             status=409,
         )
-    if user.role != Role.PARTNER_ADMIN or not user.is_active:
+    if not (can(user, Permission.MANAGE_PROGRAMMES) and user.is_active):
         raise DomainError(
             _(
                 "This e-mail address belongs to a partner's user who is not its active admin. "
@@ -286,11 +269,11 @@ def _update(
         _reinvite(actor, enrollment, clean)
         changed = True
         if invite:
-            _deliver_invitation(actor, enrollment, base_url)
+            deliver_invitation(actor, enrollment, base_url)
             invited = True
     elif invite and enrollment.status in INVITABLE and enrollment.invited_at is None:
         # Added earlier without an invitation (an import with --no-invite): send it now.
-        _deliver_invitation(actor, enrollment, base_url)
+        deliver_invitation(actor, enrollment, base_url)
         invited = True
     db.session.flush()
     return AddResult(enrollment, AddOutcome.UPDATED if changed or invited else AddOutcome.DUPLICATE, invited)
@@ -329,7 +312,7 @@ def admin_signed_in(partner: Organisation) -> bool:
             sa.select(User.id)
             .where(
                 User.organisation_id == partner.id,
-                User.role == Role.PARTNER_ADMIN,
+                User.role.in_(sorted(roles_with(Permission.MANAGE_PROGRAMMES))),
                 User.last_login_at.is_not(None),
             )
             .limit(1)
@@ -362,99 +345,4 @@ def _refresh_profile(partner: Organisation, clean: CleanDetails) -> bool:
                 profile.timezone = partner.timezone = clean.timezone
     if changed:
         profile.matching_changed_at = clock.now()
-    return changed
-
-
-def send_invitation(actor: User | None, enrollment: Enrollment, base_url: str) -> None:
-    """Send the invitation (again) while the enrollment waits for the partner's answer: an account
-    invitation to a created partner's admin who has no password yet, else the enrollment invitation."""
-    _check_actor(actor, enrollment.manufacturer)
-    if enrollment.status not in INVITABLE:
-        raise Conflict(_("Only an invitation that has not been answered can be sent again."))
-    first = enrollment.invited_at is None
-    _deliver_invitation(actor, enrollment, base_url)
-    if not first:
-        record(
-            AuditEvent.ENROLLMENT_INVITATION_RESENT,
-            actor=actor,
-            manufacturer_id=enrollment.manufacturer_id,
-            partner_id=enrollment.partner_id,
-            data={"enrollment_id": enrollment.id, "invited_email": enrollment.invited_email},
-        )
-    db.session.flush()
-
-
-def _pending_admin(enrollment: Enrollment) -> User | None:
-    """A created partner's invited admin who has not chosen a password yet."""
-    if not enrollment.created_partner or not enrollment.invited_email:
-        return None
-    user = find_user_by_email(enrollment.invited_email)
-    if user is None or user.organisation_id != enrollment.partner_id or user.password_hash is not None:
-        return None
-    return user if user.is_active_user else None
-
-
-def _deliver_invitation(actor: User | None, enrollment: Enrollment, base_url: str) -> None:
-    admin = _pending_admin(enrollment)
-    if admin is not None:
-        admin.session_nonce = new_session_nonce()  # older links stop working
-        jobs.enqueue(
-            "accounts.send_password_link",
-            admin.id,
-            LinkPurpose.INVITE.value,
-            base_url,
-            actor.id if actor is not None else None,
-            queue=QUEUE_NOTIFY,
-        )
-    else:
-        publish_event(
-            NotificationKind.ENROLLMENT_INVITED,
-            partner_id=enrollment.partner_id,
-            manufacturer_id=enrollment.manufacturer_id,
-            link=PROGRAMMES_PATH,
-            notify_manufacturer=False,
-        )
-    enrollment.invited_at = clock.now()
-
-
-def change_programme(
-    actor: User | None,
-    enrollment: Enrollment,
-    *,
-    tier: Tier | None = None,
-    product_lines: list[ProductLine] | None = None,
-) -> bool:
-    """Change the programme's fields of an enrollment (None: leave as it is), each change an event
-    with from and to; True if anything changed. The next matching reads them; offers not yet shown
-    are re-ranked."""
-    _check_actor(actor, enrollment.manufacturer)
-    changed = False
-    scope = {"manufacturer_id": enrollment.manufacturer_id, "partner_id": enrollment.partner_id}
-    if tier is not None and tier != enrollment.tier:
-        record(
-            AuditEvent.ENROLLMENT_TIER_CHANGED,
-            actor=actor,
-            **scope,
-            data={"enrollment_id": enrollment.id, "from": enrollment.tier.value, "to": tier.value},
-        )
-        enrollment.tier = tier
-        changed = True
-    if product_lines is not None:
-        if any(line.manufacturer_id != enrollment.manufacturer_id for line in product_lines):
-            raise DomainError(_("Unknown product line."), field="product_lines")
-        before = sorted(line.code for line in enrollment.product_lines)
-        after = sorted({line.code for line in product_lines})
-        if before != after:
-            record(
-                AuditEvent.ENROLLMENT_PRODUCT_LINES_CHANGED,
-                actor=actor,
-                **scope,
-                data={"enrollment_id": enrollment.id, "from": before, "to": after},
-            )
-            enrollment.product_lines = list(dict.fromkeys(product_lines))
-            changed = True
-    if changed:
-        db.session.flush()
-        if enrollment.status == EnrollmentStatus.ACTIVE:
-            jobs.enqueue("offers.rerank_unshown")
     return changed

@@ -119,7 +119,7 @@ def clean_details(
         admin_name=admin_name,
         external_id=external_id,
         tier=tier,
-        product_lines=_product_lines(manufacturer, details.product_lines, enrollment),
+        product_lines=find_product_lines(manufacturer, details.product_lines, enrollment),
         location=_location(details),
         profile=_profile(details),
     )
@@ -197,7 +197,7 @@ def _profile(details: PartnerDetails) -> dict[str, Any]:
     return loaded
 
 
-def _product_lines(
+def find_product_lines(
     manufacturer: Organisation, given: list[str] | None, enrollment: Enrollment | None
 ) -> list[ProductLine] | None:
     """The manufacturer's lines by code (or name, ignoring case); None when not given."""
