@@ -296,3 +296,33 @@ def test_a_row_becomes_partner_details(app, maker):
     assert details.tier == Tier.GOLD and details.product_lines == ["pumps", "valves"]
     assert details.coverage == [("DE", "BY", None)] and details.capacity == 7
     assert details.industries == [] and details.external_id is None
+
+
+@pytest.mark.app_config(LEAD_IMPORT_BATCH_SIZE=2)
+def test_a_crash_resumes_after_the_last_committed_batch_without_duplicates(app, maker, tmp_path, monkeypatch):
+    from exchange.leads import lead_import
+    from exchange.partners import roster_import
+
+    path = write_csv(tmp_path / "accounts.csv", salesforce_rows(5))
+    record = roster_import.create_import(None, maker, path, file_name="accounts.csv", invite=True, kind="cli")
+    roster_import.start_import(record, base_url="http://portal.test", run_in_background=False)
+    db.session.commit()
+    real_add, calls = roster_import.add_partner, []
+
+    def crash_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("worker died")
+        return real_add(*args, **kwargs)
+
+    monkeypatch.setattr(roster_import, "add_partner", crash_once)
+    with pytest.raises(RuntimeError):
+        lead_import.run_import(record.id, catalogue=roster_import.PARTNERS)
+    db.session.expire_all()
+    assert (record.status.value, record.rows_done, len(enrollments(maker))) == ("queued", 2, 2)
+    summary = roster_import.run_import_job(record.id)
+    assert (summary["rows"], summary["created"], summary["duplicates"]) == (5, 5, 0)
+    assert len(enrollments(maker)) == 5
+    assert db.session.scalar(
+        sa.select(sa.func.count(OutboxJob.id)).where(OutboxJob.task == "accounts.send_password_link")
+    ) == 5  # fmt: skip
