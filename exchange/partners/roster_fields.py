@@ -84,7 +84,6 @@ WORD_RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("admin_email", "admin mail"),
         ("admin_email", "contact email"),
         ("admin_name", "admin name"),
-        ("admin_name", "admin"),
         ("tier", "tier"),
         ("tier", "stufe"),
         ("product_lines", "product"),
