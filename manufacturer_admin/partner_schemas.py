@@ -60,9 +60,12 @@ class DirectoryPartnerSchema(ma.Schema):
 
     id = ma.fields.Function(lambda row: row.enrollment.id, metadata={"type": "integer"})
     status = ma.fields.Function(_status, metadata={"type": "string", "enum": STATUSES})
-    status_reason = ma.fields.Function(lambda row: row.enrollment.status_reason, metadata={"type": "string"})
+    status_reason = ma.fields.Function(
+        lambda row: row.enrollment.status_reason, metadata={"nullable": True, "type": "string"}
+    )
     status_changed_at = ma.fields.Function(
-        lambda row: _iso(row.enrollment.status_changed_at), metadata={"type": "string", "format": "date-time"}
+        lambda row: _iso(row.enrollment.status_changed_at),
+        metadata={"nullable": True, "type": "string", "format": "date-time"},
     )
     tier = ma.fields.Function(
         lambda row: row.enrollment.tier.value, metadata={"type": "string", "enum": TIERS}
@@ -70,11 +73,18 @@ class DirectoryPartnerSchema(ma.Schema):
     product_lines = ma.fields.Function(
         lambda row: row.product_line_codes, metadata={"type": "array", "items": {"type": "string"}}
     )
-    external_id = ma.fields.Function(lambda row: row.enrollment.external_id, metadata={"type": "string"})
-    invited_name = ma.fields.Function(lambda row: row.enrollment.invited_name, metadata={"type": "string"})
-    invited_email = ma.fields.Function(lambda row: row.enrollment.invited_email, metadata={"type": "string"})
+    external_id = ma.fields.Function(
+        lambda row: row.enrollment.external_id, metadata={"nullable": True, "type": "string"}
+    )
+    invited_name = ma.fields.Function(
+        lambda row: row.enrollment.invited_name, metadata={"nullable": True, "type": "string"}
+    )
+    invited_email = ma.fields.Function(
+        lambda row: row.enrollment.invited_email, metadata={"nullable": True, "type": "string"}
+    )
     invited_at = ma.fields.Function(
-        lambda row: _iso(row.enrollment.invited_at), metadata={"type": "string", "format": "date-time"}
+        lambda row: _iso(row.enrollment.invited_at),
+        metadata={"nullable": True, "type": "string", "format": "date-time"},
     )
     created_partner = ma.fields.Function(
         lambda row: row.enrollment.created_partner,
@@ -86,7 +96,11 @@ class DirectoryPartnerSchema(ma.Schema):
     )
     name = ma.fields.Function(
         lambda row: row.name if row.known else None,
-        metadata={"type": "string", "description": "The partner's own name; null until it accepts"},
+        metadata={
+            "nullable": True,
+            "type": "string",
+            "description": "The partner's own name; null until it accepts",
+        },
     )
     ready = ma.fields.Function(lambda row: row.ready, metadata={"type": "boolean"})
     not_ready = ma.fields.Function(
@@ -97,14 +111,19 @@ class DirectoryPartnerSchema(ma.Schema):
             "description": "Why it cannot receive offers (empty: ready)",
         },
     )
-    paused = ma.fields.Function(lambda row: row.paused if row.known else None, metadata={"type": "boolean"})
-    paused_until = ma.fields.Function(
-        lambda row: _iso(row.paused_until), metadata={"type": "string", "format": "date-time"}
+    paused = ma.fields.Function(
+        lambda row: row.paused if row.known else None, metadata={"nullable": True, "type": "boolean"}
     )
-    pause_reason = ma.fields.Function(lambda row: row.pause_reason, metadata={"type": "string"})
+    paused_until = ma.fields.Function(
+        lambda row: _iso(row.paused_until),
+        metadata={"nullable": True, "type": "string", "format": "date-time"},
+    )
+    pause_reason = ma.fields.Function(
+        lambda row: row.pause_reason, metadata={"nullable": True, "type": "string"}
+    )
     profile = ma.fields.Function(
         lambda row: ProfileSummarySchema().dump(row.profile) if row.profile is not None else None,
-        metadata={"type": "object", "description": "null until the partner accepts"},
+        metadata={"nullable": True, "type": "object", "description": "null until the partner accepts"},
     )
 
 

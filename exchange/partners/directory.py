@@ -98,13 +98,13 @@ def add_partner(
     # One change to the directory at a time per programme: two imports cannot add one partner twice.
     db.session.execute(sa.select(Organisation.id).where(Organisation.id == manufacturer.id).with_for_update())
     clean = clean_details(manufacturer, details)
-    existing = _existing(manufacturer, clean)
+    user = find_user_by_email(clean.admin_email)
+    existing = _existing(manufacturer, clean, user)
     if existing is not None:
         if existing.product_lines and clean.product_lines is not None:
             clean = clean_details(manufacturer, details, enrollment=existing)
         return _update(actor, existing, clean, invite=invite, base_url=base_url)
 
-    user = find_user_by_email(clean.admin_email)
     if user is not None:
         partner = _partner_of_admin(user)
         enrollment = _new_enrollment(actor, manufacturer, partner, clean, created_partner=False)
@@ -142,7 +142,7 @@ def add_partner(
     return AddResult(enrollment, AddOutcome.CREATED, invited)
 
 
-def _existing(manufacturer: Organisation, clean: CleanDetails) -> Enrollment | None:
+def _existing(manufacturer: Organisation, clean: CleanDetails, user: User | None) -> Enrollment | None:
     """This programme's enrollment of the partner the details name: by external id, else by the
     admin e-mail (invited here, or an admin of an enrolled partner)."""
     if clean.external_id is not None:
@@ -159,15 +159,13 @@ def _existing(manufacturer: Organisation, clean: CleanDetails) -> Enrollment | N
         .order_by(Enrollment.id)
         .limit(1)
     )
-    if found is None:
-        user = find_user_by_email(clean.admin_email)
-        if user is not None and user.organisation.is_partner:
-            found = db.session.scalar(
-                sa.select(Enrollment).where(
-                    Enrollment.manufacturer_id == manufacturer.id,
-                    Enrollment.partner_id == user.organisation_id,
-                )
+    if found is None and user is not None and _is_partner_admin(user):
+        found = db.session.scalar(
+            sa.select(Enrollment).where(
+                Enrollment.manufacturer_id == manufacturer.id,
+                Enrollment.partner_id == user.organisation_id,
             )
+        )
     if (
         found is not None
         and clean.external_id is not None
@@ -183,6 +181,11 @@ def _existing(manufacturer: Organisation, clean: CleanDetails) -> Enrollment | N
     return found
 
 
+def _is_partner_admin(user: User) -> bool:
+    """An active admin of a partner (who accepts invitations for it)."""
+    return user.organisation.is_partner and can(user, Permission.MANAGE_PROGRAMMES) and user.is_active
+
+
 def _partner_of_admin(user: User) -> Organisation:
     """The existing partner whose admin ``user`` is; refuses every other user's e-mail."""
     organisation = user.organisation
@@ -195,7 +198,7 @@ def _partner_of_admin(user: User) -> Organisation:
             field="admin_email",
             status=409,
         )
-    if not (can(user, Permission.MANAGE_PROGRAMMES) and user.is_active):
+    if not _is_partner_admin(user):
         raise DomainError(
             _(
                 "This e-mail address belongs to a partner's user who is not its active admin. "
