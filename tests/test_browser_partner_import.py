@@ -34,7 +34,6 @@ def test_upload_map_start_and_read_the_summary(page, live_server, app, run_jobs)
     page.get_by_test_id("import-partners").click()
     expect(page.get_by_test_id("coverage-syntax")).to_be_visible()
     upload_for_preview(page, ROWS, "accounts.csv", run_jobs)
-    page.reload()
 
     expect(page.get_by_test_id("preview").get_by_text("Partner 1 GmbH", exact=True)).to_be_visible()
     assert page.get_by_label("Field for column Partner_Tier__c").input_value() == "tier"
