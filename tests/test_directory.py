@@ -317,3 +317,19 @@ def test_an_ended_partner_added_again_is_invited_again(programme):
     again = add_partner(admin, maker, _details(), base_url=BASE)
     assert again.outcome is AddOutcome.UPDATED and again.enrollment.status == EnrollmentStatus.INVITED
     assert len(_events(AuditEvent.ENROLLMENT_INVITED)) == 2
+
+
+def test_an_existing_partners_admin_without_a_password_gets_the_account_invitation(programme):
+    maker, admin = programme
+    other = f.manufacturer("Other Maker")
+    first = add_partner(admin_of(other), other, _details(admin_email="new@shared.test"), base_url=BASE)
+    assert first.enrollment.created_partner
+    second = add_partner(admin, maker, _details(admin_email="new@shared.test"), base_url=BASE)
+    assert second.outcome is AddOutcome.CREATED and not second.enrollment.created_partner
+    assert second.enrollment.partner_id == first.enrollment.partner_id
+    assert len(_jobs("accounts.send_password_link")) == 2  # no bell for someone who cannot sign in yet
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+def admin_of(maker):
+    return f.user(maker, Role.MANUFACTURER_ADMIN)

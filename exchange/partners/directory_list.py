@@ -23,11 +23,11 @@ from exchange.models import (
     PartnerProfile,
     Tier,
 )
+from exchange.partners.availability import paused_clause
 from exchange.partners.readiness import (
     ACCEPTED_STATUSES,
     NotReady,
     accepted,
-    paused,
     readiness_condition,
     reason_columns,
     reasons_of,
@@ -99,7 +99,7 @@ def _query(manufacturer: Organisation, filters: DirectoryFilters, now: datetime)
         sa.select(
             Enrollment,
             name,
-            paused(now).label("is_paused"),
+            paused_clause(now).label("is_paused"),
             PartnerProfile.paused_until,
             PartnerProfile.pause_reason,
             *reason_columns(now),

@@ -1,5 +1,5 @@
-"""Invitations into a programme: an account invitation for a created partner's admin who has no
-password yet (the link to choose one), else an enrollment invitation to the partner's admins (in-app
+"""Invitations into a programme: an account invitation for an invited admin who has no password yet
+(the link to choose one), else an enrollment invitation to the partner's admins (in-app
 and e-mail, in their language, pointing at the portal's programmes page)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PROGRAMMES_PATH = "/portal/programmes"
 
 def send_invitation(actor: User | None, enrollment: Enrollment, base_url: str) -> None:
     """Send the invitation (again) while the enrollment waits for the partner's answer: an account
-    invitation to a created partner's admin who has no password yet, else the enrollment invitation."""
+    invitation to an invited admin who has no password yet, else the enrollment invitation."""
     check_actor(actor, enrollment.manufacturer)
     if enrollment.status not in INVITABLE:
         raise Conflict(_("Only an invitation that has not been answered can be sent again."))
@@ -45,8 +45,10 @@ def send_invitation(actor: User | None, enrollment: Enrollment, base_url: str) -
 
 
 def _pending_admin(enrollment: Enrollment) -> User | None:
-    """A created partner's invited admin who has not chosen a password yet."""
-    if not enrollment.created_partner or not enrollment.invited_email:
+    """The invited admin, when they have not chosen a password yet: a created partner's, or an
+    existing partner's whose account invitation (from another programme) is still open; such an
+    admin cannot read an in-app notification, so the link to choose a password is what they get."""
+    if not enrollment.invited_email:
         return None
     user = find_user_by_email(enrollment.invited_email)
     if user is None or user.organisation_id != enrollment.partner_id or user.password_hash is not None:

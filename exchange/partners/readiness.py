@@ -27,6 +27,7 @@ from exchange.models import (
     PartnerProfile,
     User,
 )
+from exchange.partners.availability import paused_clause
 from exchange.platform import clock
 from exchange.platform.extensions import db
 
@@ -51,14 +52,6 @@ def accepted() -> sa.ColumnElement[bool]:
 def visible_to_programme() -> sa.ColumnElement[bool]:
     """The programme may read the partner's own data: it accepted, or the programme created it."""
     return sa.or_(accepted(), Enrollment.created_partner.is_(True))
-
-
-def paused(now: datetime) -> sa.ColumnElement[bool]:
-    """The shared definition of a paused partner (over ``partner_profiles``)."""
-    return sa.and_(
-        PartnerProfile.paused_at.is_not(None),
-        sa.or_(PartnerProfile.paused_until.is_(None), PartnerProfile.paused_until > now),
-    )
 
 
 def reason_expressions(now: datetime | None = None) -> dict[NotReady, sa.ColumnElement[bool]]:
@@ -96,7 +89,7 @@ def reason_expressions(now: datetime | None = None) -> dict[NotReady, sa.ColumnE
         NotReady.ADMIN_NOT_SIGNED_IN: sa.and_(visible, ~signed_in_admin),
         NotReady.NO_COVERAGE: sa.and_(visible, ~has_area, sa.not_(has_radius)),
         NotReady.NO_CAPACITY: sa.and_(visible, sa.func.coalesce(PartnerProfile.capacity, 0) <= 0),
-        NotReady.PAUSED: sa.and_(visible, paused(now)),
+        NotReady.PAUSED: sa.and_(visible, paused_clause(now)),
     }
 
 
