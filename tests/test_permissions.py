@@ -191,6 +191,10 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "manage.lead_import": manage(P.MANAGE_LEADS),
     "manage.lead_import_progress": manage(P.MANAGE_LEADS),
     "manage.lead_import_rejected": manage(P.MANAGE_LEADS, ok=302),  # no rejected rows: back to the import
+    "manage.partner_imports": manage(P.MANAGE_PARTNERS),  # a POST without a file: the form again
+    "manage.partner_import": manage(P.MANAGE_PARTNERS),  # a finished import: its summary
+    "manage.partner_import_progress": manage(P.MANAGE_PARTNERS),
+    "manage.partner_import_rejected": manage(P.MANAGE_PARTNERS, ok=302),
     "manage.new_campaign": manage(P.MANAGE_CAMPAIGNS),
     ("manage.edit_campaign", "GET"): manage(P.MANAGE_CAMPAIGNS),
     ("manage.edit_campaign", "POST"): manage(P.MANAGE_CAMPAIGNS, ok=302),
@@ -434,6 +438,19 @@ def build_world(tmp) -> SimpleNamespace:
         rows_done=1,
     )
     db.session.add(lead_import)
+    partner_imports = [
+        LeadImport(
+            manufacturer_id=owner.id,
+            kind="partners",
+            file_name="partners.csv",
+            stored_path=str(tmp / "import.csv"),
+            file_format="csv",
+            settings={"format": "csv"},
+            status=ImportStatus.DONE,
+        )
+        for owner in (maker, other_maker)
+    ]
+    db.session.add_all(partner_imports)
     notifications = {
         role: Notification(user_id=user.id, kind="offer.created", title="New lead", link="/")
         for role, user in users.items()
@@ -459,6 +476,7 @@ def build_world(tmp) -> SimpleNamespace:
             "user_id": users[P_REP].id,
             "enrollment_id": enrollment.id,
         },
+        partner_import=partner_imports[0].id,
         partner_token=tokens[P_ADMIN].token.id,
         maker_token=tokens[M_ADMIN].token.id,
         invitation=make_token(invited, LinkPurpose.INVITE),
@@ -472,6 +490,7 @@ def build_world(tmp) -> SimpleNamespace:
             "other_offer": other_offer.id,
             "other_claim": other_claim.id,
             "other_campaign": other_campaign.id,
+            "other_partner_import": partner_imports[1].id,
             "other_webhook": other_webhook.id,
             "other_partner_member": other_partner_user.id,
             "other_partner_token": other_partner_token.token.id,
@@ -487,6 +506,8 @@ def url_of(case: Case, world: SimpleNamespace, caller: Role | str) -> str:
     for name in case.rule.arguments:
         if name == "notification_id":  # the caller's own notification
             values[name] = world.notifications.get(caller, world.notifications[P_REP])
+        elif name == "import_id" and case.endpoint.startswith("manage.partner_import"):
+            values[name] = world.partner_import
         elif name == "token_id":
             values[name] = world.partner_token if case.endpoint.startswith("portal.") else world.maker_token
         elif name == "token":
@@ -733,6 +754,8 @@ GUESSES = [
     ("/api/v1/partner/offers/{other_offer}", P_REP),
     ("/manage/leads/{other_lead}/partners", C_MGR),
     ("/manage/campaigns/{other_campaign}", C_MGR),
+    ("/manage/partners/imports/{other_partner_import}", M_ADMIN),
+    ("/manage/partners/imports/{other_partner_import}/progress", M_ADMIN),
     ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
     ("/manage/partners/{other_enrollment}", M_ADMIN),
     ("/manage/partners/{other_enrollment}", C_MGR),
