@@ -69,6 +69,8 @@ STATE_OR_CROSS_FIELD_RULES = {
     "POST /api/v1/partner/leads/{claim_id}/status": "first contact logged first; won needs an amount",
     "PUT /api/v1/partner/profile": "times, zones, languages and product lines that exist",
     "PATCH /api/v1/partner/profile": "the same rules as the full profile",
+    "POST /api/v1/team": "a role of the caller's kind of organisation; a name that is not only spaces",
+    "PATCH /api/v1/team/{user_id}": "a role of the caller's kind of organisation",
 }
 
 

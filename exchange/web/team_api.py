@@ -30,7 +30,6 @@ from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.security import is_locked
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.api import api_blueprint
-from exchange.web.fields import EMAIL_PATTERN
 
 blp = api_blueprint(
     "api_team",
@@ -69,12 +68,9 @@ class InvitedMemberSchema(TeamMemberSchema):
 
 class InviteSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    email = ma.fields.String(
+    email = ma.fields.Email(
         required=True,
-        validate=[
-            ma.validate.Length(max=254),
-            ma.validate.Regexp(EMAIL_PATTERN, error="Not an e-mail address."),
-        ],
+        validate=ma.validate.Length(max=254),
         metadata={"description": "not yet the address of any user (of this or another organisation)"},
     )
     role = ma.fields.String(
