@@ -194,3 +194,11 @@ def test_the_partner_team_pages_keep_their_addresses(client, crew):
     )
     assert response.status_code == 409
     assert "another organisation" in response.get_data(as_text=True)
+
+
+def test_inviting_a_deactivated_colleague_says_to_reactivate_them(client, crew):
+    f.login(client, crew["admin"])
+    client.post(f"/manage/team/{crew['manager'].id}/deactivate")
+    response = _invite(client, email="cm@acme.test")
+    assert response.status_code == 409
+    assert "deactivated; reactivate them instead" in response.get_data(as_text=True)
