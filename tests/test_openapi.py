@@ -80,6 +80,7 @@ STATE_OR_CROSS_FIELD_RULES = {
     "PATCH /api/v1/partner/profile": "the same rules as the full profile",
     "POST /api/v1/team": "a role of the caller's kind of organisation; a name that is not only spaces",
     "PATCH /api/v1/team/{user_id}": "a role of the caller's kind of organisation",
+    "PUT /api/v1/availability": "away until a time in the future; a reason that is not blank",
 }
 
 
