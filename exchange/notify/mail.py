@@ -11,7 +11,7 @@ import smtplib
 import ssl
 import uuid
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 
 from flask import current_app
@@ -27,7 +27,9 @@ def build_message(to: list[str], subject: str, text: str, html: str | None = Non
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message["Date"] = format_datetime(clock.now())
-    message["Message-ID"] = make_msgid(domain="lead-exchange")
+    # Not email.utils.make_msgid: it draws from the global ``random`` module, which a job thread must
+    # not touch while tests (hypothesis) rely on its state; uuid4 reads the OS's randomness.
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@lead-exchange>"
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
