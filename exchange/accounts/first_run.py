@@ -176,6 +176,12 @@ def start_programme(
         kind="user" if password is not None else "system",
     )
     if password is None:
+        record(
+            AuditEvent.USER_INVITED,
+            manufacturer_id=org.id,
+            data={"user_id": admin.id, "email": admin.email, "role": admin.role.value},
+            kind="system",
+        )
         enqueue(
             "accounts.send_password_link",
             admin.id,
