@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,6 +21,7 @@ from exchange.models import Lead, Offer, Organisation
 from exchange.offers.explain import COMPONENT_LABELS, INELIGIBLE, render_reasons
 from exchange.offers.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.offers.waves import pool_wave
+from exchange.partners.availability import NO_OFFERS_LABELS, NoOffersCause, partners_without_offers
 from exchange.platform.extensions import db
 from exchange.platform.labels import GAP_CAUSES
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -88,8 +89,19 @@ def coverage_gaps():
     ordered = sorted(
         groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
     )
+    without_offers = partners_without_offers(org.id)
     return render_template(
-        "manage/coverage_gaps.html", groups=ordered, countries=countries, labels=GAP_CAUSES, total=len(leads)
+        "manage/coverage_gaps.html",
+        groups=ordered,
+        countries=countries,
+        labels=GAP_CAUSES,
+        total=len(leads),
+        without_offers=without_offers,
+        cause_counts=Counter(cause for partner in without_offers for cause in partner.causes),
+        causes=list(NoOffersCause),
+        cause_labels=NO_OFFERS_LABELS,
+        # The directory's partner page, once it exists (the helper building it registers the route).
+        link_partners="manage.partner" in current_app.view_functions,
     )
 
 

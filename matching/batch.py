@@ -169,7 +169,9 @@ class PreparedPartners:
         count = len(partners)
         self.ids = np.array([p.id for p in partners], dtype=np.int64)
         self.index_of = {p.id: i for i, p in enumerate(partners)}
-        self.base_ok = np.array([p.enrolled and p.leads_in_progress < p.capacity for p in partners])
+        self.base_ok = np.array(
+            [p.enrolled and p.available and p.leads_in_progress < p.capacity for p in partners]
+        )
         min_tier = program.large_deal_min_tier or 0
         self.tier_ok = np.array([p.tier_rank >= min_tier for p in partners])
         # Partner-only components: the reference functions, once per partner.
@@ -460,7 +462,8 @@ def _score_group(
             bonus = _COUNTRY + (1.0 - _COUNTRY) * (DISTANCE_HALF_KM / (DISTANCE_HALF_KM + km))
             geography[block] = np.maximum(geography[block], bonus)
 
-        # Eligibility: coverage, enrollment and capacity, product line, tier for large deals, exclusions.
+        # Eligibility: coverage, enrollment, availability and capacity, product line, tier for large
+        # deals, exclusions.
         eligible = covered
         eligible &= base_ok
         eligible &= served[leads.line_row[chunk]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Ineligibility (hard filters)
 NOT_ENROLLED = "not_enrolled"  # the enrollment with the manufacturer is not active
+PAUSED = "paused"  # the partner paused new offers (away)
 OUTSIDE_COVERAGE = "outside_coverage"  # no coverage area or radius contains the lead's location
 PRODUCT_LINE_NOT_SERVED = (
     "product_line_not_served"  # the lead names a product line the partner does not serve
@@ -19,6 +20,7 @@ TIER_BELOW_MINIMUM = "tier_below_minimum"  # a large deal needs a higher tier
 
 INELIGIBILITY_REASONS = (
     NOT_ENROLLED,
+    PAUSED,
     OUTSIDE_COVERAGE,
     PRODUCT_LINE_NOT_SERVED,
     AT_CAPACITY,
@@ -32,6 +34,7 @@ INELIGIBILITY_REASONS = (
 NO_PARTNERS = "no_partners"  # the programme has no partners at all
 GAP_FUNNEL = (
     NOT_ENROLLED,
+    PAUSED,
     OUTSIDE_COVERAGE,
     PRODUCT_LINE_NOT_SERVED,
     TIER_BELOW_MINIMUM,

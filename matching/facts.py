@@ -209,7 +209,8 @@ class LeadFacts:
 class PartnerFacts:
     """A partner as matching sees it for one manufacturer's programme.
 
-    ``enrolled``: the enrollment is active. ``tier_rank``: 0 registered, 1 silver, 2 gold,
+    ``enrolled``: the enrollment is active. ``available``: the partner has not paused new offers.
+    ``tier_rank``: 0 registered, 1 silver, 2 gold,
     3 platinum. ``segments``: customer segments served (``small``, ``mid_market``, ``enterprise``).
     ``size_band`` (``micro``/``small``/``medium``/``large``) wins over ``employees`` when both are
     given. ``coverage`` areas and the optional point + ``radius_km`` add up: a lead inside either is
@@ -218,6 +219,7 @@ class PartnerFacts:
 
     id: int
     enrolled: bool = True
+    available: bool = True
     tier_rank: int = 0
     product_line_ids: frozenset[int] = frozenset()
     industries: frozenset[str] = frozenset()
@@ -239,6 +241,8 @@ class PartnerFacts:
             raise ValueError(f"{owner}: id must be an integer")
         if not isinstance(self.enrolled, bool):  # a status string such as "suspended" is truthy
             raise ValueError(f"{owner}: enrolled must be True or False, got {self.enrolled!r}")
+        if not isinstance(self.available, bool):
+            raise ValueError(f"{owner}: available must be True or False, got {self.available!r}")
         if (
             isinstance(self.tier_rank, bool)
             or not isinstance(self.tier_rank, int)

@@ -66,6 +66,8 @@ def ineligibility_reasons(
     reasons = []
     if not partner.enrolled:
         reasons.append(codes.NOT_ENROLLED)
+    if not partner.available:
+        reasons.append(codes.PAUSED)
     if not components.covers(lead, partner):
         reasons.append(codes.OUTSIDE_COVERAGE)
     if lead.product_line_id is not None and lead.product_line_id not in partner.product_line_ids:

@@ -21,6 +21,7 @@ NAV = [
     NavItem("portal.my_leads", _l("My leads"), (AREA,)),
     NavItem("portal.performance", _l("Responsiveness"), (AREA,)),
     NavItem("portal.profile", _l("Profile"), (AREA, Permission.EDIT_PARTNER_PROFILE)),
+    NavItem("portal.availability", _l("Availability"), (AREA,)),
     NavItem("portal.team", _l("Team"), (AREA, Permission.MANAGE_TEAM)),
     NavItem("portal.tokens", _l("API tokens"), (AREA, Permission.MANAGE_TOKENS)),
     NavItem("portal.webhooks", _l("Webhooks"), (AREA, Permission.MANAGE_WEBHOOKS)),
@@ -32,4 +33,4 @@ def _partner_roles_only() -> None:
     require_permission(AREA)
 
 
-from portal import leads, offers, performance, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)
+from portal import availability, leads, offers, performance, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)

@@ -16,6 +16,7 @@ from exchange.offers.pull_list import pull_page, to_json
 from exchange.platform.schemas import paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.api import api_blueprint
+from portal.availability_api import API_BLUEPRINTS as AVAILABILITY_API_BLUEPRINTS
 from portal.schemas import (
     ClaimListArgsSchema,
     ClaimPageSchema,
@@ -193,4 +194,4 @@ class Return(MethodView):
 
 from portal.profile_api import profile_blp  # noqa: E402
 
-API_BLUEPRINTS = [offers_blp, leads_blp, profile_blp, *WEBHOOK_API_BLUEPRINTS]
+API_BLUEPRINTS = [offers_blp, leads_blp, profile_blp, *WEBHOOK_API_BLUEPRINTS, *AVAILABILITY_API_BLUEPRINTS]

@@ -30,6 +30,7 @@ from exchange.offers.pull_filters import read_pull_filters
 from exchange.offers.pull_list import PullFilters, mark_shown, pull_list
 from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.offers.waves import in_open_pool
+from exchange.partners.availability import availability as partner_availability
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -162,6 +163,7 @@ def offers():
         clocks=_clocks(page.items, org),
         open_pool={offer.id for offer in page.items if in_open_pool(offer)},
         blockers=_blockers(org),
+        availability=partner_availability(org.profile),
         claim_form=ClaimForm(),
     )
 

@@ -19,6 +19,7 @@ from wtforms import (
     FormField,
     HiddenField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -98,6 +99,27 @@ class ProfileForm(FlaskForm):
     languages = StringField(
         _l("Languages"), description=_l("Language codes separated by commas, e.g. de, en")
     )
+    country = StringField(
+        _l("Country"),
+        description=_l("Where you are based (ISO code, e.g. DE)."),
+        render_kw={"maxlength": 2, "autocomplete": "off", "list": "country-list"},
+    )
+    region = StringField(
+        _l("Region"),
+        description=_l("State or region code, e.g. BY for Bavaria: its public holidays count too."),
+        render_kw={"maxlength": 64},
+    )
+    postal_code = StringField(_l("Postal code"), render_kw={"maxlength": 16})
+    website = StringField(_l("Website"), render_kw={"maxlength": 300, "placeholder": "https://"})
+    public_holidays = SelectField(
+        _l("Public holidays"),
+        choices=[
+            SelectChoice("yes", _l("Days off: the public holidays of my country and region")),
+            SelectChoice("no", _l("Working days: only my own holidays are days off")),
+        ],
+        validate_choice=False,
+        description=_l("SLA deadlines do not run on days off."),
+    )
     submit = SubmitField(_l("Save profile"))
 
     def programme_fields(self) -> list[tuple[Enrollment, MultiCheckboxField]]:
@@ -124,7 +146,13 @@ class ProfileForm(FlaskForm):
 
     def profile_data(self) -> dict[str, Any]:
         """What the form says, in the shape ``update_profile`` takes: texts as typed (an empty box is
-        no value), lists split as people type them."""
+        no value), lists split as people type them. A choice the browser did not send is left out."""
+        data = self._fields_data()
+        if self.public_holidays.data in ("yes", "no"):
+            data["public_holidays"] = self.public_holidays.data == "yes"
+        return data
+
+    def _fields_data(self) -> dict[str, Any]:
         return {
             "employees": _text(self.employees.data),
             "annual_revenue": _text(self.annual_revenue.data),
@@ -143,6 +171,10 @@ class ProfileForm(FlaskForm):
             # Dates and language codes hold no spaces: any space separates them too.
             "holidays": split_list(self.holidays.data, r"[\s,;]+"),
             "languages": split_list(self.languages.data, r"[\s,;]+"),
+            "country": _text(self.country.data),
+            "region": _text(self.region.data),
+            "postal_code": _text(self.postal_code.data),
+            "website": _text(self.website.data),
             "programmes": {
                 str(enrollment.manufacturer_id): list(field.data or [])
                 for enrollment, field in self.programme_fields()
@@ -180,6 +212,7 @@ def build_profile_form(
         data["languages"] = ", ".join(values["languages"])
         data["coverage"] = [*values["coverage"], {}]  # one empty row to add to
         data["working_days"] = [str(day) for day in values["working_days"]]
+        data["public_holidays"] = "yes" if values["public_holidays"] else "no"
         for key, codes in values["programmes"].items():
             data[f"programme_{key}"] = codes
         form = BoundProfileForm(formdata=None, data=data)

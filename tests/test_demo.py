@@ -38,8 +38,24 @@ def test_seed_demo_creates_the_documented_data_set(app, seeded):
     assert _count(User, User.is_active_user.is_(True)) == 4  # the demo logins; the rest are history's
     assert _count(User, User.password_hash.is_not(None)) == 4
     _publishes_most_leads_through_the_engine(app)
+    _partners_have_a_home_and_one_is_paused()
     _partners_have_a_track_record(seeded)
     _published_leads_keep_their_temperature()
+
+
+def _partners_have_a_home_and_one_is_paused():
+    """Partners have a country and region (their public holidays count); one of the first maker's
+    partners is paused for about ten days and has no open offer, and the coverage-gap page names it."""
+    from exchange.models import Offer, OfferState, PartnerProfile
+    from exchange.partners.availability import partners_without_offers, paused_clause
+
+    assert _count(PartnerProfile, PartnerProfile.country.is_(None)) == 0
+    assert _count(PartnerProfile, PartnerProfile.region.is_not(None)) > 150
+    [paused] = db.session.scalars(sa.select(PartnerProfile).where(paused_clause())).all()
+    assert paused.pause_reason and paused.paused_until is not None
+    maker = db.session.scalar(sa.select(Organisation).where(Organisation.slug == "demo-maker"))
+    assert paused.partner_id in {p.partner_id for p in partners_without_offers(maker.id)}
+    assert _count(Offer, Offer.partner_id == paused.partner_id, Offer.state == OfferState.OPEN) == 0
 
 
 def _published_leads_keep_their_temperature():

@@ -134,6 +134,7 @@ def test_facts_normalise_codes_and_categories():
     [
         (lambda: PartnerFacts(1, tier_rank=4), "tier_rank must be 0-3"),
         (lambda: PartnerFacts(1, enrolled="suspended"), "enrolled must be True or False"),
+        (lambda: PartnerFacts(1, available="paused"), "available must be True or False"),
         (lambda: PartnerFacts(1, capacity=-1), "capacity must be a whole number"),
         (lambda: PartnerFacts(1, leads_in_progress=1.5), "leads_in_progress must be a whole number"),
         (lambda: PartnerFacts(1, segments=["huge"]), "unknown segments ['huge']"),
@@ -218,6 +219,7 @@ def test_an_eligible_pair_has_no_reasons():
     ("the_lead", "the_partner", "program", "reasons"),
     [
         (lead(), partner(enrolled=False), PROGRAM, ("not_enrolled",)),
+        (lead(), partner(available=False), PROGRAM, ("paused",)),
         (lead(), partner(coverage=[("AT", None, None)]), PROGRAM, ("outside_coverage",)),
         (lead(), partner(coverage=[("DE", "BW", None)]), PROGRAM, ("outside_coverage",)),
         (lead(), partner(coverage=[("DE", None, "81")]), PROGRAM, ("outside_coverage",)),
@@ -250,6 +252,7 @@ def test_every_failing_filter_is_reported_in_a_fixed_order():
     the_lead = lead(deal_value=5000, excluded_partner_ids={10})
     the_partner = partner(
         enrolled=False,
+        available=False,
         coverage=[("FR", None, None)],
         product_line_ids={VALVES},
         capacity=1,
@@ -449,6 +452,26 @@ def test_batch_pads_leads_with_fewer_eligible_partners_than_k():
     assert np.isnan(top.scores[0, 1]) and np.isnan(top.components[2]).all()
     assert top.by_lead()[3] == []
     assert set(top.by_lead()[1][0].components) == set(COMPONENTS)
+
+
+def test_paused_partners_are_skipped_by_both_scorers():
+    partners = [partner(id=10, available=False), partner(id=11), partner(id=12, available=False)]
+    ranking = rank_partners(lead(), partners, PROGRAM)
+    assert [s.partner_id for s in ranking.eligible] == [11]
+    assert [(i.partner_id, i.reasons) for i in ranking.ineligible] == [(10, ("paused",)), (12, ("paused",))]
+    top = batch_top_k([lead()], partners, PROGRAM, k=3)
+    assert [ch.partner_id for ch in top.choices(0)] == [11]
+    assert top.eligible_counts.tolist() == [1]
+
+
+def test_a_lead_whose_only_partners_are_paused_has_the_gap_cause_paused():
+    partners = [partner(id=10, available=False), partner(id=11, available=False, capacity=0)]
+    ranking = rank_partners(lead(), partners, PROGRAM)
+    assert gap_cause(ranking) == "paused"
+    # Not enrolled comes first: recruiting is the structural cause.
+    assert gap_cause(rank_partners(lead(), [partner(id=10, enrolled=False, available=False)], PROGRAM)) == (
+        "not_enrolled"
+    )
 
 
 def test_batch_handles_radius_partners_leads_without_country_and_exclusions():

@@ -76,6 +76,7 @@ responsiveness = st.builds(
 partner_fields = st.fixed_dictionaries(
     {
         "enrolled": st.integers(0, 5).map(bool),  # mostly enrolled
+        "available": st.integers(0, 5).map(bool),  # mostly not paused
         "tier_rank": st.integers(0, 3),
         "product_line_ids": st.frozensets(st.integers(1, 3), min_size=1, max_size=3),
         "industries": st.frozensets(st.sampled_from(INDUSTRIES), max_size=2),
@@ -176,6 +177,7 @@ def eligible_pairs(draw):
     the_partner = replace(
         the_partner,
         enrolled=True,
+        available=True,
         coverage=(*the_partner.coverage, (where, None, None)),
         capacity=capacity,
         leads_in_progress=min(the_partner.leads_in_progress, capacity - 1),

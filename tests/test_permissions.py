@@ -212,6 +212,9 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "portal.assign": portal(Need(P.ASSIGN_LEADS, refused=302), ok=302),
     ("portal.profile", "GET"): portal(P.EDIT_PARTNER_PROFILE),
     ("portal.profile", "POST"): portal(P.EDIT_PARTNER_PROFILE, body={"capacity": "5"}),
+    ("portal.availability", "GET"): portal(),
+    ("portal.availability", "POST"): portal(P.MANAGE_PROGRAMMES, ok=302, body={"reason": "Trade fair"}),
+    "portal.resume_availability": portal(P.MANAGE_PROGRAMMES, ok=302),
     "portal.team": portal(P.MANAGE_TEAM),
     "portal.invite": portal(
         P.MANAGE_TEAM, ok=201, body={"name": "New", "email": "new@partner.test", "role": "partner_rep"}
@@ -270,6 +273,9 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     ("api_partner_profile.PartnerProfile", "PUT"): portal(
         P.EDIT_PARTNER_PROFILE, ok=422, body={"capacity": 5}
     ),
+    ("api_availability.Availability", "GET"): portal(),
+    ("api_availability.Availability", "PUT"): portal(P.MANAGE_PROGRAMMES, body={"reason": "Trade fair"}),
+    ("api_availability.Availability", "DELETE"): portal(P.MANAGE_PROGRAMMES),
     ("api_partner_webhooks.WebhookEndpoints", "GET"): webhooks_api(),
     ("api_partner_webhooks.WebhookEndpoints", "POST"): webhooks_api(ok=422),
     ("api_partner_webhooks.WebhookEndpointResource", "GET"): webhooks_api(),

@@ -569,3 +569,68 @@ def test_form_and_api_refuse_an_input_the_same_way(client, world, form_field, ty
     assert message in response.get_data(as_text=True)
     profile = _profile(world["partner"].id)
     assert (profile.annual_revenue, profile.capacity, profile.work_start) == (None, 10, time(9, 0))
+
+
+# --- where the partner is based (issue 12) ------------------------------------------------------------
+
+
+def test_profile_form_saves_where_the_partner_is_based(client, world):
+    f.login(client, world["admin"])
+    page = client.get("/portal/profile").get_data(as_text=True)
+    assert 'data-testid="location"' in page and 'name="public_holidays"' in page
+    response = client.post(
+        "/portal/profile",
+        data=_form(
+            country="de", region="de-by", postal_code="80331", website="pumpen.example", public_holidays="no"
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    profile = _profile(world["partner"].id)
+    assert (profile.country, profile.region, profile.postal_code) == ("DE", "BY", "80331")
+    assert profile.website == "https://pumpen.example" and profile.public_holidays is False
+    event = _events(world["partner"].id)[-1]
+    assert event.data["changes"]["public_holidays"] == {"from": True, "to": False}
+    assert event.data["changes"]["country"] == {"from": None, "to": "DE"}
+    # A form without the choice (an old page) keeps it; empty boxes clear the texts.
+    client.post("/portal/profile", data=_form(country="", website=""))
+    profile = _profile(world["partner"].id)
+    assert profile.country is None and profile.website is None and profile.public_holidays is False
+
+
+def test_api_reads_and_writes_the_location_fields_with_clear_errors(client, world):
+    headers = _token(world["admin"])
+    body = client.get("/api/v1/partner/profile", headers=headers).get_json()
+    assert body["country"] is None and body["public_holidays"] is True
+    response = client.patch(
+        "/api/v1/partner/profile",
+        json={"country": "AT", "region": "9", "postal_code": "1010", "website": "http://wien.example/pumpen"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    assert (
+        response.get_json()["region"] == "9"
+        and response.get_json()["website"] == "http://wien.example/pumpen"
+    )
+    response = client.patch(
+        "/api/v1/partner/profile",
+        json={
+            "country": "XX",
+            "region": "B Y!",
+            "postal_code": "x" * 17,
+            "website": "ftp://nope",
+            "public_holidays": "maybe",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"country", "region", "postal_code", "website", "public_holidays"}
+    assert errors["country"] == ["Country: unknown country 'XX' (use an ISO code such as DE)."]
+    assert _profile(world["partner"].id).country == "AT"
+
+
+def test_capacity_zero_is_refused_by_the_editor(client, world):
+    """The editor takes 1 to 1000; a capacity of 0 (an import may write it) means no offers
+    (matching: at_capacity), which the coverage-gap page names."""
+    response = client.patch("/api/v1/partner/profile", json={"capacity": 0}, headers=_token(world["admin"]))
+    assert response.status_code == 422 and "capacity" in response.get_json()["errors"]

@@ -21,12 +21,14 @@ from exchange.demo.data import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     FIRST,
+    HOLIDAY_REGIONS,
     INDUSTRIES,
     LAST,
     MANUFACTURERS,
     PARTNER_KINDS,
     PARTNER_SUFFIX,
     PARTNER_WORDS,
+    PAUSED_PARTNER,
     US_ZONES,
 )
 from exchange.leads.lookups import dedupe_key
@@ -43,6 +45,8 @@ from exchange.models import (
     User,
 )
 from exchange.platform import clock
+from exchange.platform.event_types import AuditEvent
+from exchange.platform.events import record
 from exchange.platform.extensions import db
 
 
@@ -89,6 +93,10 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
             certifications=["Pump Specialist"],
             languages=["de", "en"],
             annual_revenue=Decimal("8500000"),
+            country="DE",
+            region="BY",
+            postal_code="80331",
+            website="https://demo-partner.example",
         )
         organisations.enroll(
             makers["demo-maker"], demo_partner, tier=Tier.PLATINUM, product_lines=lines["demo-maker"][:3]
@@ -145,9 +153,34 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
             created["leads"] += len(rows)
     db.session.flush()
     created["history"] = play_history(makers.values())
+    _pause_one_partner()
     created["published"] = publish_most(makers.values())
     created["worked"] = work_some(demo_partner)
     return created
+
+
+def _pause_one_partner() -> None:
+    """One partner is away for ten days (once: a later seed leaves it as it is)."""
+    slug, days, reason = PAUSED_PARTNER
+    partner = db.session.scalar(sa.select(Organisation).where(Organisation.slug == slug))
+    if partner is None or partner.profile is None or partner.profile.paused_at is not None:
+        return
+    now = clock.now()
+    until = (now + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    partner.profile.paused_at, partner.profile.paused_until = now, until
+    partner.profile.pause_reason = reason
+    record(
+        AuditEvent.PARTNER_PAUSED, partner_id=partner.id, data={"until": until.isoformat(), "reason": reason}
+    )
+
+
+def _home_region(i: int, country: str, coverage: list, us_region: str | None) -> str | None:
+    """Where the partner is based within its country, as a ``holidays`` subdivision code."""
+    region = us_region or next((r for c, r, _p in coverage if c == country and r), None)
+    if region is None:
+        region = random.Random(f"partner-{i}-home").choice(COUNTRIES[country][0])
+    names = HOLIDAY_REGIONS.get(country)
+    return region if names is None else names.get(region)
 
 
 def _make_partner(
@@ -155,6 +188,7 @@ def _make_partner(
 ) -> Organisation:
     country = _choice_weighted(rng, COUNTRIES)
     regions, zone, _share = COUNTRIES[country]
+    home_region = None
     if country == "US":
         home_region = rng.choice(regions)
         zone = US_ZONES.get(home_region, zone)
@@ -197,6 +231,8 @@ def _make_partner(
         annual_revenue=Decimal(employees * rng.randint(90, 220) * 1000),
         work_start=time(start, 0),
         work_end=time(start + rng.choice([8, 8, 9, 10]), 0),
+        country=country,
+        region=_home_region(i, country, coverage, home_region),
     )
     tiers = [Tier.PLATINUM, Tier.GOLD, Tier.SILVER, Tier.REGISTERED]
     weights = [0.08, 0.2, 0.35, 0.37]

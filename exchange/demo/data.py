@@ -68,6 +68,16 @@ COUNTRIES = {
     "NL": (["NH", "ZH", "NB"], "Europe/Amsterdam", 0.05),
 }
 
+# Demo region codes as the ``holidays`` package names the subdivisions (for the partners' public
+# holidays); countries not listed use the codes as they are, None: the country's holidays only.
+HOLIDAY_REGIONS = {
+    "AT": {"W": "9", "ST": "6", "OO": "4", "T": "7"},
+    "FR": {},
+    "NL": {},
+}
+# One demo partner of the first maker is away, so the manufacturer sees a paused partner.
+PAUSED_PARTNER = ("demo-p-003", 10, "Team at a trade fair (back in ten days)")
+
 US_ZONES = {
     "CA": "America/Los_Angeles",
     "WA": "America/Los_Angeles",

@@ -18,6 +18,7 @@ TIERS = {0: _l("Registered"), 1: _l("Silver"), 2: _l("Gold"), 3: _l("Platinum")}
 # take a lead is exchange.platform.labels.GAP_CAUSES.
 INELIGIBLE = {
     "not_enrolled": _l("not enrolled (or enrollment not active)"),
+    "paused": _l("paused new offers (away)"),
     "outside_coverage": _l("does not cover the lead's location"),
     "product_line_not_served": _l("does not serve the product line"),
     "at_capacity": _l("at capacity"),

@@ -1,5 +1,6 @@
 """Rows become ``matching`` inputs: a programme's settings, its enrolled partners' facts (coverage,
-product lines, capacity, responsiveness), a lead's facts and the partners excluded from it.
+product lines, capacity, availability at load time, responsiveness), a lead's facts and the partners
+excluded from it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from exchange.models import (
     PartnerProfile,
     enrollment_product_lines,
 )
+from exchange.partners.availability import is_paused
+from exchange.platform import clock
 from exchange.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -114,6 +117,7 @@ def load_partners(manufacturer_id: int) -> tuple[list[matching.PartnerFacts], li
         ).all()
     )
     facts = []
+    now = clock.now()
     for enrollment in enrollments:
         profile = profiles.get(enrollment.partner_id)
         if profile is None:
@@ -123,6 +127,7 @@ def load_partners(manufacturer_id: int) -> tuple[list[matching.PartnerFacts], li
                 matching.PartnerFacts(
                     id=enrollment.partner_id,
                     enrolled=enrollment.status == EnrollmentStatus.ACTIVE,
+                    available=not is_paused(profile, now),
                     tier_rank=enrollment.tier.rank,
                     product_line_ids=frozenset(served[enrollment.id]),
                     industries=frozenset(profile.industries or ()),

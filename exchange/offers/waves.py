@@ -23,6 +23,7 @@ from exchange.leads.lifecycle import transition
 from exchange.models import Lead, LeadStatus, Offer, OfferState, PartnerProfile
 from exchange.models.offer import TEMPERATURE_PRIORITY
 from exchange.notify import announce
+from exchange.partners.availability import paused_clause
 from exchange.platform import clock
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
@@ -74,6 +75,31 @@ def _existing_offers(lead_ids: Sequence[int]) -> dict[int, dict[int, Offer]]:
         ):
             existing[offer.lead_id][offer.partner_id] = offer
     return existing
+
+
+def without_paused(
+    assignments: Sequence[tuple[Lead, Sequence[Candidate], int]], now: datetime
+) -> list[tuple[Lead, list[Candidate], int]]:
+    """The assignments without candidates paused by ``now``, and without leads left with none. The
+    ranker reads availability when it loads a programme's partners (once per job run); this catches
+    a pause that came in since, so no offer opens to a partner who is away."""
+    assignments = [(lead, list(candidates), wave) for lead, candidates, wave in assignments]
+    ids = sorted({c.partner_id for _, candidates, _ in assignments for c in candidates})
+    if not ids:
+        return assignments
+    paused = set(
+        db.session.scalars(
+            sa.select(PartnerProfile.partner_id).where(PartnerProfile.partner_id.in_(ids), paused_clause(now))
+        )
+    )
+    if not paused:
+        return assignments
+    kept = []
+    for lead, candidates, wave in assignments:
+        available = [c for c in candidates if c.partner_id not in paused]
+        if available:
+            kept.append((lead, available, wave))
+    return kept
 
 
 def open_offers_many(
@@ -139,6 +165,7 @@ def start_waves_many(ranked: Sequence[tuple[Lead, Sequence[Candidate]]], now: da
     for lead, candidates in ranked:
         if candidates:
             assignments.append((lead, list(candidates)[: wave_size(lead)], 1))
+    assignments = without_paused(assignments, now)
     open_offers_many(assignments, now)
     for lead, chosen, wave in assignments:
         lead.current_wave = wave
@@ -201,6 +228,7 @@ def advance_many(
         chosen = fresh.get(lead.id, [])[: wave_size(lead)]
         if chosen:
             waves_opened.append((lead, chosen, lead.current_wave + 1))
+    waves_opened = without_paused(waves_opened, now)
     open_offers_many(waves_opened, now)
     for lead, chosen, wave in waves_opened:
         previous, lead.current_wave = lead.current_wave, wave
@@ -223,7 +251,9 @@ def advance_many(
             continue
         pool = pool_wave(clocks.lead_terms(lead))
         if lead.current_wave < pool or (reason == "recycled" and lead.current_wave == pool):
-            available = list(rank(lead))
+            available = [
+                c for _, found, _ in without_paused([(lead, list(rank(lead)), pool)], now) for c in found
+            ]
             if available:
                 open_offers_many([(lead, available, pool)], now)
                 previous, lead.current_wave = lead.current_wave, pool

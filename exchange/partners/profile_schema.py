@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from exchange.models import Enrollment, ProductLine
+from exchange.partners.location_fields import Country, Flag, PostalCode, Region, Website
 from exchange.partners.profile_fields import (
     MAX_CAPACITY,
     MAX_COVERAGE_ROWS,
@@ -277,6 +278,19 @@ class ProfileSchema(ma.Schema):
     work_end = ClockTime(_l("Closes at"), required=True, metadata={"description": "HH:MM"})
     holidays = Holidays(required=True, metadata={"description": "YYYY-MM-DD"})
     languages = Languages(required=True, metadata={"description": "ISO 639-1"})
+    country = Country(
+        required=True, metadata={"description": "where the partner is based, ISO 3166-1 alpha-2"}
+    )
+    region = Region(
+        required=True, metadata={"description": "state or region code, e.g. BY (public holidays)"}
+    )
+    postal_code = PostalCode(required=True)
+    website = Website(required=True, metadata={"description": "https://…"})
+    public_holidays = Flag(
+        _l("Public holidays"),
+        required=True,
+        metadata={"description": "the public holidays of country and region are days off for SLA deadlines"},
+    )
     programmes = ProductLines(metadata={"description": "programmes left out keep their product lines"})
 
     def __init__(

@@ -53,8 +53,23 @@ MATCHING_FIELDS = frozenset(
         "programmes",
     }
 )
-# Business time (the SLA clocks) and what the partner speaks: no effect on the ranking.
-OTHER_FIELDS = frozenset({"timezone", "working_days", "work_start", "work_end", "holidays", "languages"})
+# Business time (the SLA clocks), what the partner speaks and where it is based (its public
+# holidays): no effect on the ranking.
+OTHER_FIELDS = frozenset(
+    {
+        "timezone",
+        "working_days",
+        "work_start",
+        "work_end",
+        "holidays",
+        "languages",
+        "country",
+        "region",
+        "postal_code",
+        "website",
+        "public_holidays",
+    }
+)
 PROFILE_FIELDS = MATCHING_FIELDS | OTHER_FIELDS
 
 
@@ -86,6 +101,11 @@ def profile_values(partner: Organisation) -> dict[str, Any]:
         "work_end": profile.work_end.strftime("%H:%M"),
         "holidays": list(profile.holidays or []),
         "languages": list(profile.languages or []),
+        "country": profile.country,
+        "region": profile.region,
+        "postal_code": profile.postal_code,
+        "website": profile.website,
+        "public_holidays": bool(profile.public_holidays),
         "programmes": {
             str(enrollment.manufacturer_id): sorted(line.code for line in enrollment.product_lines)
             for enrollment in partner_enrollments(partner)

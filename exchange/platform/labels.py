@@ -107,6 +107,7 @@ OFFER_STATE_FOR_MANUFACTURER = {
 GAP_CAUSES = {
     "no_partners": _l("The programme has no partners yet"),
     "not_enrolled": _l("No partner with an active enrollment"),
+    "paused": _l("Every partner who could take it has paused new offers"),
     "outside_coverage": _l("No partner covers this location"),
     "product_line_not_served": _l("No partner serves this product line here"),
     "tier_below_minimum": _l("No partner of the required tier for this deal size"),

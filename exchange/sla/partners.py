@@ -1,5 +1,10 @@
 """A partner's business calendar, built from its profile (time zone, working days, hours, holidays).
 
+Holidays are the profile's own dates plus, when ``public_holidays`` is on, the public holidays of
+the partner's ``country`` and ``region`` (the ``holidays`` package's subdivision code, e.g. DE and
+BY), for the years around now; those lists are cached per (country, region, years). A country or
+subdivision the package does not know is ignored with a warning in the log.
+
 The profile editor validates these fields with :class:`~exchange.sla.calendar.BusinessCalendar`
 itself; rows written before that (or by hand) may still hold a bad value. A deadline must be
 computable for every claim, so a bad field falls back to its default here, with a warning in the log
@@ -8,15 +13,21 @@ naming the partner and the field, instead of failing the claim.
 
 from __future__ import annotations
 
+import functools
 import logging
-from datetime import time
+from datetime import date, time
+
+import holidays as public_holiday_data
 
 from exchange.models import PartnerProfile
+from exchange.platform import clock
 from exchange.sla.calendar import BusinessCalendar, parse_holidays
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CALENDAR = BusinessCalendar()  # UTC, Monday to Friday, 09:00-17:00
+# Public holidays are looked up for this many years before and after the current one.
+YEARS_BEFORE, YEARS_AFTER = 1, 2
 
 
 def partner_calendar(profile: PartnerProfile | None) -> BusinessCalendar:
@@ -62,7 +73,31 @@ def _holidays(profile: PartnerProfile):
             kept |= parse_holidays([value])
         except ValueError as error:
             _warn(profile, "holidays", value, error)
+    if profile.public_holidays and profile.country:
+        year = clock.now().year
+        years = tuple(range(year - YEARS_BEFORE, year + YEARS_AFTER + 1))
+        kept |= public_holidays(profile.country, profile.region, years)
     return frozenset(kept)
+
+
+def public_holidays(country: str, region: str | None, years: tuple[int, ...]) -> frozenset[date]:
+    """The public holidays of ``country`` (ISO 3166-1 alpha-2) and optionally its subdivision
+    ``region`` in ``years``; empty (with a warning in the log) when the package does not know them."""
+    country = country.strip().upper()
+    region = (region or "").strip().upper() or None
+    if region and region.startswith(f"{country}-"):  # "DE-BY" as ISO 3166-2 writes it
+        region = region[len(country) + 1 :]
+    return _public_holidays(country, region, years)
+
+
+@functools.lru_cache(maxsize=512)
+def _public_holidays(country: str, region: str | None, years: tuple[int, ...]) -> frozenset[date]:
+    try:
+        found = public_holiday_data.country_holidays(country, subdiv=region, years=years)
+    except (NotImplementedError, KeyError, ValueError) as error:  # an unknown country or subdivision
+        log.warning("public holidays of %s/%s unknown (%s); using none", country, region, error)
+        return frozenset()
+    return frozenset(found)
 
 
 def _warn(profile: PartnerProfile, field: str, value: object, error: Exception) -> None:

@@ -36,6 +36,7 @@ TASKS: dict[str, str] = {
     "leads.import": "exchange.leads.lead_import:run_import_job",
     "leads.read_upload": "exchange.leads.import_upload:read_upload_job",
     "leads.cool": "exchange.leads.qualification:cool_unworked_leads",
+    "partners.end_pauses": "exchange.partners.availability:end_expired_pauses",
 }
 
 # Seconds a job may run before RQ stops it (and the runner retries it); JOBS_TIMEOUT_SECONDS otherwise.
@@ -77,6 +78,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("webhooks.prune", cron="37 3 * * *"),
     # Leads nobody works cool down (hot -> warm -> cold) by the manufacturer's days per step.
     PeriodicJob("leads.cool", cron="41 * * * *"),
+    # Pauses whose date has passed: cleared and the partner re-matched (leads that waited get offered).
+    PeriodicJob("partners.end_pauses", interval=300),
 ]
 
 
