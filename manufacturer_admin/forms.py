@@ -34,3 +34,9 @@ class ProgramSettingsForm(FlaskForm):
     )
     name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Save settings"))
+
+
+class EnrollmentReasonForm(FlaskForm):
+    """Suspend, end, reactivate or reassign: the reason goes into the event (the partner sees it)."""
+
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])

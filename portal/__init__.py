@@ -20,6 +20,7 @@ NAV = [
     NavItem("portal.offers", _l("Offers"), (AREA,)),
     NavItem("portal.my_leads", _l("My leads"), (AREA,)),
     NavItem("portal.performance", _l("Responsiveness"), (AREA,)),
+    NavItem("portal.programmes", _l("Programmes"), (AREA,)),
     NavItem("portal.profile", _l("Profile"), (AREA, Permission.EDIT_PARTNER_PROFILE)),
     NavItem("portal.availability", _l("Availability"), (AREA,)),
     NavItem("portal.team", _l("Team"), (AREA, Permission.MANAGE_TEAM)),
@@ -33,4 +34,4 @@ def _partner_roles_only() -> None:
     require_permission(AREA)
 
 
-from portal import availability, leads, offers, performance, profile, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)
+from portal import availability, leads, offers, performance, profile, programmes, team, tokens, webhooks  # noqa: E402,F401  (registers the routes)

@@ -83,3 +83,10 @@ class AssignForm(FlaskForm):
 class ReturnForm(FlaskForm):
     reason = StringField(_l("Why are you returning it?"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Return to manufacturer"))
+
+
+class DeclineProgrammeForm(FlaskForm):
+    """Declining a programme's invitation; the manufacturer sees the reason."""
+
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Decline"))

@@ -28,15 +28,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from exchange import create_app
+from exchange.accounts.organisations import enroll
 from exchange.accounts.password_links import LinkPurpose, make_token
 from exchange.accounts.permissions import ROLES_WITH, Permission, roles_with
 from exchange.accounts.tokens import issue_token
 from exchange.leads.campaigns import create_campaign
 from exchange.models import (
     DeliveryStatus,
+    Enrollment,
+    EnrollmentStatus,
     LeadImport,
     LeadStatus,
     Notification,
@@ -134,6 +138,7 @@ def webhooks_api(ok: int = 200) -> Expect:
 
 
 TOKEN_FORM = {"name": "matrix", "scope": "read"}
+REASON = {"reason": "matrix"}
 
 # Keyed by endpoint, or by (endpoint, method) where the methods differ.
 EXPECTED: dict[str | tuple[str, str], Expect] = {
@@ -273,6 +278,23 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     ("api_partner_profile.PartnerProfile", "PUT"): portal(
         P.EDIT_PARTNER_PROFILE, ok=422, body={"capacity": 5}
     ),
+    # enrollments (issue 12): the matrix's enrollment is active, so accepting, declining,
+    # reactivating and reassigning are refused as conflicts (pages: a message and back)
+    "portal.programmes": portal(),
+    "portal.accept_programme": portal(P.MANAGE_PROGRAMMES, ok=302),
+    "portal.decline_programme": portal(P.MANAGE_PROGRAMMES, ok=302),
+    "manage.suspend_partner": manage(P.MANAGE_PARTNERS, ok=302, body=REASON),
+    "manage.end_partner": manage(P.MANAGE_PARTNERS, ok=302, body=REASON),
+    "manage.reactivate_partner": manage(P.MANAGE_PARTNERS, ok=302),
+    "manage.reassign_partner_claims": manage(P.MANAGE_PARTNERS, ok=302),
+    "api_enrollments.Enrollments": SIGNED_IN,  # each side its own
+    "api_enrollments.EnrollmentResource": SIGNED_IN,
+    "api_enrollments.EnrollmentAccept": gate(Need(P.MANAGE_PROGRAMMES, after_csrf=True), ok=409),
+    "api_enrollments.EnrollmentDecline": gate(Need(P.MANAGE_PROGRAMMES, after_csrf=True), ok=409),
+    "api_enrollments.EnrollmentSuspend": gate(Need(P.MANAGE_PARTNERS, after_csrf=True), body=REASON),
+    "api_enrollments.EnrollmentEnd": gate(Need(P.MANAGE_PARTNERS, after_csrf=True), body=REASON),
+    "api_enrollments.EnrollmentReactivate": gate(Need(P.MANAGE_PARTNERS, after_csrf=True), ok=409),
+    "api_enrollments.EnrollmentReassign": gate(Need(P.MANAGE_PARTNERS, after_csrf=True), ok=409),
     ("api_availability.Availability", "GET"): portal(),
     ("api_availability.Availability", "PUT"): portal(P.MANAGE_PROGRAMMES, body={"reason": "Trade fair"}),
     ("api_availability.Availability", "DELETE"): portal(P.MANAGE_PROGRAMMES),
@@ -369,6 +391,16 @@ def build_world(tmp) -> SimpleNamespace:
     other_offer = f.offer(other_lead, other_partner)
     other_claim = f.claim(f.offer(f.lead(other_maker), other_partner))
     other_partner_user = f.user(other_partner, P_ADMIN)
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.manufacturer_id == maker.id, Enrollment.partner_id == partner.id
+        )
+    )
+    other_enrollment = db.session.scalar(
+        sa.select(Enrollment).where(Enrollment.partner_id == other_partner.id)
+    )
+    # The matrix's partner is invited to the other programme too: its manufacturer must not reach it.
+    shared_enrollment = enroll(other_maker, partner, status=EnrollmentStatus.INVITED)
     other_maker_user = f.user(other_maker, M_ADMIN)
     tokens = {role: issue_token(user, "matrix", TokenScope.READ_WRITE) for role, user in users.items()}
     read_tokens = {role: issue_token(user, "matrix read", TokenScope.READ) for role, user in users.items()}
@@ -417,6 +449,7 @@ def build_world(tmp) -> SimpleNamespace:
             "endpoint_id": webhook.id,
             "delivery_id": delivery.id,
             "user_id": users[P_REP].id,
+            "enrollment_id": enrollment.id,
         },
         partner_token=tokens[P_ADMIN].token.id,
         maker_token=tokens[M_ADMIN].token.id,
@@ -435,6 +468,8 @@ def build_world(tmp) -> SimpleNamespace:
             "other_partner_member": other_partner_user.id,
             "other_partner_token": other_partner_token.token.id,
             "other_maker_token": other_maker_token.token.id,
+            "other_enrollment": other_enrollment.id,
+            "shared_enrollment": shared_enrollment.id,
         },
     )
 
@@ -691,6 +726,12 @@ GUESSES = [
     ("/manage/leads/{other_lead}/partners", C_MGR),
     ("/manage/campaigns/{other_campaign}", C_MGR),
     ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
+    ("/api/v1/enrollments/{other_enrollment}", M_ADMIN),
+    ("/api/v1/enrollments/{other_enrollment}", C_MGR),
+    ("/api/v1/enrollments/{other_enrollment}", P_ADMIN),
+    ("/api/v1/enrollments/{other_enrollment}", P_REP),
+    # the same partner's enrollment in another programme
+    ("/api/v1/enrollments/{shared_enrollment}", M_ADMIN),
 ]
 
 WRITE_GUESSES = [
@@ -699,6 +740,15 @@ WRITE_GUESSES = [
     ("/portal/team/{other_partner_member}/resend", {}, P_ADMIN),
     ("/portal/tokens/{other_partner_token}/revoke", {}, P_ADMIN),
     ("/manage/tokens/{other_maker_token}/revoke", {}, M_ADMIN),
+    ("/portal/programmes/{other_enrollment}/accept", {}, P_ADMIN),
+    ("/portal/programmes/{other_enrollment}/decline", {}, P_ADMIN),
+    ("/manage/partners/{other_enrollment}/suspend", {"reason": "x"}, M_ADMIN),
+    ("/manage/partners/{shared_enrollment}/end", {"reason": "x"}, M_ADMIN),
+    ("/manage/partners/{other_enrollment}/reactivate", {}, M_ADMIN),
+    ("/manage/partners/{other_enrollment}/reassign", {}, M_ADMIN),
+    ("/api/v1/enrollments/{other_enrollment}/accept", {}, P_ADMIN),
+    ("/api/v1/enrollments/{shared_enrollment}/suspend", {"reason": "x"}, M_ADMIN),
+    ("/api/v1/enrollments/{other_enrollment}/reassign", {}, M_ADMIN),
 ]
 
 

@@ -20,6 +20,8 @@ from exchange.models import (
     ClaimStatus,
     ContactChannel,
     DeclineReason,
+    Enrollment,
+    EnrollmentStatus,
     Event,
     Lead,
     LeadStatus,
@@ -63,6 +65,8 @@ def claim_offer(actor: User, offer: Offer) -> Claim:
         raise Conflict(_("This offer is no longer open (%(state)s).", state=offer.state.value))
     if offer.claim_deadline is not None and offer.claim_deadline <= now:
         raise Conflict(_("The claim window for this offer has closed."))
+    if _enrollment_status(offer) != EnrollmentStatus.ACTIVE:
+        raise Conflict(_("Your enrollment in this programme is not active; its leads cannot be claimed."))
     blockers = claim_blockers(offer.partner_id, profile.capacity, now)
     if blockers.blocked:
         raise DomainError(blockers.messages()[0])
@@ -129,6 +133,14 @@ def claim_offer(actor: User, offer: Offer) -> Claim:
     announce.lead_claimed(lead, claim, actor)
     _recompute_responsiveness(offer.partner_id, lead.manufacturer_id)
     return claim
+
+
+def _enrollment_status(offer: Offer) -> EnrollmentStatus | None:
+    return db.session.scalar(
+        sa.select(Enrollment.status).where(
+            Enrollment.manufacturer_id == offer.manufacturer_id, Enrollment.partner_id == offer.partner_id
+        )
+    )
 
 
 def decline_offer(

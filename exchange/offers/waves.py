@@ -29,6 +29,9 @@ from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla import clocks
 
+# A lead whose claim ended this way goes to the open pool again even when it came from the pool.
+REOPENING_REASONS = frozenset({"recycled", "reassigned"})
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -250,7 +253,7 @@ def advance_many(
         if lead.id in outcome:
             continue
         pool = pool_wave(clocks.lead_terms(lead))
-        if lead.current_wave < pool or (reason == "recycled" and lead.current_wave == pool):
+        if lead.current_wave < pool or (reason in REOPENING_REASONS and lead.current_wave == pool):
             available = [
                 c for _, found, _ in without_paused([(lead, list(rank(lead)), pool)], now) for c in found
             ]

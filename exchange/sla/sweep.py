@@ -278,7 +278,9 @@ def _lapsed_offers(now: datetime, rank: waves.Ranker) -> Counter[str]:
     return result
 
 
-def advance_lapsed(lead_ids: list[int], now: datetime, rank: waves.Ranker) -> dict[int, str]:
+def advance_lapsed(
+    lead_ids: list[int], now: datetime, rank: waves.Ranker, *, reason: str = "lapsed"
+) -> dict[int, str]:
     """Advance the leads that are still offered and have no open offer left - each exactly once: the
     leads are locked (PostgreSQL: ``FOR UPDATE``; SQLite has one writer at a time) and re-checked
     after the lock, so a concurrent sweep that advanced one first leaves it with open offers again."""
@@ -296,4 +298,4 @@ def advance_lapsed(lead_ids: list[int], now: datetime, rank: waves.Ranker) -> di
         return {}
     busy = waves.leads_with_open_offers([lead.id for lead in leads])
     ready = [lead for lead in leads if lead.id not in busy and lead.status == LeadStatus.OFFERED]
-    return waves.advance_many(ready, rank, now)
+    return waves.advance_many(ready, rank, now, reason=reason)

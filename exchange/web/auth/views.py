@@ -24,6 +24,7 @@ from exchange.accounts.team import choose_password, request_password_reset
 from exchange.accounts.users import authenticate, change_password
 from exchange.models import DigestFrequency
 from exchange.models.user import new_session_nonce
+from exchange.partners.enrollments import accept_created_enrollments
 from exchange.platform import unit_of_work
 from exchange.platform.errors import DomainError
 from exchange.platform.i18n import is_valid_timezone
@@ -224,6 +225,10 @@ def _choose_password(token: str, purpose: LinkPurpose):
     if form.validate_on_submit():
         with refused(form, default_field="new_password"):
             choose_password(user, form.new_password.data, purpose)
+            if purpose is LinkPurpose.INVITE:
+                # The admin of a partner a programme created: its invitation to that programme is
+                # accepted with the account (glue here: accounts sit below partners).
+                accept_created_enrollments(user)
             login_user(user)
             flash(_("Your password is saved. Welcome, %(name)s!", name=user.name), "success")
             return redirect(home_for(user))
