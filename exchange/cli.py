@@ -25,6 +25,7 @@ from exchange.demo.cli import seed_demo_command
 from exchange.demo.data import DEMO_LOGINS, DEMO_PASSWORD
 from exchange.leads.cli import leads_cli
 from exchange.models import ApiToken, JobStatus, Organisation, OutboxJob, Role, TokenScope
+from exchange.partners.cli import partners_cli
 from exchange.platform import clock, jobs, unit_of_work
 from exchange.platform.config import Defaults
 from exchange.platform.errors import DomainError
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(leads_cli)
     app.cli.add_command(orgs_cli)
+    app.cli.add_command(partners_cli)
     for command in _walk(app.cli):
         if command.name not in _LONG_RUNNING and command.callback is not None:
             command.callback = _running_jobs_before_exit(command.callback)

@@ -45,6 +45,8 @@ from manufacturer_admin import (  # noqa: E402,F401
     import_views,
     lead_views,
     matching_views,
+    partner_import_views,
+    partner_views,
     sla_views,
     tokens,
     views,

@@ -31,11 +31,12 @@ PARTNER_SORT_LABELS = {
 }
 
 
-@bp.route("/partners")
+@bp.route("/partners/performance")
 @require(Permission.VIEW_ANALYTICS)
-def partners():
+def partner_performance():
     """The programme's partners with the figures a channel manager steers by (see
-    ``exchange.analytics.programme.partner_rows``), a page at a time."""
+    ``exchange.analytics.programme.partner_rows``), a page at a time. The directory is
+    ``manage.partners`` (``partner_views``)."""
     tier_filter = request.args.get("tier")
     search = (request.args.get("q") or "").strip()[:100]
     sort = request.args.get("sort", "name")
@@ -50,7 +51,7 @@ def partners():
     pages = max(1, -(-len(ordered) // PARTNERS_PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     return render_template(
-        "manage/partners.html",
+        "manage/partner_performance.html",
         rows=ordered[(page - 1) * PARTNERS_PER_PAGE : page * PARTNERS_PER_PAGE],
         total=len(ordered),
         page=page,

@@ -105,7 +105,7 @@ def test_the_dashboard_and_the_partner_list_agree(client, programme):
     f.login(client, manager)
     with clock.frozen(NOW):
         dashboard = client.get("/manage/").get_data(as_text=True)
-        partners = client.get("/manage/partners").get_data(as_text=True)
+        partners = client.get("/manage/partners/performance").get_data(as_text=True)
     card = {
         testid: re.search(rf'data-testid="{testid}">(.*?)</div>', dashboard, re.S).group(1).strip()
         for testid in ("breaches", "sla-compliance")
@@ -123,7 +123,7 @@ def test_a_figure_without_data_is_a_dash_with_the_reason(client, programme):
     manager = f.user(maker, Role.CHANNEL_MANAGER)
     db.session.commit()
     with clock.frozen(NOW):
-        html = f.login(client, manager).get("/manage/partners").get_data(as_text=True)
+        html = f.login(client, manager).get("/manage/partners/performance").get_data(as_text=True)
     new_row = re.search(r'<tr data-testid="partner-row">\s*<td[^>]*>New Reseller</td>(.*?)</tr>', html, re.S)
     cells = re.findall(r'<td class="text-end[^"]*">(.*?)</td>', new_row.group(1), re.S)[1:]  # after load
     assert cells and all(cell.startswith('<abbr class="no-figure"') for cell in cells), cells

@@ -69,6 +69,8 @@ STATE_OR_CROSS_FIELD_RULES = {
     "POST /api/v1/partner/leads/{claim_id}/status": "first contact logged first; won needs an amount",
     "PUT /api/v1/partner/profile": "times, zones, languages and product lines that exist",
     "PATCH /api/v1/partner/profile": "the same rules as the full profile",
+    "POST /api/v1/partners": "an e-mail address, known countries and product lines, a partner admin's e-mail",
+    "PATCH /api/v1/partners/{enrollment_id}": "product lines of this programme",
     "PUT /api/v1/availability": "away until a time in the future; a reason that is not blank",
 }
 

@@ -39,7 +39,7 @@ def _names(html: str) -> list[str]:
 
 def test_the_list_shows_figures_and_load(client, world):
     _maker, manager, _stranger = world
-    html = f.login(client, manager).get("/manage/partners").get_data(as_text=True)
+    html = f.login(client, manager).get("/manage/partners/performance").get_data(as_text=True)
     assert _names(html) == ["Fast Reseller", "New Reseller", "Slow Reseller"]
     assert "Stranger Reseller" not in html  # another programme's partner
     assert "AT, DE" in html and "90%" in html and "50%" in html
@@ -58,7 +58,7 @@ def test_the_list_shows_figures_and_load(client, world):
 )
 def test_sorting_puts_partners_without_history_last(client, world, sort, expected):
     _maker, manager, _stranger = world
-    html = f.login(client, manager).get(f"/manage/partners?sort={sort}").get_data(as_text=True)
+    html = f.login(client, manager).get(f"/manage/partners/performance?sort={sort}").get_data(as_text=True)
     assert _names(html) == expected
 
 
@@ -67,15 +67,17 @@ def test_search_by_name_and_paging(client, world, monkeypatch):
 
     _maker, manager, _stranger = world
     f.login(client, manager)
-    html = client.get("/manage/partners?q=slow").get_data(as_text=True)
+    html = client.get("/manage/partners/performance?q=slow").get_data(as_text=True)
     assert _names(html) == ["Slow Reseller"]
-    assert _names(client.get("/manage/partners?q=100%25_").get_data(as_text=True)) == []  # wildcards are text
+    assert (
+        _names(client.get("/manage/partners/performance?q=100%25_").get_data(as_text=True)) == []
+    )  # wildcards are text
     monkeypatch.setattr(views, "PARTNERS_PER_PAGE", 2)
-    first = client.get("/manage/partners?sort=response_rate").get_data(as_text=True)
+    first = client.get("/manage/partners/performance?sort=response_rate").get_data(as_text=True)
     assert _names(first) == ["Fast Reseller", "Slow Reseller"] and "Page 1 of 2" in first
     assert "page=2" in first and "sort=response_rate" in first
-    second = client.get("/manage/partners?sort=response_rate&page=2").get_data(as_text=True)
+    second = client.get("/manage/partners/performance?sort=response_rate&page=2").get_data(as_text=True)
     assert _names(second) == ["New Reseller"]
-    assert _names(client.get("/manage/partners?page=99").get_data(as_text=True)) == [
+    assert _names(client.get("/manage/partners/performance?page=99").get_data(as_text=True)) == [
         "Slow Reseller"
     ]  # the last

@@ -168,6 +168,12 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     # /manage: reading
     "manage.dashboard": manage(P.VIEW_ANALYTICS),
     "manage.partners": manage(P.VIEW_ANALYTICS),
+    "manage.partner_performance": manage(P.VIEW_ANALYTICS),
+    "manage.partner_detail": manage(P.VIEW_ANALYTICS),
+    ("manage.new_partner", "GET"): manage(P.MANAGE_PARTNERS),
+    ("manage.new_partner", "POST"): manage(P.MANAGE_PARTNERS, ok=422),  # an empty form
+    "manage.partner_programme": manage(P.MANAGE_PARTNERS, ok=422),  # an empty form
+    "manage.resend_partner_invitation": manage(P.MANAGE_PARTNERS, ok=302),
     "manage.coverage_gaps": manage(P.VIEW_ANALYTICS),
     "manage.leads": manage(),
     "manage.lead_detail": manage(),
@@ -187,6 +193,10 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "manage.lead_import": manage(P.MANAGE_LEADS),
     "manage.lead_import_progress": manage(P.MANAGE_LEADS),
     "manage.lead_import_rejected": manage(P.MANAGE_LEADS, ok=302),  # no rejected rows: back to the import
+    "manage.partner_imports": manage(P.MANAGE_PARTNERS),  # a POST without a file: the form again
+    "manage.partner_import": manage(P.MANAGE_PARTNERS),  # a finished import: its summary
+    "manage.partner_import_progress": manage(P.MANAGE_PARTNERS),
+    "manage.partner_import_rejected": manage(P.MANAGE_PARTNERS, ok=302),
     "manage.new_campaign": manage(P.MANAGE_CAMPAIGNS),
     ("manage.edit_campaign", "GET"): manage(P.MANAGE_CAMPAIGNS),
     ("manage.edit_campaign", "POST"): manage(P.MANAGE_CAMPAIGNS, ok=302),
@@ -259,6 +269,10 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     ("api_campaigns.CampaignResource", "DELETE"): manage_api_write(P.MANAGE_CAMPAIGNS, ok=204),
     "api_campaigns.CampaignResults": manage(),
     "api_campaigns.CampaignReturn": manage(),
+    ("api_partners.Partners", "GET"): manage(),
+    ("api_partners.Partners", "POST"): manage_api_write(P.MANAGE_PARTNERS, ok=422),  # an empty body
+    ("api_partners.PartnerResource", "GET"): manage(),
+    ("api_partners.PartnerResource", "PATCH"): manage_api_write(P.MANAGE_PARTNERS),
     ("api_sla_policies.SlaPolicies", "GET"): manage(),
     ("api_sla_policies.SlaPolicies", "PUT"): manage_api_write(P.EDIT_SLA_POLICIES, ok=422),
     "api_sla_policies.SlaPoliciesReset": manage_api_write(P.EDIT_SLA_POLICIES),
@@ -426,6 +440,19 @@ def build_world(tmp) -> SimpleNamespace:
         rows_done=1,
     )
     db.session.add(lead_import)
+    partner_imports = [
+        LeadImport(
+            manufacturer_id=owner.id,
+            kind="partners",
+            file_name="partners.csv",
+            stored_path=str(tmp / "import.csv"),
+            file_format="csv",
+            settings={"format": "csv"},
+            status=ImportStatus.DONE,
+        )
+        for owner in (maker, other_maker)
+    ]
+    db.session.add_all(partner_imports)
     notifications = {
         role: Notification(user_id=user.id, kind="offer.created", title="New lead", link="/")
         for role, user in users.items()
@@ -451,6 +478,7 @@ def build_world(tmp) -> SimpleNamespace:
             "user_id": users[P_REP].id,
             "enrollment_id": enrollment.id,
         },
+        partner_import=partner_imports[0].id,
         partner_token=tokens[P_ADMIN].token.id,
         maker_token=tokens[M_ADMIN].token.id,
         invitation=make_token(invited, LinkPurpose.INVITE),
@@ -464,6 +492,7 @@ def build_world(tmp) -> SimpleNamespace:
             "other_offer": other_offer.id,
             "other_claim": other_claim.id,
             "other_campaign": other_campaign.id,
+            "other_partner_import": partner_imports[1].id,
             "other_webhook": other_webhook.id,
             "other_partner_member": other_partner_user.id,
             "other_partner_token": other_partner_token.token.id,
@@ -479,6 +508,8 @@ def url_of(case: Case, world: SimpleNamespace, caller: Role | str) -> str:
     for name in case.rule.arguments:
         if name == "notification_id":  # the caller's own notification
             values[name] = world.notifications.get(caller, world.notifications[P_REP])
+        elif name == "import_id" and case.endpoint.startswith("manage.partner_import"):
+            values[name] = world.partner_import
         elif name == "token_id":
             values[name] = world.partner_token if case.endpoint.startswith("portal.") else world.maker_token
         elif name == "token":
@@ -725,7 +756,13 @@ GUESSES = [
     ("/api/v1/partner/offers/{other_offer}", P_REP),
     ("/manage/leads/{other_lead}/partners", C_MGR),
     ("/manage/campaigns/{other_campaign}", C_MGR),
+    ("/manage/partners/imports/{other_partner_import}", M_ADMIN),
+    ("/manage/partners/imports/{other_partner_import}/progress", M_ADMIN),
     ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
+    ("/manage/partners/{other_enrollment}", M_ADMIN),
+    ("/manage/partners/{other_enrollment}", C_MGR),
+    ("/api/v1/partners/{other_enrollment}", M_ADMIN),
+    ("/api/v1/partners/{other_enrollment}", C_MGR),
     ("/api/v1/enrollments/{other_enrollment}", M_ADMIN),
     ("/api/v1/enrollments/{other_enrollment}", C_MGR),
     ("/api/v1/enrollments/{other_enrollment}", P_ADMIN),
@@ -740,6 +777,8 @@ WRITE_GUESSES = [
     ("/portal/team/{other_partner_member}/resend", {}, P_ADMIN),
     ("/portal/tokens/{other_partner_token}/revoke", {}, P_ADMIN),
     ("/manage/tokens/{other_maker_token}/revoke", {}, M_ADMIN),
+    ("/manage/partners/{other_enrollment}/programme", {"tier": "gold"}, M_ADMIN),
+    ("/manage/partners/{other_enrollment}/resend", {}, M_ADMIN),
     ("/portal/programmes/{other_enrollment}/accept", {}, P_ADMIN),
     ("/portal/programmes/{other_enrollment}/decline", {}, P_ADMIN),
     ("/manage/partners/{other_enrollment}/suspend", {"reason": "x"}, M_ADMIN),

@@ -17,6 +17,7 @@ from exchange.models import (
     Campaign,
     CoverageArea,
     Enrollment,
+    EnrollmentStatus,
     Lead,
     LeadStatus,
     Organisation,
@@ -101,6 +102,9 @@ PARTNER_SORTS: dict[str, tuple[Callable[[PartnerRow], Any], bool]] = {
 }
 
 
+PERFORMANCE_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED, EnrollmentStatus.ENDED)
+
+
 def partner_rows(
     manufacturer: Organisation, *, tier: Tier | None = None, search: str = "", sort: str = "name"
 ) -> list[PartnerRow]:
@@ -109,6 +113,8 @@ def partner_rows(
     against capacity, coverage; ordered by ``sort`` (one of ``PARTNER_SORTS``), names A-Z among equals."""
     query = (
         scoped(Enrollment, manufacturer)
+        # Only partners that accepted: an invited one's organisation is not this programme's to show.
+        .where(Enrollment.status.in_(PERFORMANCE_STATUSES))
         .join(Organisation, Organisation.id == Enrollment.partner_id)
         .outerjoin(PartnerProfile, PartnerProfile.partner_id == Enrollment.partner_id)
         .add_columns(Organisation.name, PartnerProfile.capacity)

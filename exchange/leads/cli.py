@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from exchange.leads.import_kind import LEADS, ImportKind
 from exchange.leads.import_upload import create_import
 from exchange.leads.lead_import import run_import, start_import
 from exchange.leads.lifecycle import publish_leads
 from exchange.leads.lookups import LeadReferences
-from exchange.models import Lead, LeadStatus, Organisation, OrgKind
+from exchange.models import Lead, LeadImport, LeadStatus, Organisation, OrgKind
 from exchange.platform import unit_of_work
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
@@ -22,7 +24,7 @@ from exchange.platform.tenancy import scoped
 leads_cli = AppGroup("leads", help="Import and publish leads.")
 
 
-def _manufacturer(slug: str):
+def manufacturer_by_slug(slug: str):
     org = db.session.scalar(sa.select(Organisation).where(Organisation.slug == slug))
     if org is None or org.kind != OrgKind.MANUFACTURER:
         raise click.ClickException(f"no manufacturer with short name {slug!r}")
@@ -43,9 +45,10 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
 
     if not path.is_file():
         raise click.ClickException(f"{path}: no such file")
-    maker = _manufacturer(slug)
+    maker = manufacturer_by_slug(slug)
     campaign_id = LeadReferences(maker).campaign_named(campaign) if campaign else None
-    try:
+
+    def prepare() -> LeadImport:
         record = create_import(
             None,
             maker,
@@ -56,6 +59,18 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
             kind="cli",
         )
         start_import(record, run_in_background=False)  # this command runs it
+        return record
+
+    click.echo(json.dumps(run_and_report(path, prepare), ensure_ascii=False))
+
+
+def run_and_report(
+    path: Path, prepare: Callable[[], LeadImport], catalogue: ImportKind = LEADS
+) -> dict[str, object]:
+    """Run the import ``prepare`` creates and started (a ``DomainError`` is the command's error) and
+    return the JSON summary: the counts, and every error as {row, column, message}."""
+    try:
+        record = prepare()
     except DomainError as error:
         raise click.ClickException(f"{path}: {error.message}") from None
     errors: list[dict[str, object]] = []
@@ -63,25 +78,20 @@ def import_command(path: Path, slug: str, campaign: str | None, publish: bool) -
     def collect(row: int, column: str, message: str) -> None:
         errors.append({"row": row, "column": column, "message": message})
 
-    result = run_import(record.id, on_error=collect)
+    result = run_import(record.id, on_error=collect, catalogue=catalogue)
     db.session.refresh(record)
     if record.status.value == "failed":
         raise click.ClickException(f"{path}: {record.message}")
-    click.echo(
-        json.dumps(
-            {
-                "rows": result["rows"],
-                "created": result["created"],
-                "updated": result["updated"],
-                "duplicates": result["duplicates"],
-                "rejected": result["rejected"],
-                "errors": errors,
-                "import_id": record.id,
-                "rejected_file": record.rejected_path,
-            },
-            ensure_ascii=False,
-        )
-    )
+    return {
+        "rows": result["rows"],
+        "created": result["created"],
+        "updated": result["updated"],
+        "duplicates": result["duplicates"],
+        "rejected": result["rejected"],
+        "errors": errors,
+        "import_id": record.id,
+        "rejected_file": record.rejected_path,
+    }
 
 
 @leads_cli.command("publish")
@@ -93,7 +103,7 @@ def publish_command(slug: str, all_drafts: bool, lead_ids: tuple[int, ...]) -> N
 
     if not all_drafts and not lead_ids:
         raise click.ClickException("name leads with --lead ID or use --all-drafts")
-    maker = _manufacturer(slug)
+    maker = manufacturer_by_slug(slug)
     query = scoped(Lead, maker).order_by(Lead.id)
     if lead_ids:
         found = set(

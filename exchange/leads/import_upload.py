@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from exchange.leads.import_kind import LEADS, ImportKind
 from exchange.leads.intake import detection, files, records
-from exchange.leads.intake.headers import FIELDS_BY_NAME, NUMERIC_FIELDS, detect_mapping
 from exchange.leads.intake.values import detect_number_format
 from exchange.models import ImportStatus, JobStatus, LeadImport, Organisation, OutboxJob, User
 from exchange.platform import clock
@@ -49,8 +49,10 @@ def limits() -> records.Limits:
     return records.Limits.from_config(current_app.config)
 
 
-def _numeric_sample(path: Path, settings: records.FileSettings, mapping: list[str | None]) -> list[str]:
-    columns = [i for i, name in enumerate(mapping) if name in NUMERIC_FIELDS]
+def _numeric_sample(
+    path: Path, settings: records.FileSettings, mapping: list[str | None], numeric: tuple[str, ...]
+) -> list[str]:
+    columns = [i for i, name in enumerate(mapping) if name in numeric]
     sample: list[str] = []
     if not columns:
         return sample
@@ -72,6 +74,8 @@ def create_import(
     campaign_id: int | None = None,
     publish: bool = False,
     kind: str = "user",
+    catalogue: ImportKind = LEADS,
+    options: dict[str, Any] | None = None,
 ) -> LeadImport:
     """Read the file's header, detect how to read it and map its columns (the CLI, which runs the
     import itself); raises :class:`ImportFileError` when it cannot be read as a table at all."""
@@ -80,26 +84,29 @@ def create_import(
         created_by_id=actor.id if actor else None,
         campaign_id=campaign_id,
         actor_kind=kind,
+        kind=catalogue.name,
+        options=options or {},
         file_name=file_name.replace("\x00", "")[:255],
         stored_path=str(path),
         file_size=path.stat().st_size,
         publish=publish,
     )
-    _read_upload(record)
+    _read_upload(record, catalogue)
     db.session.add(record)
     db.session.flush()
     return record
 
 
-def _read_upload(record: LeadImport) -> None:
+def _read_upload(record: LeadImport, catalogue: ImportKind) -> None:
     """Detect how the record's file reads (format, encoding, delimiter, numbers) and map its columns;
     :class:`ImportFileError` when it cannot be read as a table at all."""
     path = Path(record.stored_path)
     try:
         settings = detection.detect_settings(path, record.file_name, limits())
         headers, sample = files.read_header_and_sample(path, settings, PREVIEW_ROWS, limits())
-        mapping = detect_mapping(headers)
-        number_format = detect_number_format(_numeric_sample(path, settings, mapping), settings.delimiter)
+        mapping = catalogue.catalogue.detect_mapping(headers)
+        sample_numbers = _numeric_sample(path, settings, mapping, catalogue.numeric_fields)
+        number_format = detect_number_format(sample_numbers, settings.delimiter)
     except records.UnreadableFile as error:
         raise ImportFileError(str(error), field="file") from None
     record.file_format = settings.format
@@ -121,6 +128,8 @@ def receive_upload(
     file_name: str,
     campaign_id: int | None = None,
     publish: bool = False,
+    catalogue: ImportKind = LEADS,
+    options: dict[str, Any] | None = None,
 ) -> LeadImport:
     """Keep a browser upload and queue the ``leads.read_upload`` job that reads it: the request looks
     at the first bytes only (empty, old .xls), so a large or hostile file never holds it."""
@@ -133,6 +142,8 @@ def receive_upload(
         created_by_id=actor.id,
         campaign_id=campaign_id,
         actor_kind="user",
+        kind=catalogue.name,
+        options=options or {},
         file_name=file_name.replace("\x00", "")[:255],
         stored_path=str(path),
         file_size=path.stat().st_size,
@@ -145,18 +156,18 @@ def receive_upload(
     )
     db.session.add(record)
     db.session.flush()
-    enqueue("leads.read_upload", record.id)
+    enqueue(catalogue.read_task, record.id)
     return record
 
 
-def read_upload_job(import_id: int) -> dict[str, Any]:
+def read_upload_job(import_id: int, catalogue: ImportKind = LEADS) -> dict[str, Any]:
     """The ``leads.read_upload`` job: detect how an upload reads and map it, for the preview; a file
     that cannot be read fails the import with the reason (and is deleted)."""
     record = db.session.get(LeadImport, import_id)
-    if record is None or record.status != ImportStatus.READING:
+    if record is None or record.status != ImportStatus.READING or record.kind != catalogue.name:
         return {"skipped": True}
     try:
-        _read_upload(record)
+        _read_upload(record, catalogue)
     except (ImportFileError, OSError) as error:
         record.status = ImportStatus.FAILED
         record.message = getattr(error, "message", None) or "The uploaded file is gone; upload it again."
@@ -172,7 +183,9 @@ READING_LOST_MESSAGE = (
 )
 
 
-def fail_lost_readings(records: Sequence[LeadImport], now: datetime | None = None) -> list[LeadImport]:
+def fail_lost_readings(
+    records: Sequence[LeadImport], now: datetime | None = None, catalogue: ImportKind = LEADS
+) -> list[LeadImport]:
     """Fail the uploads among ``records`` that will never leave "reading": their ``leads.read_upload``
     job failed for good, or they have been reading longer than ``LEAD_IMPORT_READING_TIMEOUT_SECONDS``
     without the job running (it was lost, or no worker takes it). Flushed, not committed; returns the
@@ -185,7 +198,7 @@ def fail_lost_readings(records: Sequence[LeadImport], now: datetime | None = Non
     jobs: dict[int, set[JobStatus]] = {}
     for args, status in db.session.execute(
         sa.select(OutboxJob.args, OutboxJob.status)
-        .where(OutboxJob.task == "leads.read_upload")
+        .where(OutboxJob.task == catalogue.read_task)
         # Live or given up; finished jobs (and their history) say nothing about a record still reading.
         .where(OutboxJob.status.in_([*LIVE_JOB_STATUSES, JobStatus.FAILED]))
     ):
@@ -263,6 +276,7 @@ def configure_import(
     number_format: str | None = None,
     campaign_id: int | None = None,
     publish: bool | None = None,
+    catalogue: ImportKind = LEADS,
 ) -> None:
     """Change how an uploaded (not yet started) import reads and maps its file."""
     if record.status != ImportStatus.UPLOADED:
@@ -291,9 +305,9 @@ def configure_import(
             raise ImportFileError(str(error), field="delimiter") from None
         record.settings = {**settings, "preview": _preview_sample(sample, len(headers))}
         record.headers = headers
-        record.mapping = detect_mapping(headers)
+        record.mapping = catalogue.catalogue.detect_mapping(headers)
     elif mapping is not None:
-        record.mapping = validate_mapping(record.headers, mapping, complete=False)
+        record.mapping = validate_mapping(record.headers, mapping, complete=False, catalogue=catalogue)
     if campaign_id is not None:
         record.campaign_id = campaign_id or None
     if publish is not None:
@@ -301,16 +315,21 @@ def configure_import(
 
 
 def validate_mapping(
-    headers: list[str], mapping: list[str | None], *, complete: bool = True
+    headers: list[str],
+    mapping: list[str | None],
+    *,
+    complete: bool = True,
+    catalogue: ImportKind = LEADS,
 ) -> list[str | None]:
-    """One field per column at most, known fields only; ``complete``: enough to make leads."""
+    """One field per column at most, known fields only; ``complete``: enough to make records."""
+    fields = catalogue.catalogue.by_name
     if len(mapping) != len(headers):
         raise DomainError(_("The mapping must name a field (or none) for each column."), field="mapping")
     cleaned: list[str | None] = []
     used: dict[str, str] = {}
     for header, name in zip(headers, mapping, strict=True):
         name = name or None
-        if name is not None and name not in FIELDS_BY_NAME:
+        if name is not None and name not in fields:
             raise DomainError(_("Unknown field: %(name)s", name=name), field="mapping")
         if name is not None and name in used:
             raise DomainError(
@@ -318,7 +337,7 @@ def validate_mapping(
                     "Columns %(first)s and %(second)s both map to %(field)s; choose one.",
                     first=used[name] or "?",
                     second=header or "?",
-                    field=str(FIELDS_BY_NAME[name].label),
+                    field=str(fields[name].label),
                 ),
                 field="mapping",
             )
@@ -326,10 +345,5 @@ def validate_mapping(
             used[name] = header
         cleaned.append(name)
     if complete:
-        if "company_name" not in used:
-            raise DomainError(_("Map a column to Company: every lead needs one."), field="mapping")
-        if "contact_email" not in used and "contact_phone" not in used:
-            raise DomainError(
-                _("Map a column to E-mail or Phone: partners must reach the lead."), field="mapping"
-            )
+        catalogue.check_complete(used)
     return cleaned

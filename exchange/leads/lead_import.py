@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from exchange.leads.import_kind import LEADS, BatchWriter, ImportKind
 from exchange.leads.import_report import RejectedRows, summary
 from exchange.leads.import_upload import limits, upload_folder, validate_mapping
 from exchange.leads.intake import files, records
-from exchange.leads.intake.headers import IMPORT_FIELDS
-from exchange.leads.lead_writer import LeadWriter, RowResult
+from exchange.leads.lead_writer import RowResult
 from exchange.models import ImportStatus, LeadImport, Organisation, User
 from exchange.platform import clock, unit_of_work
 from exchange.platform.errors import Conflict
@@ -34,15 +34,17 @@ MAX_ATTEMPTS = 3
 STALE_AFTER = timedelta(minutes=5)  # a running import without a heartbeat this long was lost
 
 
-def start_import(record: LeadImport, *, run_in_background: bool = True) -> None:
+def start_import(
+    record: LeadImport, *, run_in_background: bool = True, catalogue: ImportKind = LEADS
+) -> None:
     """Check the mapping and queue the import; the ``leads.import`` job runs it after the commit
     (``run_in_background=False``: the caller runs ``run_import`` itself, as the CLI does)."""
     if record.status != ImportStatus.UPLOADED:
         raise Conflict(_("This import has started already."))
-    record.mapping = validate_mapping(record.headers, record.mapping)
+    record.mapping = validate_mapping(record.headers, record.mapping, catalogue=catalogue)
     record.status = ImportStatus.QUEUED
     if run_in_background:
-        enqueue("leads.import", record.id)
+        enqueue(catalogue.import_task, record.id)
 
 
 def run_import_job(import_id: int) -> dict[str, Any]:
@@ -50,7 +52,12 @@ def run_import_job(import_id: int) -> dict[str, Any]:
     return run_import(import_id)
 
 
-def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | None = None) -> dict[str, Any]:
+def run_import(
+    import_id: int,
+    *,
+    on_error: Callable[[int, str, str], None] | None = None,
+    catalogue: ImportKind = LEADS,
+) -> dict[str, Any]:
     """Import the file of a queued import, committing per batch. Safe to run twice: only one run
     holds an import at a time, and a run after a crash resumes after the last committed batch."""
     now = clock.now()
@@ -58,6 +65,7 @@ def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | No
         sa.update(LeadImport)
         .where(
             LeadImport.id == import_id,
+            LeadImport.kind == catalogue.name,
             sa.or_(
                 LeadImport.status == ImportStatus.QUEUED,
                 sa.and_(
@@ -79,7 +87,7 @@ def run_import(import_id: int, *, on_error: Callable[[int, str, str], None] | No
     record = db.session.get(LeadImport, import_id)
     assert record is not None
     try:
-        _process(record, on_error)
+        _process(record, on_error, catalogue)
     except records.UnreadableFile as error:
         unit_of_work.discard()  # the batch that was being written; the committed ones stay
         _finish_failed(import_id, str(error))
@@ -108,9 +116,9 @@ def _finish_failed(import_id: int, message: str) -> None:
     unit_of_work.checkpoint()  # stored even when the caller goes on to fail (the CLI reports it)
 
 
-def _column_names(record: LeadImport) -> dict[str, str]:
+def _column_names(record: LeadImport, catalogue: ImportKind) -> dict[str, str]:
     names = {name: record.headers[i] for i, name in enumerate(record.mapping) if name}
-    for spec in IMPORT_FIELDS:
+    for spec in catalogue.fields:
         names.setdefault(spec.name, spec.name)
     return names
 
@@ -128,7 +136,9 @@ def _iter_data(record: LeadImport) -> Iterator[tuple[int, list[Any]]]:
         yield row, cells
 
 
-def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | None) -> None:
+def _process(
+    record: LeadImport, on_error: Callable[[int, str, str], None] | None, catalogue: ImportKind
+) -> None:
     settings = records.FileSettings.from_dict(record.settings)
     path = Path(record.stored_path)
     if not path.exists():
@@ -141,17 +151,8 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
     mapping = list(record.mapping)
     width = len(record.headers)
     columns = [(i, name) for i, name in enumerate(mapping) if name]
-    writer = LeadWriter(
-        manufacturer,
-        actor=actor,
-        kind=record.actor_kind,
-        number_format=record.settings.get("number_format", "en"),
-        fields=[name for _i, name in columns],
-        default_campaign_id=record.campaign_id,
-        publish=record.publish,
-        event_data={"import_id": record.id},
-    )
-    column_names = _column_names(record)
+    writer = catalogue.make_writer(record, manufacturer, actor, [name for _i, name in columns])
+    column_names = _column_names(record, catalogue)
     batch_size = int(current_app.config.get("LEAD_IMPORT_BATCH_SIZE", 1000))
     rejected = RejectedRows(record)
     try:
@@ -170,6 +171,8 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
     record.status = ImportStatus.DONE
     record.finished_at = clock.now()
     record.total_rows = record.rows_done
+    if catalogue.finish is not None:
+        catalogue.finish(record, actor)
     unit_of_work.checkpoint()  # done is stored before the upload is deleted (a retry needs the file)
     if path.parent == upload_folder():
         path.unlink(missing_ok=True)  # an upload is done with; the rejected rows have their own file
@@ -177,7 +180,7 @@ def _process(record: LeadImport, on_error: Callable[[int, str, str], None] | Non
 
 def _write_batch(
     record: LeadImport,
-    writer: LeadWriter,
+    writer: BatchWriter,
     batch: list[tuple[int, dict[str, Any], list[Any]]],
     width: int,
     column_names: dict[str, str],

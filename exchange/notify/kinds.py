@@ -27,6 +27,7 @@ class NotificationKind(enum.StrEnum):
     CLAIM_REMINDER = "claim.reminder"
     LEAD_ASSIGNED = "lead.assigned"
     WEBHOOK_DISABLED = "webhook.disabled"
+    ENROLLMENT_INVITED = "enrollment.invited"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class KindDefinition:
     ``title`` and ``body`` are formatted with ``%(name)s`` placeholders: ``summary`` (the lead, as the
     recipient may see it), ``temperature``, ``deadline`` (the payload's, else the offer's claim
     deadline where ``claim_deadline`` is set; in the recipient's zone), ``sla``, ``partner``,
-    ``reason`` and any plain value of the event's payload. A body whose placeholders are not all
+    ``manufacturer`` (the names of the event's organisations), ``reason`` and any plain value of the
+    event's payload. A body whose placeholders are not all
     known is left out; a title must always format."""
 
     title: Any
@@ -128,6 +130,19 @@ NOTIFICATION_KINDS: dict[NotificationKind, KindDefinition] = {
         partner_roles=frozenset({Role.PARTNER_ADMIN}),
         service_notice=True,
         digest_label=lambda num: ngettext("%(num)d webhook disabled", "%(num)d webhooks disabled", num),
+    ),
+    # A manufacturer invites an existing partner into its programme (its admins accept or decline).
+    NotificationKind.ENROLLMENT_INVITED: KindDefinition(
+        title=_l("%(manufacturer)s invites you to its partner programme"),
+        body=_l(
+            "Accept or decline the invitation under Programmes. Until you accept, %(manufacturer)s "
+            "sees nothing of your profile."
+        ),
+        partner_roles=frozenset({Role.PARTNER_ADMIN}),
+        service_notice=True,
+        digest_label=lambda num: ngettext(
+            "%(num)d invitation to a partner programme", "%(num)d invitations to partner programmes", num
+        ),
     ),
 }
 

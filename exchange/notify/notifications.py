@@ -229,7 +229,12 @@ def publish_events(events: Sequence[BusinessEvent]) -> list[Publication]:
         manufacturer = organisations.get(r.manufacturer_id) if r.manufacturer_id is not None else None
         reveal = r.lead is not None and (r.lead.id, r.partner_id) in holding
         notifications, grouped = _notify(
-            r, _recipients(r, audience), partner=partner, partner_reveal=reveal, now=now
+            r,
+            _recipients(r, audience),
+            partner=partner,
+            manufacturer=manufacturer,
+            partner_reveal=reveal,
+            now=now,
         )
         subscribed = [e for e in endpoints.get(r.partner_id, []) if r.name in (e.events or [])]
         deliveries = []
@@ -294,6 +299,7 @@ def _notify(
     recipients: Sequence[User],
     *,
     partner: Organisation | None,
+    manufacturer: Organisation | None,
     partner_reveal: bool,
     now: datetime,
 ) -> tuple[list[Notification], list[Share]]:
@@ -318,6 +324,7 @@ def _notify(
             extra=r.extra,
             reveal=reveal,
             partner_name=partner.name if partner is not None else None,
+            manufacturer_name=manufacturer.name if manufacturer is not None else None,
         )
         values = {
             "user_id": user.id,

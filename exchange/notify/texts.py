@@ -77,6 +77,7 @@ def render_texts(
     extra: Mapping[str, Any],
     reveal: bool,
     partner_name: str | None,
+    manufacturer_name: str | None = None,
 ) -> tuple[str, str | None]:
     """Title and body of one notification, in the user's language and zone."""
     with force_locale(recipient_locale(user)):
@@ -100,6 +101,8 @@ def render_texts(
             values["sla"] = clock_name(extra["sla"])
         if partner_name is not None:
             values["partner"] = partner_name
+        if manufacturer_name is not None:
+            values.setdefault("manufacturer", manufacturer_name)
         if "reason" in extra and extra["reason"] is not None:
             values["reason"] = str(extra["reason"])
         try:

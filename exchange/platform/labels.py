@@ -23,7 +23,7 @@ from exchange.models import (
     Temperature,
 )
 from exchange.offers.vocabulary import DECLINE_REASON_LABELS
-from exchange.platform.event_types import LEAD_EVENT_LABELS, LeadEvent
+from exchange.platform.event_types import LEAD_EVENT_LABELS, AuditEvent, LeadEvent
 from exchange.sla.vocabulary import clock_due, clock_name
 
 ROLES = {
@@ -113,6 +113,27 @@ GAP_CAUSES = {
     "tier_below_minimum": _l("No partner of the required tier for this deal size"),
     "excluded": _l("Every partner who could take it declined or returned it"),
     "at_capacity": _l("Every partner who could take it is at capacity"),
+}
+# Why a partner cannot receive offers (exchange.partners.readiness.NotReady), as the directory says it.
+READINESS = {
+    "not_active": _l("Enrollment not active"),
+    "admin_not_signed_in": _l("Its admin has not signed in yet"),
+    "no_coverage": _l("No coverage set"),
+    "no_capacity": _l("No capacity set"),
+    "paused": _l("Paused"),
+}
+# The lines of the manufacturer's history of one partner (its enrollment's events).
+ENROLLMENT_EVENT_LABELS = {
+    AuditEvent.PARTNER_ADDED: _l("Partner added"),
+    AuditEvent.ENROLLMENT_INVITED: _l("Invited"),
+    AuditEvent.ENROLLMENT_INVITATION_RESENT: _l("Invitation sent again"),
+    AuditEvent.ENROLLMENT_ACCEPTED: _l("Accepted"),
+    AuditEvent.ENROLLMENT_DECLINED: _l("Declined"),
+    AuditEvent.ENROLLMENT_SUSPENDED: _l("Suspended"),
+    AuditEvent.ENROLLMENT_REACTIVATED: _l("Reactivated"),
+    AuditEvent.ENROLLMENT_ENDED: _l("Ended"),
+    AuditEvent.ENROLLMENT_TIER_CHANGED: _l("Tier changed"),
+    AuditEvent.ENROLLMENT_PRODUCT_LINES_CHANGED: _l("Product lines changed"),
 }
 # How contact details were disclosed (the reveal audit's channels, exchange.offers.reveals).
 REVEALED_VIA = {
@@ -254,6 +275,23 @@ def event_label(event: Event) -> str:
     return f"{text}: {', '.join(details)}" if details else text
 
 
+def enrollment_event_label(event: Event) -> str:
+    """One line of a partner's history in a programme: what happened, and from/to or the reason."""
+    text = str(ENROLLMENT_EVENT_LABELS.get(event.type, event.type))
+    data = event.data or {}
+    if "to" in data:
+        before, after = data.get("from"), data["to"]
+        if isinstance(after, list):
+            before = ", ".join(before or []) or "–"
+            after = ", ".join(after) or "–"
+        if event.type == AuditEvent.ENROLLMENT_TIER_CHANGED:
+            before, after = str(before or "–").title(), str(after).title()
+        return f"{text}: {before} → {after}"
+    if data.get("reason"):
+        return f"{text}: {data['reason']}"
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         temperature_label=lambda v: _label(TEMPERATURE, v),
@@ -263,9 +301,11 @@ def init_app(app: Flask) -> None:
         manager_offer_state_label=lambda v: _label(OFFER_STATE_FOR_MANUFACTURER, v),
         claim_status_label=lambda v: _label(CLAIM_STATUS, v),
         enrollment_status_label=lambda v: _label(ENROLLMENT_STATUS, v),
+        readiness_label=lambda v: _label(READINESS, v),
         end_reason_label=end_reason_label,
         clock_label=clock_due,
         event_label=event_label,
+        enrollment_event_label=enrollment_event_label,
         money=money,
         percent=_percent,
         figure=figure,

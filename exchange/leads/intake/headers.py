@@ -106,22 +106,59 @@ def normalise_header(header: str) -> str:
     return re.sub(r"[^0-9a-zäöü]+", "", text)
 
 
-_BY_HEADER = {normalise_header(h): f.name for f in IMPORT_FIELDS for h in f.headers}
+class HeaderCatalogue:
+    """The fields of one kind of list and the headers that name them. A header is looked up by its
+    normalised spelling; failing that, ``words`` rules read it by its words (``Partner_Tier__c`` ->
+    partner, tier): the first rule all of whose words the header has names the field."""
+
+    def __init__(
+        self,
+        fields: tuple[ImportField, ...],
+        numeric: tuple[str, ...] = (),
+        words: tuple[tuple[str, frozenset[str]], ...] = (),
+    ) -> None:
+        self.fields = fields
+        self.numeric = numeric
+        self.words = words
+        self.by_name = {f.name: f for f in fields}
+        self._by_header = {normalise_header(h): f.name for f in fields for h in f.headers}
+
+    def field_for_header(self, header: str) -> str | None:
+        found = self._by_header.get(normalise_header(header))
+        if found is None and self.words:
+            said = header_words(header)
+            found = next((name for name, needed in self.words if needed <= said), None)
+        return found
+
+    def detect_mapping(self, headers: list[str]) -> list[str | None]:
+        """The field for each column; a field claimed by an earlier column is not mapped again."""
+        mapping: list[str | None] = []
+        taken: set[str] = set()
+        for header in headers:
+            field = self.field_for_header(header)
+            if field is not None and field in taken:
+                field = None
+            if field is not None:
+                taken.add(field)
+            mapping.append(field)
+        return mapping
+
+
+def header_words(header: str) -> frozenset[str]:
+    """'Partner_Admin_Email__c' / 'PartnerAdminEmail' -> {'partner', 'admin', 'email'}."""
+    text = re.sub(r"__c$", "", header.strip())
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    text = unicodedata.normalize("NFKC", text).casefold().replace("e-mail", "email")
+    return frozenset(re.findall(r"[0-9a-zäöüß]+", text))
+
+
+LEAD_HEADERS = HeaderCatalogue(IMPORT_FIELDS, NUMERIC_FIELDS)
 
 
 def field_for_header(header: str) -> str | None:
-    return _BY_HEADER.get(normalise_header(header))
+    return LEAD_HEADERS.field_for_header(header)
 
 
 def detect_mapping(headers: list[str]) -> list[str | None]:
-    """The field for each column; a field claimed by an earlier column is not mapped again."""
-    mapping: list[str | None] = []
-    taken: set[str] = set()
-    for header in headers:
-        field = field_for_header(header)
-        if field is not None and field in taken:
-            field = None
-        if field is not None:
-            taken.add(field)
-        mapping.append(field)
-    return mapping
+    """The lead field for each column; a field claimed by an earlier column is not mapped again."""
+    return LEAD_HEADERS.detect_mapping(headers)

@@ -264,9 +264,5 @@ class LeadInputSchema(ma.Schema):
 
     @ma.post_load
     def _codes(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        country = data.get("country")
-        if data.get("region"):
-            data["region"] = values.region_code(data["region"], country)
-        if data.get("postal_code"):
-            data["postal_code"] = values.postal_code(data["postal_code"], country)
+        values.place_codes(data, data.get("country"))
         return data

@@ -209,6 +209,15 @@ def postal_code(value: str, country: str | None) -> str:
     return text
 
 
+def place_codes(data: dict, country: str | None) -> None:
+    """A loaded row's ``region`` (a known name becomes its code) and ``postal_code`` (leading zeros
+    a spreadsheet dropped come back) in ``country``, in place."""
+    if data.get("region"):
+        data["region"] = region_code(data["region"], country)
+    if data.get("postal_code"):
+        data["postal_code"] = postal_code(data["postal_code"], country)
+
+
 # --- ratings and yes/no ------------------------------------------------------------------------------
 
 RATINGS = {

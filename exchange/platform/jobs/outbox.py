@@ -59,6 +59,8 @@ def enqueue(
 
 @event.listens_for(Session, "after_commit")
 def _hand_over_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the jobs are handed over when the transaction commits
     jobs = session.info.pop(_SESSION_KEY, None)
     if not jobs or not has_app_context():
         return
@@ -81,6 +83,8 @@ def _hand_over_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _discard_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # back to a savepoint: its jobs are left out at the commit (no longer persistent)
     session.info.pop(_SESSION_KEY, None)
 
 

@@ -36,6 +36,8 @@ TASKS: dict[str, str] = {
     "leads.import": "exchange.leads.lead_import:run_import_job",
     "leads.read_upload": "exchange.leads.import_upload:read_upload_job",
     "leads.cool": "exchange.leads.qualification:cool_unworked_leads",
+    "partners.import": "exchange.partners.roster_import:run_import_job",
+    "partners.read_upload": "exchange.partners.roster_import:read_upload_job",
     "partners.end_pauses": "exchange.partners.availability:end_expired_pauses",
 }
 
@@ -43,6 +45,7 @@ TASKS: dict[str, str] = {
 # A worker that dies mid-job is noticed by the missing heartbeat, whatever the timeout.
 TASK_TIMEOUTS: dict[str, int] = {
     "leads.import": 3 * 3600,
+    "partners.import": 3 * 3600,
     "partners.responsiveness_all": 3600,
     "leads.match": 1800,
     "offers.rerank_unshown": 1800,
