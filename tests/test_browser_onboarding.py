@@ -277,3 +277,10 @@ def test_a_programme_from_an_empty_database_to_offers_and_a_second_programme(
     assert "Borealis" not in page.content()
     page.goto(f"{live_server}/manage/leads")
     expect(page.get_by_text("Customer 1", exact=True)).to_have_count(1)
+    # The partner's page on each side names only that side's programme.
+    for viewer, own, other in ((page, "Acme Pumps", "Borealis"), (second, "Borealis Heat", "Acme")):
+        viewer.goto(f"{live_server}/manage/partners")
+        viewer.get_by_role("link", name=f"Partner {HERO:02d} GmbH").click()
+        expect(viewer.get_by_test_id("partner-name")).to_contain_text(f"Partner {HERO:02d} GmbH")
+        expect(viewer.get_by_test_id("user-menu")).to_be_visible()
+        assert other not in viewer.content(), f"{own} sees {other} on the partner's page"
