@@ -17,7 +17,7 @@ from exchange.platform import database, i18n, jobs, labels, security
 from exchange.platform.config import load_config
 from exchange.platform.extensions import bootstrap, csrf, migrate
 from exchange.platform.unit_of_work import UnitOfWorkFlask
-from exchange.web import api_common, enrollments_api, errors, setup, shell, templating
+from exchange.web import api_common, enrollments_api, errors, setup, shell, team_api, templating
 from exchange.web.api import init_api, register_api_blueprints
 from exchange.web.auth import views as auth_views
 from exchange.web.inbox import api as inbox_api
@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         [
             api_common.blp,
             inbox_api.blp,
+            team_api.blp,
             enrollments_api.blp,
             *manage_api.API_BLUEPRINTS,
             *portal_api.API_BLUEPRINTS,

@@ -29,6 +29,7 @@ NAV = [
     NavItem(
         "manage.settings", _l("Programme settings"), (AREA, Permission.EDIT_PROGRAMME_SETTINGS), menu=SETTINGS
     ),
+    NavItem("manage.team", _l("Team"), (AREA, Permission.MANAGE_TEAM), menu=SETTINGS),
     NavItem("manage.tokens", _l("API tokens"), (AREA, Permission.MANAGE_TOKENS), menu=SETTINGS),
 ]
 
@@ -48,6 +49,7 @@ from manufacturer_admin import (  # noqa: E402,F401
     partner_import_views,
     partner_views,
     sla_views,
+    team,
     tokens,
     views,
 )

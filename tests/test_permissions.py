@@ -165,6 +165,14 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "api_notifications.Notifications": gate(P.READ_NOTIFICATIONS),
     "api_notifications.NotificationRead": gate(P.READ_NOTIFICATIONS),
     "api_notifications.AllRead": gate(P.READ_NOTIFICATIONS),
+    # the team API, for the admins of both kinds (user_id: a member of the caller's organisation)
+    ("api_team.Team", "GET"): gate(P.MANAGE_TEAM),
+    ("api_team.Team", "POST"): gate(P.MANAGE_TEAM, ok=201, body={"name": "New", "email": "new@team.test"}),
+    ("api_team.TeamMemberResource", "GET"): gate(P.MANAGE_TEAM),
+    ("api_team.TeamMemberResource", "PATCH"): gate(P.MANAGE_TEAM, ok=422),  # no role given
+    "api_team.TeamMemberResend": gate(P.MANAGE_TEAM, ok=409),  # the member has a password
+    "api_team.TeamMemberDeactivate": gate(P.MANAGE_TEAM),
+    "api_team.TeamMemberReactivate": gate(P.MANAGE_TEAM, ok=409),  # already active
     # /manage: reading
     "manage.dashboard": manage(P.VIEW_ANALYTICS),
     "manage.partners": manage(P.VIEW_ANALYTICS),
@@ -208,6 +216,15 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "manage.reset_sla_policies": manage(P.EDIT_SLA_POLICIES, ok=302),
     # a channel manager who posts the weights is sent back to the page with a message
     ("manage.matching_weights", "POST"): manage(Need(P.EDIT_MATCHING_WEIGHTS, refused=303)),
+    "manage.team": manage(P.MANAGE_TEAM),
+    "manage.invite": manage(
+        P.MANAGE_TEAM, ok=201, body={"name": "New", "email": "new@maker.test", "role": "channel_manager"}
+    ),
+    "manage.member_role": manage(P.MANAGE_TEAM, ok=302, body={"role": "manufacturer_admin"}),
+    "manage.deactivate": manage(P.MANAGE_TEAM, ok=302),
+    "manage.reactivate": manage(P.MANAGE_TEAM, ok=302),
+    "manage.resend": manage(P.MANAGE_TEAM, ok=302),
+    "manage.unlock": manage(P.MANAGE_TEAM, ok=302),
     ("manage.tokens", "GET"): manage(P.MANAGE_TOKENS),
     ("manage.tokens", "POST"): manage(P.MANAGE_TOKENS, ok=201, body=TOKEN_FORM),
     "manage.revoke_api_token": manage(P.MANAGE_TOKENS, ok=302),
@@ -479,6 +496,7 @@ def build_world(tmp) -> SimpleNamespace:
             "enrollment_id": enrollment.id,
         },
         partner_import=partner_imports[0].id,
+        maker_member=users[C_MGR].id,
         partner_token=tokens[P_ADMIN].token.id,
         maker_token=tokens[M_ADMIN].token.id,
         invitation=make_token(invited, LinkPurpose.INVITE),
@@ -495,6 +513,9 @@ def build_world(tmp) -> SimpleNamespace:
             "other_partner_import": partner_imports[1].id,
             "other_webhook": other_webhook.id,
             "other_partner_member": other_partner_user.id,
+            "other_maker_member": other_maker_user.id,
+            "partner_member": users[P_REP].id,
+            "maker_member": users[C_MGR].id,
             "other_partner_token": other_partner_token.token.id,
             "other_maker_token": other_maker_token.token.id,
             "other_enrollment": other_enrollment.id,
@@ -512,6 +533,11 @@ def url_of(case: Case, world: SimpleNamespace, caller: Role | str) -> str:
             values[name] = world.partner_import
         elif name == "token_id":
             values[name] = world.partner_token if case.endpoint.startswith("portal.") else world.maker_token
+        elif name == "user_id" and (
+            case.endpoint.startswith("manage.")
+            or (case.endpoint.startswith("api_team.") and caller in roles_with(MANAGE))
+        ):  # a member of the caller's own organisation
+            values[name] = world.maker_member
         elif name == "token":
             values[name] = world.invitation if case.endpoint == "auth.accept_invitation" else world.reset
         else:
@@ -763,6 +789,10 @@ GUESSES = [
     ("/manage/partners/{other_enrollment}", C_MGR),
     ("/api/v1/partners/{other_enrollment}", M_ADMIN),
     ("/api/v1/partners/{other_enrollment}", C_MGR),
+    ("/api/v1/team/{other_maker_member}", M_ADMIN),
+    ("/api/v1/team/{partner_member}", M_ADMIN),
+    ("/api/v1/team/{other_partner_member}", P_ADMIN),
+    ("/api/v1/team/{maker_member}", P_ADMIN),
     ("/api/v1/enrollments/{other_enrollment}", M_ADMIN),
     ("/api/v1/enrollments/{other_enrollment}", C_MGR),
     ("/api/v1/enrollments/{other_enrollment}", P_ADMIN),
@@ -779,6 +809,14 @@ WRITE_GUESSES = [
     ("/manage/tokens/{other_maker_token}/revoke", {}, M_ADMIN),
     ("/manage/partners/{other_enrollment}/programme", {"tier": "gold"}, M_ADMIN),
     ("/manage/partners/{other_enrollment}/resend", {}, M_ADMIN),
+    ("/manage/team/{other_maker_member}/deactivate", {}, M_ADMIN),
+    ("/manage/team/{other_maker_member}/role", {"role": "channel_manager"}, M_ADMIN),
+    ("/manage/team/{partner_member}/resend", {}, M_ADMIN),
+    ("/manage/team/{partner_member}/unlock", {}, M_ADMIN),
+    ("/api/v1/team/{other_maker_member}/deactivate", {}, M_ADMIN),
+    ("/api/v1/team/{partner_member}/reactivate", {}, M_ADMIN),
+    ("/api/v1/team/{other_partner_member}/resend", {}, P_ADMIN),
+    ("/api/v1/team/{maker_member}/deactivate", {}, P_ADMIN),
     ("/portal/programmes/{other_enrollment}/accept", {}, P_ADMIN),
     ("/portal/programmes/{other_enrollment}/decline", {}, P_ADMIN),
     ("/manage/partners/{other_enrollment}/suspend", {"reason": "x"}, M_ADMIN),
@@ -815,6 +853,8 @@ def test_the_other_tenant_sees_its_own_objects(matrix):
     assert matrix.call("GET", f"/portal/offers/{ids['offer']}", user=partner).status_code == 404
     assert matrix.call("GET", f"/portal/webhooks/{ids['other_webhook']}", user=partner).status_code == 200
     assert matrix.call("GET", f"/portal/webhooks/{ids['webhook']}", user=partner).status_code == 404
+    assert matrix.call("GET", f"/api/v1/team/{ids['other_maker_member']}", user=maker).status_code == 200
+    assert matrix.call("GET", f"/api/v1/team/{ids['other_partner_member']}", user=partner).status_code == 200
 
 
 def test_lists_only_show_own_objects(matrix):

@@ -142,7 +142,7 @@ def test_invitation_form_explains_mistakes(client, team):
     f.login(client, team["admin"])
     taken = _invite(client, email="REP@bavaria.test")
     assert taken.status_code == 409
-    assert "A user with this e-mail address already exists." in taken.get_data(as_text=True)
+    assert "is already a member of this team with this address." in taken.get_data(as_text=True)
     bad = _invite(client, email="not an address", name="")
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)

@@ -145,3 +145,9 @@ def site_base_url() -> str:
     """Where e-mailed links point: ``PUBLIC_URL`` when configured (set it in production: the Host
     header of a request is the client's to choose), else the address of the current request."""
     return current_app.config.get("PUBLIC_URL") or request.host_url
+
+
+def invitation_url(member: User) -> str:
+    """The link that lets an invited ``member`` choose a password (the one just e-mailed): shown once
+    to the admin who invited them, on the team page and in the API's answer."""
+    return link_url(site_base_url(), LinkPurpose.INVITE, make_token(member, LinkPurpose.INVITE))

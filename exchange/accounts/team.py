@@ -30,6 +30,11 @@ from exchange.platform.jobs.registry import QUEUE_NOTIFY
 from exchange.platform.security import clear_failed_logins, is_locked
 
 ADMIN_ROLES = {OrgKind.PARTNER: Role.PARTNER_ADMIN, OrgKind.MANUFACTURER: Role.MANUFACTURER_ADMIN}
+# The roles of each kind of organisation; the first is a new member's unless another is chosen.
+TEAM_ROLES: dict[OrgKind, tuple[Role, ...]] = {
+    OrgKind.PARTNER: (Role.PARTNER_REP, Role.PARTNER_ADMIN),
+    OrgKind.MANUFACTURER: (Role.CHANNEL_MANAGER, Role.MANUFACTURER_ADMIN),
+}
 # At most one reset e-mail per user in this window, so nobody can flood a mailbox through the form.
 RESET_MAIL_INTERVAL = timedelta(minutes=5)
 

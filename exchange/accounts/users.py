@@ -36,14 +36,32 @@ def create_user(
             _("Role %(role)s does not belong in a %(kind)s.", role=role, kind=organisation.kind)
         )
     email = normalise_email(email)
-    if find_user_by_email(email) is not None:
-        raise DomainError(_("A user with this e-mail address already exists."), field="email", status=409)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        raise DomainError(_address_taken(existing, organisation), field="email", status=409)
     user = User(organisation=organisation, email=email, name=name, role=role)
     if password is not None:
         set_password(user, password, check=check_password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _address_taken(existing: User, organisation: Organisation) -> str:
+    """Why an address cannot be given to a new user: a colleague has it, or someone elsewhere."""
+    if existing.organisation_id != organisation.id:
+        return _(
+            "This address belongs to an account in another organisation; a person can belong to one "
+            "organisation only. Ask them for another address (for example their address at %(org)s).",
+            org=organisation.name,
+        )
+    if not existing.is_active_user:
+        return _(
+            "%(name)s is already a member of this team with this address, but deactivated; "
+            "reactivate them instead.",
+            name=existing.name,
+        )
+    return _("%(name)s is already a member of this team with this address.", name=existing.name)
 
 
 def set_password(user: User, password: str, *, check: bool = True) -> None:
