@@ -1,8 +1,9 @@
 """In a real browser, from an empty database: a manufacturer starts its programme (on the command line,
 or on the setup page with the setup token); the acceptance journey of issue 12: its admin accepts the
-invitation, imports 50 partners from a Salesforce Account export, one partner admin accepts and
-completes its profile, leads are imported and published and the partner's rep sees them offered; a
-second manufacturer invites the same partner, it accepts, and each manufacturer sees only its own."""
+invitation, invites a channel manager, imports 50 partners from a Salesforce Account export, one
+partner admin accepts and completes its profile, leads are imported and published and the partner's
+rep sees them offered; a second manufacturer invites the same partner, it accepts, and each
+manufacturer sees only its own."""
 
 from __future__ import annotations
 
@@ -190,6 +191,25 @@ def test_a_programme_from_an_empty_database_to_offers_and_a_second_programme(
     _choose_password(page, live_server, link, ADMIN_PASSWORD, lands_on="/manage/")
     expect(page.get_by_test_id("user-menu")).to_have_text("Anna")
 
+    # 2. She invites a channel manager, who accepts.
+    page.goto(f"{live_server}/manage/team")
+    page.get_by_label("Name", exact=True).fill("Chris Channel")
+    page.get_by_label("E-mail").fill("chris@acme.test")
+    page.get_by_label("Role").select_option(label="Channel manager")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.get_by_test_id("invitation-link")).to_be_visible()
+    run_jobs()
+    manager = new_context().new_page()
+    _choose_password(
+        manager,
+        live_server,
+        _mailed_link(smtp_server, "chris@acme.test"),
+        "quiet harbour lantern 7",
+        lands_on="/manage/",
+    )
+    manager.goto(f"{live_server}/manage/partners")
+    expect(manager.get_by_text("No partners in your programme yet.")).to_be_visible()
+
     # 3. She imports 50 partners from a Salesforce Account export; every new partner admin is invited.
     page.goto(f"{live_server}/manage/partners/imports")
     _upload(page, _partner_rows(), "salesforce-accounts.csv", run_jobs)
@@ -201,6 +221,8 @@ def test_a_programme_from_an_empty_database_to_offers_and_a_second_programme(
     assert {m.recipients[0] for m in smtp_server.messages} >= {f"admin@partner{n}.test" for n in range(1, 51)}
     assert sorted(_directory_names(page, live_server)) == [f"Partner {n:02d} GmbH" for n in range(1, 51)]
     expect(page.get_by_test_id("partner-count")).to_have_text("50 partners")
+    manager.goto(f"{live_server}/manage/partners")  # the channel manager follows the directory too
+    expect(manager.get_by_test_id("partner-count")).to_have_text("50 partners")
 
     # 4. One partner admin accepts and completes its profile: coverage and capacity.
     hero = new_context().new_page()
