@@ -1,4 +1,4 @@
-# The two set-up commands: `make run` (portal with demo data) and `make test` (the whole suite).
+# The two set-up commands: `make run` (portal with demo data; DEMO=0 without) and `make test` (the whole suite).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -29,7 +29,9 @@ seed: migrate
 	$(FLASK) seed-demo
 
 ## Serve the portal on http://$(HOST):$(PORT)/ with demo data (SQLite, in-process jobs unless configured).
-run: seed
+## `make run DEMO=0`: without the demo; on an empty database it prints where to set up your programme.
+DEMO ?= 1
+run: $(if $(filter 0,$(DEMO)),migrate,seed)
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 ## The whole suite (browser tests skip with a reason where Chromium is missing).

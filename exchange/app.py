@@ -17,7 +17,7 @@ from exchange.platform import database, i18n, jobs, labels, security
 from exchange.platform.config import load_config
 from exchange.platform.extensions import bootstrap, csrf, migrate
 from exchange.platform.unit_of_work import UnitOfWorkFlask
-from exchange.web import api_common, enrollments_api, errors, shell, team_api, templating
+from exchange.web import api_common, enrollments_api, errors, setup, shell, team_api, templating
 from exchange.web.api import init_api, register_api_blueprints
 from exchange.web.auth import views as auth_views
 from exchange.web.inbox import api as inbox_api
@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     jobs.init_app(app)
     shell.init_app(app)
+    setup.init_app(app)
     errors.init_app(app)
     labels.init_app(app)
     templating.init_app(app)

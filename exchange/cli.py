@@ -1,5 +1,5 @@
 """Flask CLI commands: users and tokens, the worker, the cron, the outbox, serving; the feature
-packages' own (``flask leads``, ``flask seed-demo``) are registered here too."""
+packages' own (``flask leads``, ``flask orgs``, ``flask seed-demo``) are registered here too."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from werkzeug import serving
 
+from exchange.accounts.cli import orgs_cli
+from exchange.accounts.first_run import installation_is_empty, setup_hint
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.tokens import issue_token
 from exchange.accounts.users import create_user
@@ -52,6 +54,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
 
     app.cli.add_command(leads_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(partners_cli)
     for command in _walk(app.cli):
         if command.name not in _LONG_RUNNING and command.callback is not None:
@@ -321,10 +324,26 @@ def serve_command(host: str, port: int) -> None:
         app.config["PUBLIC_URL"] = f"http://{shown}:{port}"
     jobs.start_embedded_scheduler(app)
     click.echo(f"\n  Lead Exchange on http://{host}:{port}/")
-    click.echo(f"  Demo logins (password: {DEMO_PASSWORD}):")
-    for login in DEMO_LOGINS:
-        click.echo(f"    {login.email:<28} {login.role.value}")
+    _how_to_begin(app.config["PUBLIC_URL"])
     click.echo("")
     sys.stdout.flush()
 
     serving.run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _how_to_begin(base_url: str) -> None:
+    """The demo logins when the demo is loaded; on an empty installation, where to set it up."""
+    try:
+        empty = installation_is_empty()
+        demo = not empty and find_user_by_email(DEMO_LOGINS[0].email) is not None
+    except sa.exc.SQLAlchemyError as error:
+        click.echo(f"  The database cannot be read ({type(error).__name__}): run `flask db upgrade`.")
+        return
+    finally:
+        db.session.remove()  # requests run in their own sessions; keep no transaction open here
+    if empty:
+        click.echo(f"  {setup_hint(base_url)}")
+    elif demo:
+        click.echo(f"  Demo logins (password: {DEMO_PASSWORD}):")
+        for login in DEMO_LOGINS:
+            click.echo(f"    {login.email:<28} {login.role.value}")

@@ -36,6 +36,22 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
+def common_timezones() -> list[str]:
+    """Zone names to offer in a list: ``UTC`` and the ``Area/City`` ones, sorted."""
+    regions = (
+        "Africa/",
+        "America/",
+        "Antarctica/",
+        "Asia/",
+        "Atlantic/",
+        "Australia/",
+        "Europe/",
+        "Indian/",
+        "Pacific/",
+    )
+    return ["UTC", *sorted(zone for zone in _zones() if zone.startswith(regions))]
+
+
 def select_timezone() -> str | None:
     if current_user and current_user.is_authenticated:
         if is_valid_timezone(current_user.timezone):

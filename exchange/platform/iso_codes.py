@@ -1,6 +1,8 @@
-"""Country (ISO 3166-1 alpha-2) and language (ISO 639) codes, from the CLDR data Babel ships.
+"""Country (ISO 3166-1 alpha-2), language (ISO 639) and currency (ISO 4217) codes, from the CLDR
+data Babel ships.
 
-Used to validate what users type (coverage rows, languages) and to name codes in their language.
+Used to validate what users type (coverage rows, languages, a programme's currency) and to name codes
+in their language.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from babel import Locale
+from babel.numbers import list_currencies
 
 # CLDR territory codes that are not countries: exceptional reservations (AC, CP, CQ, DG, EA, IC, TA),
 # groupings (EU, EZ, QO, UN) and pseudo-locales (XA, XB, ZZ). Kosovo (XK) stays: it is used in
@@ -29,6 +32,18 @@ def country_codes() -> frozenset[str]:
 def language_codes() -> frozenset[str]:
     """Two-letter ISO 639-1 codes, and three-letter ones for languages that have no two-letter code."""
     return frozenset(code for code in Locale("en").languages if code.isalpha() and len(code) in (2, 3))
+
+
+@functools.cache
+def currency_codes() -> frozenset[str]:
+    """ISO 4217 alphabetic codes (``EUR``, ``CHF``, ``USD``, ...)."""
+    return frozenset(
+        code for code in list_currencies() if len(code) == 3 and code.isalpha() and code.isupper()
+    )
+
+
+def is_currency(code: str | None) -> bool:
+    return bool(code) and code in currency_codes()
 
 
 def is_country(code: str | None) -> bool:

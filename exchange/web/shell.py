@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from exchange.accounts.first_run import installation_is_empty
 from exchange.accounts.permissions import Permission, can
 from exchange.platform import unit_of_work
 from exchange.platform.extensions import db
@@ -62,6 +63,8 @@ def nav_items() -> list[NavItem | NavMenu]:
 
 @bp.route("/")
 def index():
+    if not current_user.is_authenticated and installation_is_empty():
+        return redirect(url_for("setup.setup"))  # the first run: no organisation yet
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return redirect(home_for(current_user))
