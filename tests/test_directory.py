@@ -347,3 +347,17 @@ def test_a_retired_product_line_stays_for_the_partners_that_serve_it(programme):
             admin, maker, _details(admin_email="b@other.test", product_lines=["valves"]), base_url=BASE
         )
     assert refused.value.field == "product_lines"
+
+
+def test_a_created_partners_invitation_names_the_manufacturers_programme(programme, run_jobs, smtp_server):
+    """Added from the shell (no one acting), the e-mail still says whose programme invites: not
+    "Bavaria Systems has invited you to join Bavaria Systems"."""
+    maker, _ = programme
+    add_partner(None, maker, _details(admin_name="Anna Admin"), base_url=BASE)
+    db.session.commit()
+    run_jobs()
+    [mail] = [m for m in smtp_server.messages if m.recipients == ["anna@bavaria.test"]]
+    text = mail.message.get_body(("plain",)).get_content()
+    assert mail.message["Subject"] == "Acme Pumps invites Bavaria Systems to its partner programme"
+    assert "Acme Pumps has invited Bavaria Systems to the partner programme of Acme Pumps" in text
+    assert "http://portal.test/invite/" in text

@@ -23,7 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 
-from exchange.models import User
+from exchange.models import Organisation, User
 from exchange.notify.mail import send_mail
 from exchange.platform import clock
 from exchange.platform.extensions import db
@@ -95,8 +95,16 @@ def link_url(base_url: str, purpose: LinkPurpose, token: str) -> str:
     return adapter.build(purpose.endpoint, {"token": token}, force_external=True)
 
 
-def send_password_link(user_id: int, purpose: str, base_url: str, inviter_id: int | None = None) -> dict:
-    """Job: mail a fresh link to the user (an invitation or a password reset)."""
+def send_password_link(
+    user_id: int,
+    purpose: str,
+    base_url: str,
+    inviter_id: int | None = None,
+    programme_id: int | None = None,
+) -> dict:
+    """Job: mail a fresh link to the user (an invitation or a password reset). ``programme_id``: the
+    manufacturer whose partner programme the invitation comes from (a partner admin invited from a
+    manufacturer's directory or partner import), named in the e-mail instead of the partner itself."""
     link_purpose = LinkPurpose(purpose)
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
@@ -107,6 +115,9 @@ def send_password_link(user_id: int, purpose: str, base_url: str, inviter_id: in
         if link_purpose is LinkPurpose.INVITE:
             inviter = db.session.get(User, inviter_id) if inviter_id else None
             days = int(link_purpose.max_age.total_seconds() // 86400) or 1
+            programme = db.session.get(Organisation, programme_id) if programme_id else None
+            if programme is not None:
+                return send_mail([user.email], *_programme_invitation(user, programme, inviter, link, days))
             subject = _("You are invited to %(org)s on the Lead Exchange", org=organisation.name)
             text = _(
                 "Hello %(name)s,\n\n"
@@ -139,6 +150,33 @@ def send_password_link(user_id: int, purpose: str, base_url: str, inviter_id: in
                 link=link,
             )
     return send_mail([user.email], subject, text)
+
+
+def _programme_invitation(
+    user: User, programme: Organisation, inviter: User | None, link: str, days: int
+) -> tuple[str, str]:
+    """Subject and text of the invitation a manufacturer sends to a partner's (new) admin."""
+    subject = _("%(manufacturer)s invites %(org)s to its partner programme", manufacturer=programme.name,
+                org=user.organisation.name)
+    text = _(
+        "Hello %(name)s,\n\n"
+        "%(inviter)s has invited %(org)s to the partner programme of %(manufacturer)s on the Lead "
+        "Exchange, with you as its admin. Leads of %(manufacturer)s that fit your company will be "
+        "offered to you there.\n\n"
+        "Choose your password with this link (it works once and expires in %(days)d days), then "
+        "complete your company's profile (coverage, capacity) so that offers can reach you:\n"
+        "%(link)s\n\n"
+        "Your sign-in e-mail is %(email)s.\n"
+        "If you did not expect this invitation, ignore this e-mail.\n",
+        name=user.name,
+        inviter=inviter.name if inviter is not None else programme.name,
+        org=user.organisation.name,
+        manufacturer=programme.name,
+        days=days,
+        link=link,
+        email=user.email,
+    )
+    return subject, text
 
 
 def site_base_url() -> str:

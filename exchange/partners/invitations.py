@@ -67,6 +67,7 @@ def deliver_invitation(actor: User | None, enrollment: Enrollment, base_url: str
             LinkPurpose.INVITE.value,
             base_url,
             actor.id if actor is not None else None,
+            enrollment.manufacturer_id,
             queue=QUEUE_NOTIFY,
         )
     else:
