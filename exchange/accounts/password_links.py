@@ -156,8 +156,11 @@ def _programme_invitation(
     user: User, programme: Organisation, inviter: User | None, link: str, days: int
 ) -> tuple[str, str]:
     """Subject and text of the invitation a manufacturer sends to a partner's (new) admin."""
-    subject = _("%(manufacturer)s invites %(org)s to its partner programme", manufacturer=programme.name,
-                org=user.organisation.name)
+    subject = _(
+        "%(manufacturer)s invites %(org)s to its partner programme",
+        manufacturer=programme.name,
+        org=user.organisation.name,
+    )
     text = _(
         "Hello %(name)s,\n\n"
         "%(inviter)s has invited %(org)s to the partner programme of %(manufacturer)s on the Lead "
