@@ -35,8 +35,11 @@ def test_seed_demo_creates_the_documented_data_set(app, seeded):
     countries = set(db.session.scalars(sa.select(Lead.country).distinct()))
     assert {"DE", "US"} <= countries
     assert _count(Enrollment) >= 200
-    assert _count(User, User.is_active_user.is_(True)) == 4  # the demo logins; the rest are history's
-    assert _count(User, User.password_hash.is_not(None)) == 4
+    # The demo logins, and an admin for each of the 199 generated partners (the rest are history's).
+    assert _count(User, User.is_active_user.is_(True)) == 4 + 199
+    # One partner admin in ten has not accepted the invitation (no password, never signed in).
+    assert _count(User, User.password_hash.is_not(None)) == 4 + 179
+    assert _count(User, User.last_login_at.is_(None), User.is_active_user.is_(True)) == 20
     _publishes_most_leads_through_the_engine(app)
     _partners_have_a_home_and_one_is_paused()
     _partners_have_a_track_record(seeded)

@@ -7,13 +7,16 @@ Deterministic (a fixed random seed) and idempotent: what already exists is left 
 from __future__ import annotations
 
 import random
-from datetime import time, timedelta
+import secrets
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from exchange.accounts import organisations
 from exchange.accounts import users as accounts
+from exchange.accounts.passwords import hash_password
 from exchange.demo.activity import play_history, publish_most, work_some
 from exchange.demo.data import (
     COMPANY,
@@ -38,6 +41,7 @@ from exchange.models import (
     LeadStatus,
     Organisation,
     ProductLine,
+    Role,
     Segment,
     SizeBand,
     Temperature,
@@ -109,11 +113,15 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
     existing_partners = set(
         db.session.scalars(sa.select(Organisation.slug).where(Organisation.slug.like("demo-p-%")))
     )
+    # Every generated partner has an admin (not a demo login: nobody knows the password); one in
+    # ten has not accepted the invitation yet, so the directory shows partners that are not ready.
+    admin_hash = hash_password(secrets.token_urlsafe(24))
     for i in range(1, partners):
         if f"demo-p-{i:03d}" in existing_partners:
             continue
         # Each partner from its own seed: stable whatever else already exists.
-        _make_partner(random.Random(f"partner-{i}"), i, makers, lines)
+        partner = _make_partner(random.Random(f"partner-{i}"), i, makers, lines)
+        _add_partner_admin(random.Random(f"partner-admin-{i}"), partner, admin_hash if i % 10 != 7 else None)
         created["partners"] += 1
 
     orgs_by_slug = {"demo-maker": makers["demo-maker"], "demo-partner": demo_partner}
@@ -126,7 +134,7 @@ def seed_demo(partners: int = 200, leads: int = 2000) -> dict[str, int]:
                 role=login.role,
                 password=DEMO_PASSWORD,
                 check_password=False,  # a documented demo login, meant to be typed
-            )
+            ).last_login_at = clock.now() - timedelta(days=1)
             created["users"] += 1
     db.session.flush()
 
@@ -166,11 +174,28 @@ def _pause_one_partner() -> None:
     if partner is None or partner.profile is None or partner.profile.paused_at is not None:
         return
     now = clock.now()
-    until = (now + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    # "Away until" a day: from its first minute in the partner's own zone.
+    zone = ZoneInfo(partner.profile.timezone or "UTC")
+    day = (now.astimezone(zone) + timedelta(days=days)).date()
+    until = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     partner.profile.paused_at, partner.profile.paused_until = now, until
     partner.profile.pause_reason = reason
     record(
         AuditEvent.PARTNER_PAUSED, partner_id=partner.id, data={"until": until.isoformat(), "reason": reason}
+    )
+
+
+def _add_partner_admin(rng: random.Random, partner: Organisation, password_hash: str | None) -> None:
+    """The partner's admin: signed in some days ago, or (without a password) still invited."""
+    db.session.add(
+        User(
+            organisation=partner,
+            email=f"admin@{partner.slug}.demo.test",
+            name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            role=Role.PARTNER_ADMIN,
+            password_hash=password_hash,
+            last_login_at=clock.now() - timedelta(days=rng.randint(1, 20)) if password_hash else None,
+        )
     )
 
 
