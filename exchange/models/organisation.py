@@ -165,6 +165,8 @@ class Enrollment(TimestampMixin, Base):
         # The partner's id in the manufacturer's CRM (a partner import is idempotent on it).
         sa.UniqueConstraint("manufacturer_id", "external_id", name="uq_enrollments_external_id"),
         sa.Index("ix_enrollments_partner", "partner_id", "status"),
+        # Adding a partner (by hand, API, import row) looks its admin's e-mail up in the programme.
+        sa.Index("ix_enrollments_invited_email", "manufacturer_id", "invited_email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
