@@ -129,6 +129,17 @@ def test_broken_rows_are_reported_with_row_and_column_and_the_good_ones_land(app
     assert len(rejected) == 7 and rejected[1].startswith("3,Partner_Admin_Email__c:")
 
 
+def test_every_unreadable_cell_of_a_row_is_reported_not_only_the_first(app, maker, tmp_path):
+    rows = salesforce_rows(1)
+    rows[1][2], rows[1][9] = "Narnia", "Diamond"  # country and tier of row 2
+    result = cli_json(app, write_csv(tmp_path / "two.csv", rows), "--manufacturer", "acme", "--no-invite")
+    assert result["rejected"] == 1
+    assert sorted((e["row"], e["column"]) for e in result["errors"]) == [
+        (2, "BillingCountry"),
+        (2, "Partner_Tier__c"),
+    ]
+
+
 def test_the_rejected_rows_file_is_escaped_against_formulas(app, maker, tmp_path):
     rows = salesforce_rows(1)
     rows[1][1] = '=HYPERLINK("http://evil.example")'

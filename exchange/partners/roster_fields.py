@@ -150,6 +150,29 @@ def _area(entry: str, row_country: str | None) -> tuple[str, str | None, str | N
     return None
 
 
+class TierWord(Text):
+    """A tier in English or German (``Platin``, ``Silber``); refused here, beside the row's other
+    cells, rather than one at a time when the partner is added."""
+
+    def __init__(self) -> None:
+        super().__init__(200)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Tier | None:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text is None:
+            return None
+        tier = TIER_WORDS.get(text.casefold())
+        if tier is None:
+            raise ma.ValidationError(
+                _(
+                    "Unknown tier '%(value)s' (one of: %(known)s).",
+                    value=text[:40],
+                    known=", ".join(t.value for t in Tier),
+                )
+            )
+        return tier
+
+
 class PartnerRowSchema(ma.Schema):
     """One row of a partner list, its cells as text (CSV) or typed values (.xlsx)."""
 
@@ -165,7 +188,7 @@ class PartnerRowSchema(ma.Schema):
     employees = Number(whole=True, maximum=Decimal(MAX_EMPLOYEES))
     annual_revenue = Number()
     industries = Text(1000)
-    tier = Text(200)
+    tier = TierWord()
     product_lines = Text(10_000)
     coverage = Text(100_000)
     capacity = Number(whole=True, maximum=Decimal(MAX_CAPACITY))
@@ -182,8 +205,6 @@ class PartnerRowSchema(ma.Schema):
         values.place_codes(data, country)
         if data.get("website") and not data["website"].startswith(("http://", "https://")):
             data["website"] = f"https://{data['website']}"
-        if data.get("tier"):
-            data["tier"] = TIER_WORDS.get(data["tier"].casefold(), data["tier"])
         data["industries"] = [data["industries"]] if data.get("industries") else []
         if data.get("product_lines") is not None:
             data["product_lines"] = split_list(data["product_lines"])
