@@ -319,12 +319,29 @@ def test_public_holidays_add_to_the_partners_own_dates(app):
     assert {date(2026, 8, 14), date(2026, 12, 25), date(2027, 1, 6)} <= calendar.holidays
 
 
-def test_an_unknown_country_or_region_is_ignored_with_a_warning(app, caplog):
+def test_an_unknown_country_is_ignored_with_a_warning(app, caplog):
     with clock.frozen(datetime(2026, 3, 1, tzinfo=UTC)):
-        for values in ({"country": "ZZ", "region": None}, {"country": "DE", "region": "XX"}):
-            calendar = sla_partners.partner_calendar(_profile(holidays=["2026-08-14"], **values))
-            assert calendar.holidays == frozenset({date(2026, 8, 14)})
-    assert "public holidays of ZZ" in caplog.text and "public holidays of DE/XX" in caplog.text
+        calendar = sla_partners.partner_calendar(_profile(holidays=["2026-08-14"], country="ZZ", region=None))
+    assert calendar.holidays == frozenset({date(2026, 8, 14)})
+    assert "public holidays of ZZ unknown" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("country", "region", "national"),
+    [
+        ("DE", "XX", date(2026, 10, 3)),  # Tag der Deutschen Einheit
+        ("FR", "Île-de-France", date(2026, 7, 14)),  # Bastille Day
+        ("IT", "Lombardia", date(2026, 6, 2)),  # Festa della Repubblica
+        ("BE", "Flanders", date(2026, 7, 21)),  # National Day
+    ],
+)
+def test_an_unknown_region_keeps_its_countrys_national_holidays(app, caplog, country, region, national):
+    with clock.frozen(datetime(2026, 3, 1, tzinfo=UTC)):
+        calendar = sla_partners.partner_calendar(
+            _profile(holidays=["2026-08-14"], country=country, region=region)
+        )
+    assert date(2026, 8, 14) in calendar.holidays and national in calendar.holidays
+    assert f"public holidays of region {country}/" in caplog.text
 
 
 def test_a_pause_whose_date_passed_is_cleared_and_waiting_leads_are_offered(programme, run_jobs):

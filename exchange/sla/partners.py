@@ -95,8 +95,15 @@ def _public_holidays(country: str, region: str | None, years: tuple[int, ...]) -
     try:
         found = public_holiday_data.country_holidays(country, subdiv=region, years=years)
     except (NotImplementedError, KeyError, ValueError) as error:  # an unknown country or subdivision
-        log.warning("public holidays of %s/%s unknown (%s); using none", country, region, error)
-        return frozenset()
+        if region is None:
+            log.warning("public holidays of %s unknown (%s); using none", country, error)
+            return frozenset()
+        # A region the package does not know (a name, another code scheme) still has its country's
+        # national holidays: Bastille Day holds in Île-de-France whatever the region is called.
+        log.warning(
+            "public holidays of region %s/%s unknown (%s); using the country's", country, region, error
+        )
+        return _public_holidays(country, None, years)
     return frozenset(found)
 
 
