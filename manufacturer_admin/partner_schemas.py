@@ -1,6 +1,7 @@
 """The partner directory in the API: a partner of the programme (by its enrollment), what adding one
 takes, and the programme's fields a PATCH changes. Before a partner accepts, only what the
-manufacturer entered is shown (``name``, ``profile`` and the pause are null)."""
+manufacturer entered is shown (``name``, ``profile`` and the pause are null), and nothing tells
+whether the admin's e-mail belonged to a partner already (no ``created_partner``)."""
 
 from __future__ import annotations
 
@@ -85,10 +86,6 @@ class DirectoryPartnerSchema(ma.Schema):
     invited_at = ma.fields.Function(
         lambda row: _iso(row.enrollment.invited_at),
         metadata={"nullable": True, "type": "string", "format": "date-time"},
-    )
-    created_partner = ma.fields.Function(
-        lambda row: row.enrollment.created_partner,
-        metadata={"type": "boolean", "description": "This programme created the partner organisation"},
     )
     accepted = ma.fields.Function(
         lambda row: row.known,

@@ -49,13 +49,14 @@ SORT_LABELS = {
 
 
 def partner_programmes(partner_id: int) -> list[tuple[int, str]]:
-    """(manufacturer id, name) of every programme the partner is enrolled in, by name."""
+    """(manufacturer id, name) of every programme the partner accepted (an open, declined or
+    withdrawn invitation is not one it receives offers from), by name."""
     return [
         (row.id, row.name)
         for row in db.session.execute(
             sa.select(Organisation.id, Organisation.name)
             .join(Enrollment, Enrollment.manufacturer_id == Organisation.id)
-            .where(Enrollment.partner_id == partner_id)
+            .where(Enrollment.partner_id == partner_id, Enrollment.accepted_at.is_not(None))
             .order_by(Organisation.name, Organisation.id)
         )
     ]
@@ -74,12 +75,12 @@ def filters_from_args(
 
 
 def partner_product_lines(partner_id: int) -> list[ProductLine]:
-    """Product lines of every programme the partner is enrolled in (for the filter)."""
+    """Product lines of every programme the partner accepted (for the filter)."""
     return list(
         db.session.scalars(
             sa.select(ProductLine)
             .join(Enrollment, Enrollment.manufacturer_id == ProductLine.manufacturer_id)
-            .where(Enrollment.partner_id == partner_id)
+            .where(Enrollment.partner_id == partner_id, Enrollment.accepted_at.is_not(None))
             .order_by(ProductLine.name)
         )
     )

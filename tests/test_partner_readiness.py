@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from exchange.models import Enrollment, EnrollmentStatus, Role, Tier
+from exchange.models import Enrollment, EnrollmentStatus, Role, Tier, User
 from exchange.partners.directory import PartnerDetails, add_partner
 from exchange.partners.directory_list import DirectoryFilters, directory_page
+from exchange.partners.enrollments import accept_created_enrollments
 from exchange.partners.readiness import NotReady, readiness
 from exchange.platform import clock
 from exchange.platform.extensions import db
@@ -117,14 +118,17 @@ def test_readiness_of_a_whole_programme_is_one_query(programme, app):
     assert len(result) == 9 and len(statements) == 1, statements
 
 
-def test_a_created_partner_not_yet_signed_in_says_so(programme):
+def test_a_created_partner_says_no_more_than_an_existing_one_until_it_accepts(programme):
     maker, _partners = programme
     admin = f.user(maker, Role.MANUFACTURER_ADMIN)
     created = add_partner(
         admin, maker, PartnerDetails(company="Fresh", admin_email="a@fresh.test"), base_url="http://x/"
     ).enrollment
+    invited = db.session.scalar(sa.select(Enrollment).where(Enrollment.invited_email == "boss@stranger.test"))
+    result = readiness(maker, [created.id, invited.id])
+    assert result[created.id] == result[invited.id] == [NotReady.NOT_ACTIVE]
+    accept_created_enrollments(db.session.get(User, created.partner.users[0].id))
     assert readiness(maker, [created.id])[created.id] == [
-        NotReady.NOT_ACTIVE,
         NotReady.ADMIN_NOT_SIGNED_IN,
         NotReady.NO_COVERAGE,
         NotReady.NO_CAPACITY,

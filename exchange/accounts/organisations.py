@@ -22,6 +22,7 @@ from exchange.models import (
     SlaPolicy,
     Tier,
 )
+from exchange.platform import clock
 from exchange.platform.errors import DomainError
 from exchange.platform.extensions import db
 
@@ -108,6 +109,9 @@ def enroll(
         status=status,
         product_lines=list(product_lines or []),
     )
+    if status not in (EnrollmentStatus.INVITED, EnrollmentStatus.PENDING, EnrollmentStatus.DECLINED):
+        # Enrolled directly, without an invitation (the demo, the shell): accepted from the start.
+        enrollment.accepted_at = enrollment.enrolled_at = clock.now()
     db.session.add(enrollment)
     db.session.flush()
     return enrollment

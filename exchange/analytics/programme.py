@@ -102,9 +102,6 @@ PARTNER_SORTS: dict[str, tuple[Callable[[PartnerRow], Any], bool]] = {
 }
 
 
-PERFORMANCE_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED, EnrollmentStatus.ENDED)
-
-
 def partner_rows(
     manufacturer: Organisation, *, tier: Tier | None = None, search: str = "", sort: str = "name"
 ) -> list[PartnerRow]:
@@ -113,8 +110,9 @@ def partner_rows(
     against capacity, coverage; ordered by ``sort`` (one of ``PARTNER_SORTS``), names A-Z among equals."""
     query = (
         scoped(Enrollment, manufacturer)
-        # Only partners that accepted: an invited one's organisation is not this programme's to show.
-        .where(Enrollment.status.in_(PERFORMANCE_STATUSES))
+        # Only partners that accepted (the rule of ``exchange.partners.readiness.visible_to_programme``):
+        # an invited, declined or withdrawn one's organisation is not this programme's to show.
+        .where(Enrollment.accepted_at.is_not(None))
         .join(Organisation, Organisation.id == Enrollment.partner_id)
         .outerjoin(PartnerProfile, PartnerProfile.partner_id == Enrollment.partner_id)
         .add_columns(Organisation.name, PartnerProfile.capacity)

@@ -189,6 +189,10 @@ class Enrollment(TimestampMixin, Base):
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     invited_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]  # accepted or declined
+    # When the partner accepted the programme's invitation (never cleared): from then on, and only
+    # then, the manufacturer sees the partner organisation's name, profile and figures. A withdrawn
+    # or declined invitation leaves it empty.
+    accepted_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime | None]
     status_reason: Mapped[str | None] = mapped_column(sa.String(500))
     # This programme created the partner organisation (added by hand or imported): the partner's

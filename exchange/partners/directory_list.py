@@ -25,12 +25,12 @@ from exchange.models import (
 )
 from exchange.partners.availability import paused_clause
 from exchange.partners.readiness import (
-    ACCEPTED_STATUSES,
     NotReady,
-    accepted,
+    is_visible,
     readiness_condition,
     reason_columns,
     reasons_of,
+    visible_to_programme,
     with_profile,
 )
 from exchange.platform import clock
@@ -88,7 +88,7 @@ class DirectoryRow:
 
 def _display_name() -> sa.ColumnElement[str]:
     return sa.case(
-        (accepted(), Organisation.name),
+        (visible_to_programme(), Organisation.name),
         else_=sa.func.coalesce(Enrollment.invited_name, Enrollment.invited_email, ""),
     )
 
@@ -114,7 +114,7 @@ def _query(manufacturer: Organisation, filters: DirectoryFilters, now: datetime)
                 Enrollment.invited_name.icontains(pattern, autoescape=True),
                 Enrollment.invited_email.icontains(pattern, autoescape=True),
                 Enrollment.external_id.icontains(pattern, autoescape=True),
-                sa.and_(accepted(), Organisation.name.icontains(pattern, autoescape=True)),
+                sa.and_(visible_to_programme(), Organisation.name.icontains(pattern, autoescape=True)),
             )
         )
     if filters.status is not None:
@@ -135,7 +135,7 @@ def _query(manufacturer: Organisation, filters: DirectoryFilters, now: datetime)
 
 def _row(row: sa.Row, profiles: dict[int, ProfileSummary]) -> DirectoryRow:
     enrollment = row.Enrollment
-    known = enrollment.status in ACCEPTED_STATUSES
+    known = is_visible(enrollment)
     return DirectoryRow(
         enrollment=enrollment,
         known=known,
@@ -193,7 +193,7 @@ def directory_page(
         .offset((page - 1) * per_page)
     ).all()
     profiles = _profiles(
-        [row.Enrollment.partner_id for row in rows if row.Enrollment.status in ACCEPTED_STATUSES]
+        [row.Enrollment.partner_id for row in rows if is_visible(row.Enrollment)]
     )
     return {
         "items": [_row(row, profiles) for row in rows],
@@ -214,19 +214,25 @@ def directory_row(manufacturer: Organisation, enrollment_id: int) -> DirectoryRo
     ).first()
     if row is None:
         return None
-    known = row.Enrollment.status in ACCEPTED_STATUSES
+    known = is_visible(row.Enrollment)
     return _row(row, _profiles([row.Enrollment.partner_id]) if known else {})
 
 
 def enrollment_events(enrollment: Enrollment, limit: int = 200) -> list[Event]:
-    """This programme's enrollment events for the partner, newest first."""
+    """This programme's enrollment events for the partner, newest first. Until the partner is
+    visible, without ``partner.added`` (only a created partner has one: it would tell the two apart)."""
+    types = [
+        event.value
+        for event in ENROLLMENT_EVENTS
+        if is_visible(enrollment) or event is not AuditEvent.PARTNER_ADDED
+    ]
     return list(
         db.session.scalars(
             sa.select(Event)
             .where(
                 Event.manufacturer_id == enrollment.manufacturer_id,
                 Event.partner_id == enrollment.partner_id,
-                Event.type.in_([event.value for event in ENROLLMENT_EVENTS]),
+                Event.type.in_(types),
             )
             .order_by(Event.occurred_at.desc(), Event.id.desc())
             .limit(limit)

@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from exchange.accounts.permissions import Permission, can
-from exchange.models import Enrollment, EnrollmentStatus, Event, Organisation, User
+from exchange.models import Enrollment, EnrollmentStatus, Organisation, User
+from exchange.partners.readiness import is_visible
 from exchange.platform import clock, events
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
 from exchange.platform.event_types import AuditEvent
@@ -133,6 +134,8 @@ def accept(actor: User, enrollment: Enrollment) -> Enrollment:
     change_status(actor, enrollment, S.ACTIVE, AuditEvent.ENROLLMENT_ACCEPTED, allowed_from=INVITED)
     enrollment.responded_at = enrollment.status_changed_at
     enrollment.enrolled_at = enrollment.status_changed_at
+    # From now on the programme sees the partner organisation (kept if it ends or is invited again).
+    enrollment.accepted_at = enrollment.accepted_at or enrollment.status_changed_at
     _rematch(enrollment)
     return enrollment
 
@@ -148,7 +151,8 @@ def decline(actor: User, enrollment: Enrollment, reason: str | None = None) -> E
 def accept_created_enrollments(user: User) -> list[Enrollment]:
     """The admin of a partner a programme created accepted the account invitation: that programme's
     invitation is accepted with it (each one that created this partner and is still open). Called by
-    the invitation page once the password is chosen; nothing for a rep or for existing partners."""
+    the invitation page once the password is chosen; nothing for a rep or for existing partners.
+    Each is accepted through :func:`accept`, which sets ``accepted_at``."""
     if (
         user.organisation is None
         or not user.organisation.is_partner
@@ -242,27 +246,7 @@ def partner_enrollments(partner_id: int) -> list[Enrollment]:
 
 def partner_visible(enrollment: Enrollment) -> bool:
     """Whether the manufacturer may see the partner organisation behind ``enrollment`` (its name,
-    its profile): once the partner has accepted, never for an invitation still open, declined or
-    withdrawn (before acceptance the manufacturer sees only ``invited_name``/``invited_email``).
-    A programme that created the partner knows it anyway (it typed its data)."""
-    if enrollment.created_partner or enrollment.status in (S.ACTIVE, S.SUSPENDED):
-        return True
-    if enrollment.status == S.ENDED:
-        return not invitation_withdrawn(enrollment)
-    return False
-
-
-def invitation_withdrawn(enrollment: Enrollment) -> bool:
-    """Whether the enrollment ended as an invitation nobody accepted (its last ``enrollment.ended``
-    event says so)."""
-    data = db.session.scalar(
-        sa.select(Event.data)
-        .where(
-            Event.type == AuditEvent.ENROLLMENT_ENDED.value,
-            Event.manufacturer_id == enrollment.manufacturer_id,
-            Event.partner_id == enrollment.partner_id,
-        )
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
-    return bool(data and data.get("invitation_withdrawn"))
+    its profile): once the partner has accepted (``accepted_at``), never for an invitation still
+    open, declined or withdrawn, whether or not this programme created the partner (before
+    acceptance the manufacturer sees only ``invited_name``/``invited_email``)."""
+    return is_visible(enrollment)

@@ -6,8 +6,9 @@ area (a coverage row, or a point with a radius), its capacity is above zero and 
 over ``enrollments`` (with ``partner_profiles`` outer-joined), so the directory filters and pages by
 readiness in SQL, and :func:`readiness` answers for a whole programme in one query.
 
-Before the partner accepts, the manufacturer may know nothing of a partner it did not create: for
-such an enrollment only ``not_active`` is said (see :func:`visible_to_programme`).
+Before the partner accepts, the manufacturer may know nothing of the partner organisation, whether
+this programme created it or it existed already (the answers must not tell the two apart): for such
+an enrollment only ``not_active`` is said (see :func:`visible_to_programme`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from exchange.partners.availability import paused_clause
 from exchange.platform import clock
 from exchange.platform.extensions import db
 
-# Statuses a partner reaches only by accepting: from then on the programme sees its name and profile.
-ACCEPTED_STATUSES = frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED, EnrollmentStatus.ENDED})
 
 
 class NotReady(enum.StrEnum):
@@ -45,13 +44,20 @@ class NotReady(enum.StrEnum):
     PAUSED = "paused"
 
 
-def accepted() -> sa.ColumnElement[bool]:
-    return Enrollment.status.in_(sorted(ACCEPTED_STATUSES))
-
-
 def visible_to_programme() -> sa.ColumnElement[bool]:
-    """The programme may read the partner's own data: it accepted, or the programme created it."""
-    return sa.or_(accepted(), Enrollment.created_partner.is_(True))
+    """The programme may read the partner organisation's own data (name, profile, pause, figures):
+    the partner accepted the invitation (``accepted_at``). The one rule, in SQL; in Python it is
+    :func:`is_visible`.
+
+    A partner this programme created counts no more than one that existed: until its admin accepts
+    (which accepts the enrollment), showing its profile would tell the manufacturer that the admin's
+    e-mail was new to the installation, and an existing partner's that it was not."""
+    return Enrollment.accepted_at.is_not(None)
+
+
+def is_visible(enrollment: Enrollment) -> bool:
+    """:func:`visible_to_programme` for one loaded enrollment."""
+    return enrollment.accepted_at is not None
 
 
 def reason_expressions(now: datetime | None = None) -> dict[NotReady, sa.ColumnElement[bool]]:
