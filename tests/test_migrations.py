@@ -59,3 +59,54 @@ def test_migration_files_have_dated_readable_names():
 
     for name in files:
         assert re.match(r"^\d{8}_\d{4}_[0-9a-f]+_[a-z0-9_]+\.py$", name), name
+
+
+def test_accepted_at_is_backfilled_for_accepted_and_legacy_enrollments(empty_database_url):
+    """Active and suspended enrollments, and ended ones from before invitations, were accepted; an
+    ended invitation (withdrawn), an open or a declined one were not."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": empty_database_url, "REDIS_URL": None}
+    )
+    with app.app_context():
+        upgrade(revision="60fcc8f8f36f")
+        stamp = "2026-01-02 03:04:05+00:00"
+        rows = {
+            1: ("active", None),
+            2: ("suspended", stamp),
+            3: ("ended", None),  # legacy: enrolled before invitations existed
+            4: ("ended", stamp),  # an invitation withdrawn
+            5: ("invited", stamp),
+            6: ("declined", stamp),
+        }
+        with db.engine.begin() as connection:
+            organisations = [(1, "manufacturer")] + [(10 + id_, "partner") for id_ in rows]
+            for id_, kind in organisations:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO organisations (id, kind, name, slug, is_active, timezone, locale, "
+                        "created_at, updated_at) VALUES (:id, :kind, :slug, :slug, true, 'UTC', 'en', "
+                        ":at, :at)"
+                    ),
+                    {"id": id_, "kind": kind, "slug": f"org-{id_}", "at": stamp},
+                )
+            for id_, (status, invited_at) in rows.items():
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO enrollments (id, manufacturer_id, partner_id, tier, status, "
+                        "enrolled_at, responsiveness, created_at, updated_at, invited_at, created_partner) "
+                        "VALUES (:id, 1, :partner, 'registered', :status, :at, '{}', :at, :at, "
+                        ":invited_at, false)"
+                    ),
+                    {"id": id_, "partner": 10 + id_, "status": status, "at": stamp, "invited_at": invited_at},
+                )
+        upgrade(revision="3c9a1f5e7b20")
+        with db.engine.connect() as connection:
+            accepted = {
+                row.id
+                for row in connection.execute(
+                    sa.text("SELECT id FROM enrollments WHERE accepted_at IS NOT NULL")
+                )
+            }
+        assert accepted == {1, 2, 3}
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -17,7 +17,6 @@ from exchange.models import (
     Campaign,
     CoverageArea,
     Enrollment,
-    EnrollmentStatus,
     Lead,
     LeadStatus,
     Organisation,

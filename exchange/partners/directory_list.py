@@ -192,9 +192,7 @@ def directory_page(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    profiles = _profiles(
-        [row.Enrollment.partner_id for row in rows if is_visible(row.Enrollment)]
-    )
+    profiles = _profiles([row.Enrollment.partner_id for row in rows if is_visible(row.Enrollment)])
     return {
         "items": [_row(row, profiles) for row in rows],
         "page": page,

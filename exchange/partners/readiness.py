@@ -33,7 +33,6 @@ from exchange.platform import clock
 from exchange.platform.extensions import db
 
 
-
 class NotReady(enum.StrEnum):
     """Why a partner cannot receive offers (labels: ``exchange.platform.labels.READINESS``)."""
 
