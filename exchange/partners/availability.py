@@ -212,6 +212,8 @@ def partners_without_offers(manufacturer_id: int, now: datetime | None = None) -
         .where(
             Enrollment.manufacturer_id == manufacturer_id,
             Enrollment.status == EnrollmentStatus.ACTIVE,
+            # Named only once it accepted (``readiness.visible_to_programme``; active implies it).
+            Enrollment.accepted_at.is_not(None),
             sa.or_(no_coverage, no_capacity, paused),
         )
         .order_by(sa.func.lower(Organisation.name), Enrollment.id)
