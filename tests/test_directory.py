@@ -361,3 +361,49 @@ def test_a_created_partners_invitation_names_the_manufacturers_programme(program
     assert mail.message["Subject"] == "Acme Pumps invites Bavaria Systems to its partner programme"
     assert "Acme Pumps has invited Bavaria Systems to the partner programme of Acme Pumps" in text
     assert "http://portal.test/invite/" in text
+
+
+def test_a_corrected_admin_email_under_the_same_external_id_moves_the_invitation(programme):
+    """A typo fixed in the CRM and imported again: the created partner's pending admin moves to the
+    right address and the invitation goes there; the old link stops working."""
+    maker, admin = programme
+    first = add_partner(
+        admin, maker, _details(external_id="E1", admin_email="wrong@typo.test"), base_url=BASE
+    )
+    [pending] = first.enrollment.partner.users
+    old_nonce = pending.session_nonce
+    fixed = add_partner(
+        admin, maker, _details(external_id="E1", admin_email="right@typo.test"), base_url=BASE
+    )
+    assert fixed.outcome is AddOutcome.UPDATED and fixed.invited
+    assert fixed.enrollment.id == first.enrollment.id and fixed.enrollment.invited_email == "right@typo.test"
+    assert pending.email == "right@typo.test" and pending.session_nonce != old_nonce
+    assert db.session.scalar(sa.select(User.id).where(User.email == "wrong@typo.test")) is None
+    assert len(_jobs("accounts.send_password_link")) == 2
+
+
+def test_an_invitation_to_an_existing_partner_does_not_move_to_another_address(programme):
+    maker, admin = programme
+    f.user(f.partner(None, "Existing"), Role.PARTNER_ADMIN, email="boss@existing.test")
+    first = add_partner(
+        admin, maker, _details(external_id="E2", admin_email="boss@existing.test"), base_url=BASE
+    )
+    with pytest.raises(Conflict) as refused:
+        add_partner(admin, maker, _details(external_id="E2", admin_email="other@else.test"), base_url=BASE)
+    assert refused.value.field == "admin_email" and "boss@existing.test" in refused.value.message
+    assert first.enrollment.invited_email == "boss@existing.test"
+
+
+def test_an_ended_enrollment_is_not_reinvited_onto_another_partners_address(programme):
+    """Re-adding an ended created partner's external id with an existing partner's admin e-mail
+    must not point the old partner's enrollment at that address."""
+    maker, admin = programme
+    enrollment = add_partner(
+        admin, maker, _details(external_id="E3", admin_email="typo@co.test"), base_url=BASE
+    ).enrollment
+    enrollment.status = EnrollmentStatus.ENDED
+    f.user(f.partner(None, "Existing"), Role.PARTNER_ADMIN, email="boss@existing.test")
+    with pytest.raises(DomainError) as refused:
+        add_partner(admin, maker, _details(external_id="E3", admin_email="boss@existing.test"), base_url=BASE)
+    assert refused.value.field == "admin_email"
+    assert enrollment.invited_email == "typo@co.test" and enrollment.status == EnrollmentStatus.ENDED

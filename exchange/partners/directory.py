@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from exchange.accounts.organisations import create_partner
-from exchange.accounts.permissions import Permission, can, roles_with
+from exchange.accounts.permissions import Permission, can
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.users import create_user
 from exchange.models import (
@@ -43,6 +43,7 @@ from exchange.models import (
     User,
 )
 from exchange.partners.invitations import INVITABLE, deliver_invitation, send_invitation
+from exchange.partners.invited_admin import admin_signed_in, correct_admin_email
 from exchange.partners.partner_details import (
     LOCATION_DETAILS,
     CleanDetails,
@@ -104,7 +105,11 @@ def add_partner(
     # Lines the manufacturer retired stay selectable for an enrollment that serves them.
     clean.product_lines = find_product_lines(manufacturer, details.product_lines, existing)
     if existing is not None:
-        return _update(actor, existing, clean, invite=invite, base_url=base_url)
+        corrected = correct_admin_email(actor, existing, clean, user)
+        result = _update(actor, existing, clean, invite=invite, base_url=base_url)
+        if corrected and result.outcome is AddOutcome.DUPLICATE:
+            result.outcome = AddOutcome.UPDATED
+        return result
 
     if user is not None:
         partner = _partner_of_admin(user)
@@ -306,22 +311,6 @@ def _reinvite(actor: User | None, enrollment: Enrollment, clean: CleanDetails) -
             "invited_email": enrollment.invited_email,
             "from": previous.value,
         },
-    )
-
-
-def admin_signed_in(partner: Organisation) -> bool:
-    """Whether any admin of the partner has ever signed in (from then on it owns its profile)."""
-    return (
-        db.session.scalar(
-            sa.select(User.id)
-            .where(
-                User.organisation_id == partner.id,
-                User.role.in_(sorted(roles_with(Permission.MANAGE_PROGRAMMES))),
-                User.last_login_at.is_not(None),
-            )
-            .limit(1)
-        )
-        is not None
     )
 
 
