@@ -363,47 +363,77 @@ def test_a_created_partners_invitation_names_the_manufacturers_programme(program
     assert "http://portal.test/invite/" in text
 
 
-def test_a_corrected_admin_email_under_the_same_external_id_moves_the_invitation(programme):
-    """A typo fixed in the CRM and imported again: the created partner's pending admin moves to the
-    right address and the invitation goes there; the old link stops working."""
+def test_a_corrected_admin_email_under_the_same_external_id_invites_the_new_address(programme):
+    """A typo fixed in the CRM and imported again: the invitation to the wrong address is withdrawn
+    (its link dies) and the right address is invited, under the same external id."""
     maker, admin = programme
     first = add_partner(
         admin, maker, _details(external_id="E1", admin_email="wrong@typo.test"), base_url=BASE
     )
     [pending] = first.enrollment.partner.users
-    old_nonce = pending.session_nonce
     fixed = add_partner(
         admin, maker, _details(external_id="E1", admin_email="right@typo.test"), base_url=BASE
     )
-    assert fixed.outcome is AddOutcome.UPDATED and fixed.invited
-    assert fixed.enrollment.id == first.enrollment.id and fixed.enrollment.invited_email == "right@typo.test"
-    assert pending.email == "right@typo.test" and pending.session_nonce != old_nonce
-    assert db.session.scalar(sa.select(User.id).where(User.email == "wrong@typo.test")) is None
+    assert fixed.outcome is AddOutcome.CREATED and fixed.invited
+    assert fixed.enrollment.id != first.enrollment.id
+    assert (fixed.enrollment.external_id, fixed.enrollment.invited_email) == ("E1", "right@typo.test")
+    assert first.enrollment.status == EnrollmentStatus.ENDED and first.enrollment.external_id is None
+    assert not pending.is_active_user  # the link to the wrong address no longer works
     assert len(_jobs("accounts.send_password_link")) == 2
 
 
-def test_an_invitation_to_an_existing_partner_does_not_move_to_another_address(programme):
+def _withdrawn_answer(programme, external_id: str, old_email: str, new_email: str) -> tuple:
     maker, admin = programme
-    f.user(f.partner(None, "Existing"), Role.PARTNER_ADMIN, email="boss@existing.test")
-    first = add_partner(
-        admin, maker, _details(external_id="E2", admin_email="boss@existing.test"), base_url=BASE
+    add_partner(admin, maker, _details(external_id=external_id, admin_email=old_email), base_url=BASE)
+    moved = add_partner(admin, maker, _details(external_id=external_id, admin_email=new_email), base_url=BASE)
+    ended = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.invited_email == old_email, Enrollment.manufacturer_id == maker.id
+        )
     )
-    with pytest.raises(Conflict) as refused:
-        add_partner(admin, maker, _details(external_id="E2", admin_email="other@else.test"), base_url=BASE)
-    assert refused.value.field == "admin_email" and "boss@existing.test" in refused.value.message
-    assert first.enrollment.invited_email == "boss@existing.test"
+    return (
+        moved.outcome,
+        moved.invited,
+        moved.enrollment.invited_email == new_email,
+        moved.enrollment.external_id == external_id,
+        ended.status,
+        ended.external_id,
+    )
 
 
-def test_an_ended_enrollment_is_not_reinvited_onto_another_partners_address(programme):
-    """Re-adding an ended created partner's external id with an existing partner's admin e-mail
-    must not point the old partner's enrollment at that address."""
+def test_a_changed_address_answers_the_same_for_a_new_and_an_existing_partner(programme):
+    """Whether the old address was new to the installation or an existing partner's admin, the
+    manufacturer gets the same answer: nothing tells it that the partner existed."""
+    f.user(f.partner(None, "Existing"), Role.PARTNER_ADMIN, email="boss@existing.test")
+    existing = _withdrawn_answer(programme, "E2", "boss@existing.test", "first@else.test")
+    new = _withdrawn_answer(programme, "E3", "typo@new.test", "second@else.test")
+    assert existing == new == (AddOutcome.CREATED, True, True, True, EnrollmentStatus.ENDED, None)
+
+
+def test_a_changed_address_of_a_partner_already_here_updates_that_partner(programme):
     maker, admin = programme
+    here = add_partner(admin, maker, _details(admin_email="here@partner.test", company="Here"), base_url=BASE)
+    add_partner(admin, maker, _details(external_id="E4", admin_email="typo@x.test"), base_url=BASE)
+    moved = add_partner(
+        admin, maker, _details(external_id="E4", admin_email="here@partner.test"), base_url=BASE
+    )
+    assert moved.outcome is AddOutcome.UPDATED and moved.enrollment.id == here.enrollment.id
+    assert moved.enrollment.external_id == "E4"
+
+
+def test_an_accepted_partner_ended_and_added_again_keeps_its_own_admin_address(programme):
+    """Re-adding an ended partner that had accepted, with another company's admin e-mail, invites
+    the same partner again and never points its enrollment at that address."""
+    maker, admin = programme
+    partner = f.partner(None, "Typo Co")
+    f.user(partner, Role.PARTNER_ADMIN, email="typo@co.test")
     enrollment = add_partner(
         admin, maker, _details(external_id="E3", admin_email="typo@co.test"), base_url=BASE
     ).enrollment
-    enrollment.status = EnrollmentStatus.ENDED
+    enrollment.status, enrollment.accepted_at = EnrollmentStatus.ENDED, clock.now()
     f.user(f.partner(None, "Existing"), Role.PARTNER_ADMIN, email="boss@existing.test")
-    with pytest.raises(DomainError) as refused:
-        add_partner(admin, maker, _details(external_id="E3", admin_email="boss@existing.test"), base_url=BASE)
-    assert refused.value.field == "admin_email"
-    assert enrollment.invited_email == "typo@co.test" and enrollment.status == EnrollmentStatus.ENDED
+    again = add_partner(
+        admin, maker, _details(external_id="E3", admin_email="boss@existing.test"), base_url=BASE
+    )
+    assert again.enrollment.id == enrollment.id and again.enrollment.partner_id == partner.id
+    assert enrollment.invited_email == "typo@co.test" and enrollment.status == EnrollmentStatus.INVITED

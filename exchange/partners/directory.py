@@ -43,7 +43,7 @@ from exchange.models import (
     User,
 )
 from exchange.partners.invitations import INVITABLE, deliver_invitation, send_invitation
-from exchange.partners.invited_admin import admin_signed_in, correct_admin_email
+from exchange.partners.invited_admin import admin_signed_in, withdraw_for_new_address
 from exchange.partners.partner_details import (
     LOCATION_DETAILS,
     CleanDetails,
@@ -104,12 +104,14 @@ def add_partner(
     existing = _existing(manufacturer, clean, user)
     # Lines the manufacturer retired stay selectable for an enrollment that serves them.
     clean.product_lines = find_product_lines(manufacturer, details.product_lines, existing)
+    if existing is not None and user is not None:
+        _partner_of_admin(user)  # refuse a manufacturer's or a rep's address before anything changes
+    if existing is not None and withdraw_for_new_address(actor, existing, clean, user):
+        # The new address may name a partner of this programme already (then that one is updated).
+        existing = _existing(manufacturer, clean, user)
+        clean.product_lines = find_product_lines(manufacturer, details.product_lines, existing)
     if existing is not None:
-        corrected = correct_admin_email(actor, existing, clean, user)
-        result = _update(actor, existing, clean, invite=invite, base_url=base_url)
-        if corrected and result.outcome is AddOutcome.DUPLICATE:
-            result.outcome = AddOutcome.UPDATED
-        return result
+        return _update(actor, existing, clean, invite=invite, base_url=base_url)
 
     if user is not None:
         partner = _partner_of_admin(user)
@@ -298,7 +300,11 @@ def _reinvite(actor: User | None, enrollment: Enrollment, clean: CleanDetails) -
     enrollment.responded_at = None
     enrollment.invited_at = None
     enrollment.invited_name = clean.company
-    enrollment.invited_email = clean.admin_email
+    # The partner accepted before (else its invitation was withdrawn for the new address): the
+    # invitation goes to its admins; another company's address never lands on this enrollment.
+    named = find_user_by_email(clean.admin_email)
+    if named is not None and named.organisation_id == enrollment.partner_id:
+        enrollment.invited_email = clean.admin_email
     enrollment.invited_by_id = actor.id if actor is not None else None
     record(
         AuditEvent.ENROLLMENT_INVITED,

@@ -10,7 +10,7 @@ from exchange.accounts.permissions import Permission, roles_with
 from exchange.models import Enrollment, EnrollmentStatus, Organisation, User
 from exchange.models.user import new_session_nonce
 from exchange.partners.partner_details import CleanDetails
-from exchange.platform.errors import Conflict, DomainError
+from exchange.platform import clock
 from exchange.platform.event_types import AuditEvent
 from exchange.platform.events import record
 from exchange.platform.extensions import db
@@ -32,67 +32,49 @@ def admin_signed_in(partner: Organisation) -> bool:
     )
 
 
-def correct_admin_email(
+def withdraw_for_new_address(
     actor: User | None, enrollment: Enrollment, clean: CleanDetails, user: User | None
 ) -> bool:
-    """The details name the enrollment (by its external id) with another admin e-mail than it was
-    invited with. A partner this programme created whose admin never signed in gets the corrected
-    address (a typo fixed in the CRM and imported again): its pending admin moves to it and the
-    invitation goes there, older links stop working. Another partner's invitation cannot move to
-    an address of someone else, so that is refused; once the partner accepted, its team is its own
-    and the address in the details is not used. True when the address was corrected."""
-    if enrollment.invited_email in (None, clean.admin_email):
+    """The details name an enrollment (by its external id) with another admin e-mail than it was
+    invited with, before the partner accepted: a typo fixed in the CRM, or another company. The old
+    invitation is withdrawn (ended, its external id released, a created partner's pending admin
+    deactivated so the old link dies) and the caller invites the new address as a new partner.
+    The same whether the old address was new to the installation or an existing partner's, so the
+    answer tells the manufacturer nothing it did not type. Once the partner accepted, its team is
+    its own and the address in the details is not used. True when the invitation was withdrawn."""
+    if enrollment.invited_email in (None, clean.admin_email) or enrollment.accepted_at is not None:
         return False
     if user is not None and user.organisation_id == enrollment.partner_id:
         return False  # another user of the same partner (an admin who accepts for it): the same partner
-    visible = enrollment.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED)
-    if visible and not enrollment.created_partner:
-        return False
-    pending = db.session.scalar(
-        sa.select(User).where(
-            User.organisation_id == enrollment.partner_id,
-            User.email == enrollment.invited_email,
-            User.password_hash.is_(None),
-        )
-    )
-    if enrollment.created_partner and pending is not None and not admin_signed_in(enrollment.partner):
-        if user is not None:
-            raise DomainError(
-                _(
-                    "%(email)s already belongs to another account, so the invitation of %(old)s "
-                    "cannot move to it.",
-                    email=clean.admin_email,
-                    old=enrollment.invited_email,
-                ),
-                field="admin_email",
-                status=409,
+    previous = enrollment.status
+    enrollment.status = EnrollmentStatus.ENDED
+    enrollment.status_changed_at = clock.now()
+    enrollment.status_reason = _("The admin e-mail changed to %(email)s.", email=clean.admin_email)
+    released, enrollment.external_id = enrollment.external_id, None
+    if enrollment.created_partner:
+        for pending in db.session.scalars(
+            sa.select(User).where(
+                User.organisation_id == enrollment.partner_id,
+                User.email == enrollment.invited_email,
+                User.password_hash.is_(None),
             )
-        previous = enrollment.invited_email
-        pending.email = clean.admin_email
-        pending.session_nonce = new_session_nonce()
-        enrollment.invited_email = clean.admin_email
-        enrollment.invited_at = None  # the invitation goes out again, to the corrected address
-        record(
-            AuditEvent.ENROLLMENT_INVITED,
-            actor=actor,
-            manufacturer_id=enrollment.manufacturer_id,
-            partner_id=enrollment.partner_id,
-            data={
-                "enrollment_id": enrollment.id,
-                "invited_name": enrollment.invited_name,
-                "invited_email": clean.admin_email,
-                "corrected_from": previous,
-            },
-        )
-        return True
-    if visible:
-        return False
-    raise Conflict(
-        _(
-            "The partner with external id %(id)s was invited as %(old)s; its invitation cannot move to "
-            "another address. End that invitation first, or add the partner under a new external id.",
-            id=enrollment.external_id,
-            old=enrollment.invited_email,
-        ),
-        field="admin_email",
+        ):
+            pending.is_active_user = False
+            pending.session_nonce = new_session_nonce()
+    record(
+        AuditEvent.ENROLLMENT_ENDED,
+        actor=actor,
+        manufacturer_id=enrollment.manufacturer_id,
+        partner_id=enrollment.partner_id,
+        data={
+            "enrollment_id": enrollment.id,
+            "from": previous.value,
+            "to": EnrollmentStatus.ENDED.value,
+            "reason": enrollment.status_reason,
+            "invitation_withdrawn": True,
+            "external_id": released,
+            "new_email": clean.admin_email,
+        },
     )
+    db.session.flush()
+    return True
