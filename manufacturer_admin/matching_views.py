@@ -15,13 +15,15 @@ from wtforms import DecimalField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 import matching
+import matching.codes
 from exchange.accounts.permissions import Permission, can, require
 from exchange.accounts.programs import update_weights
-from exchange.models import Lead, Offer, Organisation
+from exchange.models import Enrollment, Lead, Offer, Organisation
 from exchange.offers.explain import COMPONENT_LABELS, INELIGIBLE, render_reasons
 from exchange.offers.matchmaking import ProgramMatcher, unmatched_leads
 from exchange.offers.waves import pool_wave
 from exchange.partners.availability import NO_OFFERS_LABELS, NoOffersCause, partners_without_offers
+from exchange.partners.readiness import visible_to_programme
 from exchange.platform.extensions import db
 from exchange.platform.labels import GAP_CAUSES
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
@@ -45,6 +47,17 @@ def lead_partners(lead_id: int):
             )
         ).all()
     )
+    # A partner that has not accepted the invitation shows as the manufacturer typed it, only as
+    # not enrolled: why else it could not take the lead would tell its coverage, capacity or pause.
+    unaccepted = dict(
+        db.session.execute(
+            sa.select(Enrollment.partner_id, Enrollment.invited_name).where(
+                Enrollment.manufacturer_id == org.id, sa.not_(visible_to_programme())
+            )
+        ).all()
+    )
+    for partner_id, invited_name in unaccepted.items():
+        names[partner_id] = invited_name or _("Invited partner")
     offers = {o.partner_id: o for o in db.session.scalars(scoped(Offer, org).where(Offer.lead_id == lead.id))}
     eligible = [
         {
@@ -59,7 +72,8 @@ def lead_partners(lead_id: int):
     ]
     by_reason: dict[str, list[str]] = defaultdict(list)
     for partner in ranking.ineligible:
-        for reason in partner.reasons:
+        reasons = [matching.codes.NOT_ENROLLED] if partner.partner_id in unaccepted else partner.reasons
+        for reason in reasons:
             by_reason[reason].append(names.get(partner.partner_id, str(partner.partner_id)))
     return render_template(
         "manage/lead_partners.html",

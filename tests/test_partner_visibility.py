@@ -171,3 +171,15 @@ def test_the_offer_filters_list_only_programmes_the_partner_accepted(world):
     enrollments.accept(boss, invited)
     _withdraw(world, invited)  # accepted, then ended: it was a programme of the partner's
     assert {id_ for id_, _name in partner_programmes(existing.id)} == {other_maker, world["maker"].id}
+
+
+def test_a_leads_partner_list_names_an_invited_partner_only_as_typed_and_not_enrolled(world, client):
+    """The lead's "partners" page ranks every enrollment; an invited partner shows under its invited
+    name as not enrolled, never with the reasons its own profile gives (coverage, capacity)."""
+    _add(world, "Our name for them", "boss@existing.test")
+    lead = f.lead(world["maker"], country="DE", postal_code="80331")
+    db.session.commit()
+    f.login(client, world["admin"])
+    html = client.get(f"/manage/leads/{lead.id}/partners").get_data(as_text=True)
+    assert SECRET not in html
+    assert html.count("Our name for them") == 1
