@@ -16,7 +16,6 @@ from exchange.accounts.permissions import Permission, can, require
 from exchange.models import Enrollment, EnrollmentStatus
 from exchange.offers import enrollment_effects
 from exchange.partners import enrollments
-from exchange.partners.invitations import deliver_invitation
 from exchange.platform.extensions import db
 from exchange.platform.tenancy import current_org, get_scoped_or_404
 from exchange.web.errors import refused
@@ -111,10 +110,9 @@ def end_partner(enrollment_id: int):
 def reactivate_partner(enrollment_id: int):
     enrollment, form = _load(enrollment_id)
     with refused():
-        enrollments.reactivate(current_user._get_current_object(), enrollment, form.reason.data)
-        if enrollments.is_invited(enrollment):
-            # Invited again: the partner's admin hears of it (the directory's invitation).
-            deliver_invitation(current_user._get_current_object(), enrollment, site_base_url())
+        enrollments.reactivate(
+            current_user._get_current_object(), enrollment, form.reason.data, base_url=site_base_url()
+        )
         if enrollment.status == S.ACTIVE:
             flash(_("The partner is active again and receives offers with the next matching."), "success")
         else:

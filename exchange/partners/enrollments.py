@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from exchange.accounts.permissions import Permission, can
 from exchange.models import Enrollment, EnrollmentStatus, Organisation, User
+from exchange.partners.invitations import deliver_invitation
 from exchange.partners.readiness import is_visible
 from exchange.platform import clock, events
 from exchange.platform.errors import Conflict, DomainError, NotAllowed
@@ -176,15 +177,20 @@ def accept_created_enrollments(user: User) -> list[Enrollment]:
 # --- the manufacturer's admin ---------------------------------------------------------------------
 
 
-def reactivate(actor: User, enrollment: Enrollment, reason: str | None = None) -> Enrollment:
+def reactivate(
+    actor: User, enrollment: Enrollment, reason: str | None = None, *, base_url: str | None = None
+) -> Enrollment:
     """Suspended -> active again; ended or declined -> invited again (the partner's admin answers
-    the new invitation in the portal)."""
+    the new invitation in the portal). With ``base_url`` (where its links point) the new invitation
+    is also sent, as the directory sends it (after the commit)."""
     _require_manufacturer_admin(actor, enrollment)
     if enrollment.status in (S.ENDED, S.DECLINED):
         change_status(actor, enrollment, S.INVITED, AuditEvent.ENROLLMENT_INVITED, reason, again=True)
         enrollment.invited_at = enrollment.status_changed_at
         enrollment.invited_by_id = actor.id
         enrollment.responded_at = None
+        if base_url is not None:
+            deliver_invitation(actor, enrollment, base_url)
         return enrollment
     change_status(
         actor,

@@ -21,7 +21,6 @@ from exchange.accounts.permissions import Permission, can
 from exchange.models import Enrollment, EnrollmentStatus
 from exchange.offers import enrollment_effects
 from exchange.partners import enrollments
-from exchange.partners.invitations import deliver_invitation
 from exchange.platform.schemas import PageArgsSchema, page_schema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.api import api_blueprint
@@ -223,10 +222,7 @@ class EnrollmentReactivate(MethodView):
     )
     def post(self, data, enrollment_id: int):
         enrollment = _enrollment(enrollment_id, Permission.MANAGE_PARTNERS)
-        enrollments.reactivate(current_user, enrollment, (data or {}).get("reason"))
-        if enrollments.is_invited(enrollment):
-            # Invited again: the partner's admin hears of it (the directory's invitation).
-            deliver_invitation(current_user, enrollment, site_base_url())
+        enrollments.reactivate(current_user, enrollment, (data or {}).get("reason"), base_url=site_base_url())
         return as_seen(enrollment)
 
 
