@@ -30,6 +30,7 @@ from exchange.platform.extensions import db
 from exchange.sla import partners as sla_partners
 from exchange.sla.calendar import business_deadline
 from tests import factories as f
+from tests.helpers import published
 
 
 @pytest.fixture
@@ -55,22 +56,6 @@ def programme(app):
     reps = {key: f.user(org, Role.PARTNER_REP) for key, org in partners.items()}
     db.session.commit()
     return {"maker": maker, "pumps": pumps, "p": partners, "admins": admins, "reps": reps}
-
-
-def published(programme, **overrides):
-    values = {
-        "status": LeadStatus.PUBLISHED,
-        "product_line_id": programme["pumps"].id,
-        "country": "DE",
-        "region": "BY",
-        "postal_code": "80331",
-        "industry": "Manufacturing",
-        "employees": 300,
-    }
-    values.update(overrides)
-    lead = f.lead(programme["maker"], **values)
-    db.session.commit()
-    return lead
 
 
 def open_partner_ids(lead):

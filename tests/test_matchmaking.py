@@ -24,6 +24,7 @@ from exchange.offers import claims, matchmaking
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from tests import factories as f
+from tests.helpers import published
 
 
 @pytest.fixture
@@ -52,22 +53,6 @@ def programme(app):
     reps = {key: f.user(org, Role.PARTNER_REP) for key, org in partners.items()}
     db.session.commit()
     return {"maker": maker, "pumps": pumps, "valves": valves, "p": partners, "reps": reps}
-
-
-def published(programme, **overrides):
-    values = {
-        "status": LeadStatus.PUBLISHED,
-        "product_line_id": programme["pumps"].id,
-        "country": "DE",
-        "region": "BY",
-        "postal_code": "80331",
-        "industry": "Manufacturing",
-        "employees": 300,
-    }
-    values.update(overrides)
-    lead = f.lead(programme["maker"], **values)
-    db.session.commit()
-    return lead
 
 
 def open_offers(lead):
