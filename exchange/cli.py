@@ -21,6 +21,7 @@ from exchange.accounts.first_run import installation_is_empty, setup_hint
 from exchange.accounts.sessions import find_user_by_email
 from exchange.accounts.tokens import issue_token
 from exchange.accounts.users import create_user
+from exchange.analytics.cli import analytics_cli
 from exchange.demo.cli import seed_demo_command
 from exchange.demo.data import DEMO_LOGINS, DEMO_PASSWORD
 from exchange.leads.cli import leads_cli
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     for group in (jobs_cli, users_cli, tokens_cli, sla_cli):
         app.cli.add_command(group)
 
+    app.cli.add_command(analytics_cli)
     app.cli.add_command(leads_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(partners_cli)

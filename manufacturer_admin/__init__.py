@@ -41,6 +41,7 @@ def _manufacturer_roles_only() -> None:
 
 # Registers the routes of each view module.
 from manufacturer_admin import (  # noqa: E402,F401
+    analytics_scope,
     campaign_views,
     enrollment_views,
     import_views,

@@ -18,6 +18,7 @@ from exchange.platform.extensions import db
 from exchange.platform.schemas import PageArgsSchema, paginate
 from exchange.platform.tenancy import current_org, get_scoped_or_404, scoped
 from exchange.web.api import api_blueprint, refuse_writes_without
+from manufacturer_admin.analytics_api import analytics_blp
 from manufacturer_admin.lead_filters import LeadListArgsSchema, filtered_leads
 from manufacturer_admin.partner_api import partners_blp
 from manufacturer_admin.schemas import (
@@ -239,4 +240,4 @@ class CampaignResource(MethodView):
         campaign_service.delete_campaign(campaign)
 
 
-API_BLUEPRINTS = [leads_blp, campaigns_blp, sla_blp, partners_blp]
+API_BLUEPRINTS = [leads_blp, campaigns_blp, sla_blp, partners_blp, analytics_blp]

@@ -3,6 +3,7 @@
 from sqlalchemy import event as _sa_event
 from sqlalchemy.orm import Session as _Session
 
+from exchange.models.analytics import LeadFact
 from exchange.models.base import Base, UTCDateTime
 from exchange.models.enums import (
     CLAIMED_STATUSES,
@@ -83,6 +84,7 @@ __all__ = [
     "ImportStatus",
     "JobStatus",
     "Lead",
+    "LeadFact",
     "LeadImport",
     "LeadStatus",
     "ManufacturerProgram",

@@ -40,6 +40,8 @@ class Offer(TimestampMixin, Base):
         sa.Index("ix_offers_state_remind_at", "state", "remind_at"),
         sa.Index("ix_offers_lead_state", "lead_id", "state"),
         sa.Index("ix_offers_manufacturer_state", "manufacturer_id", "state"),
+        # The channel manager's figures: a programme's offers over a period (exchange.analytics).
+        sa.Index("ix_offers_manufacturer_visible", "manufacturer_id", "visible_from"),
         sa.CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
     )
 
@@ -92,6 +94,7 @@ class Claim(TimestampMixin, Base):
         sa.Index("ix_claims_status_first_contact_remind_at", "status", "first_contact_remind_at"),
         sa.Index("ix_claims_status_next_update_remind_at", "status", "next_update_remind_at"),
         sa.Index("ix_claims_lead", "lead_id"),
+        sa.Index("ix_claims_manufacturer_claimed", "manufacturer_id", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

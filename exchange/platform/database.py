@@ -35,6 +35,30 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_aggregate("percentile_cont", 2, PercentileCont)
+
+
+class PercentileCont:
+    """SQLite aggregate ``percentile_cont(value, q)``: PostgreSQL's ``percentile_cont(q) WITHIN GROUP
+    (ORDER BY value)`` (linear interpolation between the closest ranks; NULLs ignored; no rows: NULL)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.q = 0.5
+
+    def step(self, value: float | None, q: float) -> None:
+        self.q = q
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        position = self.q * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def is_postgres() -> bool:

@@ -39,6 +39,8 @@ TASKS: dict[str, str] = {
     "partners.import": "exchange.partners.roster_import:run_import_job",
     "partners.read_upload": "exchange.partners.roster_import:read_upload_job",
     "partners.end_pauses": "exchange.partners.availability:end_expired_pauses",
+    "analytics.catch_up": "exchange.analytics.facts:catch_up",
+    "analytics.rebuild": "exchange.analytics.facts:rebuild_all",
 }
 
 # Seconds a job may run before RQ stops it (and the runner retries it); JOBS_TIMEOUT_SECONDS otherwise.
@@ -47,6 +49,7 @@ TASK_TIMEOUTS: dict[str, int] = {
     "leads.import": 3 * 3600,
     "partners.import": 3 * 3600,
     "partners.responsiveness_all": 3600,
+    "analytics.rebuild": 3 * 3600,
     "leads.match": 1800,
     "offers.rerank_unshown": 1800,
 }
@@ -83,6 +86,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("leads.cool", cron="41 * * * *"),
     # Pauses whose date has passed: cleared and the partner re-matched (leads that waited get offered).
     PeriodicJob("partners.end_pauses", interval=300),
+    # The analytics read model: rows for published leads that have none, and a nightly rebuild of all.
+    PeriodicJob("analytics.catch_up", interval=300),
+    PeriodicJob("analytics.rebuild", cron="10 2 * * *"),
 ]
 
 
