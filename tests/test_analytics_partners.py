@@ -12,15 +12,18 @@ from exchange.accounts import organisations
 from exchange.analytics import facts
 from exchange.analytics import period as periods
 from exchange.analytics.partner_table import DEFAULT_DESCENDING, partner_table
+from exchange.analytics.scorecard import PartnerNotInProgramme, scorecard
 from exchange.models import (
     ClaimStatus,
     DeclineReason,
+    Event,
     LeadStatus,
     OfferState,
     Role,
     Tier,
 )
 from exchange.platform import clock
+from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from tests import factories as f
 
@@ -70,7 +73,7 @@ def world(app):
             first_contact_at=won.visible_from + timedelta(hours=1),
         )
         lost = _offer(maker, alpha, 5 * day, lead={"country": "AT", "status": LeadStatus.LOST})
-        _claim(
+        lost_claim = _claim(
             lost,
             timedelta(minutes=30),
             ClaimStatus.LOST,
@@ -78,6 +81,19 @@ def world(app):
             first_contact_breached_at=lost.visible_from + timedelta(hours=2),
             update_breached_at=lost.visible_from + timedelta(days=2),
         )
+        for clock_name, after in (("first_contact", timedelta(hours=2)), ("next_update", timedelta(days=2))):
+            db.session.add(
+                Event(
+                    type=LeadEvent.SLA_BREACHED.value,
+                    occurred_at=lost.visible_from + after,
+                    manufacturer_id=maker.id,
+                    partner_id=alpha.id,
+                    lead_id=lost.lead_id,
+                    claim_id=lost_claim.id,
+                    offer_id=lost.id,
+                    data={"clock": clock_name, "action": "remind"},
+                )
+            )
         _offer(
             maker,
             alpha,
@@ -228,3 +244,69 @@ def test_another_programmes_offers_and_partners_are_never_counted(world):
         other = partner_table(world["other"].id, _scope(world["other"]))
     alpha = next(row for row in other.rows if row.name == "Alpha Reseller")
     assert alpha.offers == 1 and alpha.claims == 1 and alpha.tier == Tier.PLATINUM
+
+
+def _card(world, partner="alpha", maker="maker", **args):
+    with clock.frozen(NOW):
+        return scorecard(world[maker].id, world[partner].id, _scope(world[maker], **args))
+
+
+def test_the_scorecard_beside_the_programme_and_the_period_before(world):
+    card = _card(world)
+    assert card.name == "Alpha Reseller" and card.tier == Tier.GOLD and card.currency == "EUR"
+    assert card.partner["offers"] == 4 and card.partner["response_rate"] == 0.5
+    programme = card.programme
+    assert programme["offers"] == 7 and programme["claimed"] == 4 and programme["declined"] == 1
+    assert programme["lapsed"] == 1 and programme["response_rate"] == 4 / 6
+    assert programme["claims"] == 4 and programme["sla_compliance"] == 2 / 3 and programme["breaches"] == 2
+    assert programme["won"] == 2 and programme["won_revenue"] == Decimal("1000")
+    assert programme["won_other_currency"] == 1 and programme["returned"] == 1
+    assert programme["in_progress"] == 1 and programme["capacity"] == 30 and programme["load"] == 1 / 30
+    assert round(programme["claim_minutes_median"], 6) == 45.0  # 10, 30, 60, 120
+    assert card.previous["offers"] == 0 and card.previous["response_rate"] is None
+    assert card.previous_period.end == card.period.start - timedelta(days=1)
+    before = _card(world, period="90d")
+    assert before.partner["offers"] == 5 and before.partner["lost"] == 2
+
+
+def test_the_scorecard_lists(world):
+    card = _card(world)
+    assert [o["state"] for o in card.offers] == [
+        OfferState.CLAIMED,
+        OfferState.CLAIMED,
+        OfferState.DECLINED,
+        OfferState.EXPIRED,
+    ]  # latest first
+    assert card.declines == {"too_small": 1}
+    assert [(t["reason"], t["text"]) for t in card.decline_texts] == [
+        (DeclineReason.TOO_SMALL, "Only 3 pumps")
+    ]
+    assert card.breaches_by_clock == {"first_contact": 1, "next_update": 1}
+    assert [b["clock"] for b in card.breaches] == ["next_update", "first_contact"]
+    assert [(o["status"], o["amount"], o["currency"]) for o in card.outcomes] == [
+        (ClaimStatus.WON, Decimal("1000.00"), "EUR"),
+        (ClaimStatus.LOST, None, None),
+    ]
+    assert [c["first_contact_met"] for c in card.claims] == [True, False]
+    beta = _card(world, partner="beta")
+    assert [(r["reason"]) for r in beta.returns] == ["Customer went elsewhere"]
+    assert [(o["amount"], o["currency"]) for o in beta.outcomes] == [(Decimal("700.00"), "USD")]
+
+
+def test_the_trend_by_week_and_by_month(world):
+    card = _card(world)
+    assert card.trend.weekly and all(start.weekday() == 0 for start in card.trend.starts)
+    assert sum(card.trend.series["offers"]) == 4 and sum(card.trend.series["won"]) == 1
+    assert len(card.trend.series["response_rate"]) == len(card.trend.starts)
+    year = _card(world, period="custom", **{"from": "2025-07-01", "to": "2026-06-15"})
+    assert not year.trend.weekly and [s.day for s in year.trend.starts] == [1] * 12
+    assert sum(year.trend.series["offers"]) == 5
+    assert year.trend.series["claim_minutes_median"][-1] == 20.0  # June: 10 and 30 minutes
+
+
+def test_a_partner_of_another_programme_has_no_scorecard(world):
+    with pytest.raises(PartnerNotInProgramme):
+        _card(world, partner="stranger")
+    other = _card(world, maker="other")  # Alpha in the other programme: only its offers there
+    assert other.partner["offers"] == 1 and other.offers[0]["lead_id"] != world["alpha"].id
+    assert other.declines == {} and other.breaches == []

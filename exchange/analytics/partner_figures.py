@@ -22,6 +22,7 @@ the partner filter selects that partner, the tier filter the partners enrolled a
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,7 +111,7 @@ def programme_currency(manufacturer_id: int) -> str:
     )
 
 
-def _lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     found = []
     for column, value in (
         (LeadFact.country, filters.country),
@@ -167,7 +168,7 @@ def offer_stats(
     query = sa.select(*([Offer.partner_id] if grouped else []), *columns).where(
         Offer.manufacturer_id == manufacturer_id, Offer.visible_from >= low, Offer.visible_from < high
     )
-    lead = _lead_conditions(filters)
+    lead = lead_conditions(filters)
     if lead:
         query = query.join(LeadFact, LeadFact.lead_id == Offer.lead_id).where(*lead)
     tier_filters = filters if tier_in_subquery else Filters(partner=filters.partner)
@@ -225,7 +226,7 @@ def claim_stats(
         .outerjoin(Offer, Offer.id == Claim.offer_id)
         .where(Claim.manufacturer_id == manufacturer_id, Claim.claimed_at >= low, Claim.claimed_at < high)
     )
-    lead = _lead_conditions(filters)
+    lead = lead_conditions(filters)
     if lead:
         query = query.join(LeadFact, LeadFact.lead_id == Claim.lead_id).where(*lead)
     tier_filters = filters if tier_in_subquery else Filters(partner=filters.partner)
@@ -274,3 +275,23 @@ def figure_columns(o: Any, c: Any, in_progress: Any, capacity: Any) -> dict[str,
         "capacity": n(capacity),
         "load": ratio(in_progress, n(capacity)),
     }
+
+
+_RATES = ("response_rate", "decline_rate", "sla_compliance", "return_rate", "win_rate", "load")
+
+
+def coerce(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain Python values for a row of :func:`figure_columns` (the drivers return ints, floats,
+    Decimals or strings depending on the database)."""
+    found = dict(data)
+    for key in FIGURE_KEYS:
+        value = found.get(key)
+        if key == "won_revenue":
+            found[key] = Decimal(str(value or 0))
+        elif value is None:
+            continue
+        elif key in _RATES or key == "claim_minutes_median":
+            found[key] = float(value)
+        else:
+            found[key] = int(value)
+    return found

@@ -18,7 +18,9 @@ from exchange.analytics.partner_figures import (
     CLAIMED_STATES,
     active_claims,
     claim_stats,
+    coerce,
     figure_columns,
+    lead_conditions,
     offer_stats,
     programme_currency,
 )
@@ -152,19 +154,8 @@ def _order(query: sa.Select, sort: str, descending: bool) -> sa.Select:
 
 
 def _row(values: Any, currency: str) -> PartnerRow:
-    data = dict(values._mapping)
+    data = coerce(dict(values._mapping))
     data["tier"] = Tier(data["tier"])
-    data["won_revenue"] = Decimal(str(data["won_revenue"] or 0))
-    for key in ("response_rate", "decline_rate", "claim_minutes_median", "sla_compliance"):
-        data[key] = None if data[key] is None else float(data[key])
-    for key in ("return_rate", "win_rate", "load"):
-        data[key] = None if data[key] is None else float(data[key])
-    for key in ("offers", "claimed", "declined", "lapsed", "claims", "returned", "won", "lost"):
-        data[key] = int(data[key])
-    for key in ("won_other_currency", "in_progress", "capacity"):
-        data[key] = int(data[key])
-    if data["breaches"] is not None:
-        data["breaches"] = int(data["breaches"])
     return PartnerRow(**data, currency=currency)
 
 
@@ -239,7 +230,7 @@ def bucket_of(day: date, starts: Sequence[date], weekly: bool) -> date:
     return day.replace(day=1)
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError):
@@ -261,25 +252,14 @@ def response_trends(
         Offer.visible_from < high,
         Offer.state.in_((*CLAIMED_STATES, OfferState.DECLINED, OfferState.EXPIRED)),
     )
-    filters = scope.filters
-    lead = [
-        column == value
-        for column, value in (
-            (LeadFact.country, filters.country),
-            (LeadFact.region, filters.region),
-            (LeadFact.product_line_id, filters.product_line),
-            (LeadFact.campaign_id, filters.campaign),
-            (LeadFact.temperature, filters.temperature),
-        )
-        if value is not None
-    ]
+    lead = lead_conditions(scope.filters)
     if lead:
         query = query.join(LeadFact, LeadFact.lead_id == Offer.lead_id).where(*lead)
-    zone, weekly = _zone(scope.period.tz), scope.period.days <= WEEKLY_MAX_DAYS
+    zone_, weekly = zone(scope.period.tz), scope.period.days <= WEEKLY_MAX_DAYS
     index = {start: n for n, start in enumerate(starts)}
     counts: dict[int, list[list[int]]] = {pid: [[0, 0] for _ in starts] for pid in partner_ids}
     for partner_id, visible_from, state in db.session.execute(query):
-        slot = index.get(bucket_of(visible_from.astimezone(zone).date(), starts, weekly))
+        slot = index.get(bucket_of(visible_from.astimezone(zone_).date(), starts, weekly))
         if slot is None:
             continue
         cell = counts[partner_id][slot]
