@@ -57,3 +57,6 @@ def api_scope() -> periods.Scope:
     if scope.errors:
         abort(422, errors={"query": scope.errors}, message="Some query arguments could not be read.")
     return scope
+
+
+from manufacturer_admin import analytics_fairness_api  # noqa: E402,F401

@@ -3,7 +3,7 @@ time: the figures on known distributions, the pages, the CSV and the API."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,7 +12,17 @@ from exchange.analytics import facts
 from exchange.analytics.coverage import coverage_over_time
 from exchange.analytics.fairness import fairness, gini, lorenz, top_share
 from exchange.analytics.period import parse
-from exchange.models import Enrollment, EnrollmentStatus, Event, LeadStatus, Offer, Role, Tier, TokenScope
+from exchange.models import (
+    Enrollment,
+    EnrollmentStatus,
+    Event,
+    LeadStatus,
+    Offer,
+    Organisation,
+    Role,
+    Tier,
+    TokenScope,
+)
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from tests import factories as f
@@ -217,3 +227,101 @@ def test_coverage_gaps_by_month_for_long_periods(gaps):
     months = {b.start.month: b for b in result.buckets}
     assert months[9].counts["no_partners"] == 1
     assert months[11].total == 3
+
+
+# --- pages, CSV, API ----------------------------------------------------------------------------------
+
+
+def _manager(maker):
+    user = f.user(maker, Role.CHANNEL_MANAGER)
+    db.session.commit()
+    return user
+
+
+def test_the_fairness_page_reads_the_figures(client, programme):
+    maker = programme["maker"]
+    f.login(client, _manager(maker))
+    with clock.frozen(NOW):
+        response = client.get("/manage/analytics/fairness?period=30d")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-testid="eligible">6<' in html
+    assert 'data-testid="offers-gini">0.63<' in html
+    assert "The top 1 partner (10 % of 6 eligible) got 60% of the offers." in html
+    assert 'id="scope-partner"' not in html  # the partner filter makes no sense here
+    assert html.count('data-testid="never-offered-partner"') == 3
+    assert 'data-tier="gold"' in html and 'data-tier="silver"' in html
+    assert "<svg" in html  # the Lorenz chart, drawn on the server
+    assert "/manage/coverage-gaps" in html
+    assert "Their Partner" not in html
+
+
+def test_the_fairness_page_shows_coverage_gaps_and_the_tabs(client, gaps):
+    f.login(client, _manager(gaps))
+    html = client.get("/manage/analytics/fairness?period=custom&from=2026-11-01&to=2026-11-20").get_data(
+        as_text=True
+    )
+    assert 'data-testid="coverage-table"' in html
+    assert 'data-start="2026-11-09"' in html
+    assert "No partner covers this location" in html
+    assert 'href="/manage/analytics/return-on-leads' in html  # the tabs
+    gaps_page = client.get("/manage/coverage-gaps").get_data(as_text=True)
+    assert 'aria-current="page" href="/manage/coverage-gaps"' in gaps_page  # one of the analytics tabs
+
+
+def test_coverage_gaps_left_the_top_navigation(client, gaps):
+    f.login(client, _manager(gaps))
+    html = client.get("/manage/analytics/fairness").get_data(as_text=True)
+    nav = html.split('aria-label="Analytics"')[0]
+    assert "/manage/coverage-gaps" not in nav
+
+
+def test_the_fairness_csv_tables(client, programme):
+    maker = programme["maker"]
+    f.login(client, _manager(maker))
+    with clock.frozen(NOW):
+        summary = client.get("/manage/analytics/fairness.csv?period=30d")
+        never = client.get("/manage/analytics/fairness.csv?period=30d&table=never_offered")
+        coverage = client.get("/manage/analytics/fairness.csv?period=30d&table=coverage")
+        unknown = client.get("/manage/analytics/fairness.csv?table=everything")
+    assert summary.mimetype == "text/csv"
+    text = summary.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("Partners,Eligible,Offered,Claimed,Offers,Claims,Gini of offers")
+    assert lines[1] == "All,6,3,2,5,3,0.6333,0.7222,0.6000,0.6667"
+    assert len(never.get_data(as_text=True).splitlines()) == 4  # header and three partners
+    assert coverage.status_code == 200
+    assert unknown.status_code == 404
+
+
+def test_the_fairness_and_coverage_api(client, programme, gaps):
+    maker = programme["maker"]
+    token = issue_token(_manager(maker), "bi", TokenScope.READ).plaintext
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    with clock.frozen(NOW):
+        body = client.get("/api/v1/analytics/fairness?period=30d", headers=headers).get_json()
+        bad = client.get("/api/v1/analytics/fairness?period=forever", headers=headers)
+        covered = client.get("/api/v1/analytics/coverage?period=90d", headers=headers)
+    assert body["overall"]["eligible"] == 6
+    assert body["overall"]["offers_gini"] == pytest.approx(19 / 30)
+    assert body["by_tier"]["gold"]["offers_top10_share"] == pytest.approx(0.75)
+    assert [p["name"] for p in body["never_offered"]] == ["Gone Lately", "Silver 1", "Silver 2"]
+    assert len(body["overall"]["lorenz"]) == 11
+    assert body["scope"]["period"] == "30d"
+    assert bad.status_code == 422
+    assert covered.status_code == 200
+    assert covered.get_json()["granularity"] == "week"
+    assert covered.get_json()["totals"] == {}  # the gaps belong to another programme
+
+
+def test_another_programmes_coverage_never_shows(client, gaps):
+    other = db.session.scalar(db.select(Organisation).filter_by(name="Rival"))
+    token = issue_token(_manager(other), "bi", TokenScope.READ).plaintext
+    db.session.commit()
+    with clock.frozen(NOW):
+        body = client.get(
+            "/api/v1/analytics/coverage?period=30d", headers={"Authorization": f"Bearer {token}"}
+        ).get_json()
+    assert body["totals"] == {"no_partners": 1}

@@ -8,10 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from exchange.accounts.tokens import issue_token
 from exchange.analytics.return_on_leads import MAX_MONTHS, return_on_leads
 from exchange.leads.campaigns import create_campaign
-from exchange.models import LeadStatus, Role, TokenScope
+from exchange.models import LeadStatus
 from exchange.platform import clock
 from exchange.platform.extensions import db
 from tests import factories as f

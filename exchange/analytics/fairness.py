@@ -74,6 +74,7 @@ class NeverOffered:
     partner_id: int
     name: str
     tier: Tier
+    enrollment_id: int
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,10 @@ def spread(offers: Sequence[int], claims: Sequence[int]) -> Spread:
 
 
 def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
-    """(partner id, name, tier) of the partners eligible in the scope's period."""
+    """(partner id, name, tier, enrollment id) of the partners eligible in the scope's period."""
     low, _high = scope.period.bounds()
     query = (
-        sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier)
+        sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier, Enrollment.id)
         .join(Organisation, Organisation.id == Enrollment.partner_id)
         .where(
             Enrollment.manufacturer_id == manufacturer_id,
@@ -197,7 +198,7 @@ def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
     per_tier: dict[Tier, tuple[list[int], list[int]]] = {}
     all_offers, all_claims = [], []
     never = []
-    for partner_id, name, tier in partners:
+    for partner_id, name, tier, enrollment_id in partners:
         tier = Tier(tier)
         offered, claimed = offers.get(partner_id, 0), claims.get(partner_id, 0)
         all_offers.append(offered)
@@ -206,7 +207,7 @@ def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
         tier_offers.append(offered)
         tier_claims.append(claimed)
         if not offered:
-            never.append(NeverOffered(partner_id, name, tier))
+            never.append(NeverOffered(partner_id, name, tier, enrollment_id))
     return Fairness(
         overall=spread(all_offers, all_claims),
         by_tier={tier: spread(*per_tier[tier]) for tier in Tier if tier in per_tier},
