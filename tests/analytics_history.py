@@ -81,7 +81,7 @@ LEADS: dict[str, tuple] = {
     "L02": (berlin(3, 2, 10), "DE", "BY", "hot", "search", "EUR",
             "20 claim alpha | 50 contact alpha | 3000 lost alpha"),
     # Alpha claims at 5, contacts at 15, meeting the next day; still open.
-    "L03": (berlin(3, 3, 9), "DE", "BY", "hot", None, "EUR",
+    "L03": (berlin(3, 3, 9), "DE", "BY", "hot", "fair", "EUR",
             "5 claim alpha | 15 contact alpha | 1440 status alpha meeting"),
     # Beta claims at 40, contacts at 80, qualified after 2 days, won 12,000 EUR after 6 days.
     "L04": (berlin(3, 3, 11), "DE", "BW", "hot", "fair", "EUR",
