@@ -101,7 +101,8 @@ class Change:
         delta = self.delta
         if delta is None:
             return None
-        if self.kind == "rate" and abs(delta) < 0.0005 or delta == 0:
+        # rates are shown in whole points: under half a point reads as no change
+        if delta == 0 or (self.kind == "rate" and abs(delta) < 0.005):
             return "same"
         return "up" if delta > 0 else "down"
 
