@@ -197,7 +197,7 @@ def overview(manufacturer_id: int, scope: Scope) -> Overview:
         period=period,
         previous_period=previous_period,
         current=current,
-        previous=period_figures(manufacturer_id, previous_period, filters),
+        previous=period_figures(manufacturer_id, previous_period, filters, distributions=False),
         funnel=funnel(current),
         trend=trend(manufacturer_id, period, filters),
     )
