@@ -296,6 +296,7 @@ def test_the_page_shows_bad_input_in_the_form(client, world):
     response = get(client, world["manager"], "/manage/analytics?tier=diamond&partner=x")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Choose one of" in html and "Not an id" in html
+    assert get(client, world["manager"], "/manage/analytics/overview.csv?period=custom").status_code == 400
 
 
 def test_the_empty_programme(client, app):

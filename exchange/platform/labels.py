@@ -187,7 +187,7 @@ NO_FIGURE = {
     "claim_minutes_p90": _l("no claims yet"),
     "contact_minutes_p90": _l("no first contact yet"),
     "leakage_rate": _l("no leads published"),
-    "share": _l("nothing to share out"),
+    "share": _l("nothing to count yet"),
 }
 # How each figure of exchange.analytics.figures reads (its key there -> formatter).
 FIGURE_FORMATS = {
