@@ -187,7 +187,7 @@ NO_FIGURE = {
     "claim_minutes_p90": _l("no claims yet"),
     "contact_minutes_p90": _l("no first contact yet"),
     "leakage_rate": _l("no leads published"),
-    "share": _l("nothing to share out"),
+    "share": _l("nothing to count yet"),
     # fairness (exchange.analytics.fairness) and Return on Leads (exchange.analytics.return_on_leads)
     "gini": _l("fewer than two eligible partners, or none counted"),
     "top10_share": _l("none counted"),
