@@ -35,7 +35,9 @@ class ScopeArgsSchema(Schema):
         validate=validate.OneOf([t.value for t in Tier]),
         metadata={"description": "leads offered to a partner of this tier"},
     )
-    country = fields.String(validate=validate.Length(equal=2))
+    country = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z]{2}$"), metadata={"description": "ISO 3166 alpha-2"}
+    )
     region = fields.String(validate=validate.Length(max=64))
     product_line = fields.Integer()
     campaign = fields.Integer()
@@ -57,3 +59,6 @@ def api_scope() -> periods.Scope:
     if scope.errors:
         abort(422, errors={"query": scope.errors}, message="Some query arguments could not be read.")
     return scope
+
+
+from manufacturer_admin import analytics_partners_api  # noqa: E402,F401
