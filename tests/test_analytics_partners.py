@@ -432,3 +432,13 @@ def test_partners_may_not_see_the_table(client, world):
     world["rep"] = rep
     assert _get(client, world, "/manage/analytics/partners", user="rep").status_code == 403
     assert _get(client, world, "/api/v1/analytics/partners", user="rep").status_code == 403
+
+
+def test_partner_names_link_to_the_scorecard(client, world):
+    alpha = world["alpha"]
+    lead_id = _card(world).offers[0]["lead_id"]
+    scorecard_url = f'href="/manage/analytics/partners/{alpha.id}"'
+    assert scorecard_url in _get(client, world, f"/manage/leads/{lead_id}").get_data(as_text=True)
+    enrollment_id = _card(world).enrollment_id
+    detail = _get(client, world, f"/manage/partners/{enrollment_id}").get_data(as_text=True)
+    assert 'data-testid="scorecard-link"' in detail and scorecard_url in detail
