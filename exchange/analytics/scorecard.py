@@ -97,7 +97,7 @@ def programme_figures(manufacturer_id: int, scope: Scope) -> dict[str, Any]:
     currency = programme_currency(manufacturer_id)
     o = offer_stats(manufacturer_id, scope.period, filters, grouped=False).subquery("o")
     c = claim_stats(manufacturer_id, scope.period, filters, currency, grouped=False).subquery("c")
-    a = active_claims().subquery("a")
+    a = active_claims(manufacturer_id).subquery("a")
     partners = (
         sa.select(
             sa.func.sum(PartnerProfile.capacity).label("capacity"),
