@@ -48,7 +48,7 @@ class ScopeSchema(Schema):
     """The period a figure set covers (calendar days in the programme's time zone)."""
 
     period = fields.String()
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from")  # Period.as_dict() has "from"
     to = fields.String()
     timezone = fields.String()
 
@@ -61,4 +61,8 @@ def api_scope() -> periods.Scope:
     return scope
 
 
-from manufacturer_admin import analytics_partners_api  # noqa: E402,F401
+# Each view module adds its routes to ``analytics_blp``.
+from manufacturer_admin import (  # noqa: E402,F401
+    analytics_overview_api,
+    analytics_partners_api,
+)
