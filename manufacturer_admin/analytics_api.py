@@ -35,7 +35,9 @@ class ScopeArgsSchema(Schema):
         validate=validate.OneOf([t.value for t in Tier]),
         metadata={"description": "leads offered to a partner of this tier"},
     )
-    country = fields.String(validate=validate.Length(equal=2))
+    country = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z]{2}$"), metadata={"description": "ISO 3166 alpha-2"}
+    )
     region = fields.String(validate=validate.Length(max=64))
     product_line = fields.Integer()
     campaign = fields.Integer()
@@ -59,7 +61,9 @@ def api_scope() -> periods.Scope:
     return scope
 
 
-from manufacturer_admin import (  # noqa: E402
-    analytics_fairness_api,  # noqa: F401
-    analytics_overview_api,  # noqa: F401
+# Each view module adds its routes to ``analytics_blp``.
+from manufacturer_admin import (  # noqa: E402,F401
+    analytics_fairness_api,
+    analytics_overview_api,
+    analytics_partners_api,
 )
