@@ -4,6 +4,7 @@ of today's unmatched leads (``matching_views.coverage_gaps``) is one of the anal
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
@@ -30,6 +31,7 @@ add_tab("manage.analytics_fairness", _l("Fairness"), 30)
 add_tab("manage.coverage_gaps", _l("Coverage gaps"), 35)
 add_tab("manage.analytics_return", _l("Return on Leads"), 40)
 
+CENT = Decimal("0.01")
 MAX_CURVES = 8  # campaigns on the Return on Leads chart
 DEFAULT_CURVES = 5  # chosen by default: the most expensive
 NEVER_OFFERED_SHOWN = 200  # rows on the page (the CSV has them all)
@@ -112,8 +114,8 @@ def _spread_row(name: Any, spread: fairness_service.Spread) -> list[Any]:
     ]
 
 
-def _rounded(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def fairness_table(
