@@ -240,6 +240,7 @@ def _manager(maker):
 
 def test_the_fairness_page_reads_the_figures(client, programme):
     maker = programme["maker"]
+    programme["silver"][2].profile.capacity = 0
     f.login(client, _manager(maker))
     with clock.frozen(NOW):
         response = client.get("/manage/analytics/fairness?period=30d")
@@ -250,6 +251,9 @@ def test_the_fairness_page_reads_the_figures(client, programme):
     assert "The top 1 partner (10 % of 6 eligible) got 60% of the offers." in html
     assert 'id="scope-partner"' not in html  # the partner filter makes no sense here
     assert html.count('data-testid="never-offered-partner"') == 3
+    silver_2 = html.split('data-testid="never-offered-partner"')[3]
+    assert "Capacity 0" in silver_2.split("</tr>")[0]  # why matching skips it
+    assert 'href="/manage/partners/' in silver_2 or 'href="/manage/analytics/partners/' in silver_2
     assert 'data-tier="gold"' in html and 'data-tier="silver"' in html
     assert "<svg" in html  # the Lorenz chart, drawn on the server
     assert "/manage/coverage-gaps" in html
