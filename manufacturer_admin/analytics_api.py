@@ -52,7 +52,7 @@ class ScopeSchema(Schema):
     """The period a figure set covers (calendar days in the programme's time zone)."""
 
     period = fields.String()
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from")  # Period.as_dict() has "from"
     to = fields.String()
     timezone = fields.String()
 

@@ -61,6 +61,8 @@ def analytics_fairness():
     gaps of the period by week or month and cause."""
     org = current_org()
     scope = current_scope()
+    if fairness_service.foreign_filter(org.id, scope.filters):
+        abort(404)
     result = fairness_service.fairness(org.id, scope)
     gaps = coverage_service.coverage_over_time(org.id, scope)
     skipped = {p.partner_id: p.causes for p in partners_without_offers(org.id)}
@@ -158,6 +160,8 @@ def analytics_fairness_csv():
         abort(404)
     org = current_org()
     scope = current_scope()
+    if fairness_service.foreign_filter(org.id, scope.filters):
+        abort(404)
     result = fairness_service.fairness(org.id, scope)
     gaps = coverage_service.coverage_over_time(org.id, scope)
     header, rows = fairness_table(table, result, gaps)

@@ -329,3 +329,28 @@ def test_another_programmes_coverage_never_shows(client, gaps):
             "/api/v1/analytics/coverage?period=30d", headers={"Authorization": f"Bearer {token}"}
         ).get_json()
     assert body["totals"] == {"no_partners": 1}
+
+
+def test_another_programmes_ids_in_the_filters_give_404(client, programme):
+    from exchange.leads.campaigns import create_campaign
+
+    maker = programme["maker"]
+    other = db.session.scalar(db.select(Organisation).filter_by(name="Rival"))
+    theirs = create_campaign(other, {"name": "Their fair"})
+    ours = create_campaign(maker, {"name": "Our fair"})
+    their_partner = db.session.scalar(db.select(Organisation).filter_by(name="Their Partner"))
+    manager = _manager(maker)
+    token = issue_token(manager, "bi", TokenScope.READ).plaintext
+    db.session.commit()
+    f.login(client, manager)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/manage/analytics/fairness?campaign={theirs.id}").status_code == 404
+    assert client.get(f"/manage/analytics/fairness.csv?campaign={theirs.id}").status_code == 404
+    assert client.get(f"/manage/analytics/fairness?campaign={ours.id}").status_code == 200
+    assert client.get(f"/api/v1/analytics/fairness?campaign={theirs.id}", headers=headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/analytics/coverage?partner={their_partner.id}", headers=headers).status_code
+        == 404
+    )
+    body = client.get(f"/api/v1/analytics/coverage?campaign={ours.id}", headers=headers).get_json()
+    assert body["scope"]["from"]  # the period as the pages show it

@@ -26,7 +26,17 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from exchange.analytics.period import Filters, Scope
-from exchange.models import Claim, Enrollment, EnrollmentStatus, LeadFact, Offer, Organisation, Tier
+from exchange.models import (
+    Campaign,
+    Claim,
+    Enrollment,
+    EnrollmentStatus,
+    LeadFact,
+    Offer,
+    Organisation,
+    ProductLine,
+    Tier,
+)
 from exchange.platform.extensions import db
 
 TOP_SHARE = 0.10
@@ -158,6 +168,32 @@ def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
     if scope.filters.tier is not None:
         query = query.where(Enrollment.tier == scope.filters.tier)
     return query
+
+
+def foreign_filter(manufacturer_id: int, filters: Filters) -> bool:
+    """Whether a filter names a campaign, product line or partner not of this programme (the pages
+    and the API answer 404, as for any other programme's id)."""
+    checks = [
+        (Campaign, filters.campaign, Campaign.manufacturer_id),
+        (ProductLine, filters.product_line, ProductLine.manufacturer_id),
+    ]
+    for model, value, owner in checks:
+        if (
+            value is not None
+            and db.session.scalar(sa.select(model.id).where(model.id == value, owner == manufacturer_id))
+            is None
+        ):
+            return True
+    if filters.partner is not None:
+        enrolled = db.session.scalar(
+            sa.select(Enrollment.id).where(
+                Enrollment.manufacturer_id == manufacturer_id,
+                Enrollment.partner_id == filters.partner,
+                Enrollment.accepted_at.is_not(None),
+            )
+        )
+        return enrolled is None
+    return False
 
 
 def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
