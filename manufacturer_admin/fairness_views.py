@@ -19,7 +19,7 @@ from exchange.analytics import return_on_leads as return_service
 from exchange.analytics.fairness import Fairness
 from exchange.analytics.return_on_leads import CampaignReturn
 from exchange.partners.availability import NO_OFFERS_LABELS, partners_without_offers
-from exchange.platform.labels import GAP_CAUSES
+from exchange.platform.labels import GAP_CAUSES, READINESS
 from exchange.platform.tenancy import current_org
 from exchange.web import charts
 from exchange.web.csv_export import csv_response
@@ -92,6 +92,7 @@ def analytics_fairness():
         never_offered=result.never_offered[:NEVER_OFFERED_SHOWN],
         skipped=skipped,
         skip_labels=NO_OFFERS_LABELS,
+        not_active=READINESS["not_active"],
         lorenz_chart=lorenz_chart,
         gaps=gaps,
         gap_chart=gap_chart,

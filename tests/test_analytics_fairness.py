@@ -253,6 +253,8 @@ def test_the_fairness_page_reads_the_figures(client, programme):
     assert html.count('data-testid="never-offered-partner"') == 3
     silver_2 = html.split('data-testid="never-offered-partner"')[3]
     assert "Capacity 0" in silver_2.split("</tr>")[0]  # why matching skips it
+    gone = html.split('data-testid="never-offered-partner"')[1].split("</tr>")[0]
+    assert "Gone Lately" in gone and "Enrollment not active" in gone
     assert 'href="/manage/partners/' in silver_2 or 'href="/manage/analytics/partners/' in silver_2
     assert 'data-tier="gold"' in html and 'data-tier="silver"' in html
     assert "<svg" in html  # the Lorenz chart, drawn on the server

@@ -85,6 +85,7 @@ class NeverOffered:
     name: str
     tier: Tier
     enrollment_id: int
+    active: bool = True  # its enrollment is active now (else ended or suspended since)
 
 
 @dataclass(frozen=True)
@@ -149,10 +150,10 @@ def spread(offers: Sequence[int], claims: Sequence[int]) -> Spread:
 
 
 def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
-    """(partner id, name, tier, enrollment id) of the partners eligible in the scope's period."""
+    """(partner id, name, tier, enrollment id, status) of the partners eligible in the scope's period."""
     low, _high = scope.period.bounds()
     query = (
-        sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier, Enrollment.id)
+        sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier, Enrollment.id, Enrollment.status)
         .join(Organisation, Organisation.id == Enrollment.partner_id)
         .where(
             Enrollment.manufacturer_id == manufacturer_id,
@@ -234,7 +235,7 @@ def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
     per_tier: dict[Tier, tuple[list[int], list[int]]] = {}
     all_offers, all_claims = [], []
     never = []
-    for partner_id, name, tier, enrollment_id in partners:
+    for partner_id, name, tier, enrollment_id, status in partners:
         tier = Tier(tier)
         offered, claimed = offers.get(partner_id, 0), claims.get(partner_id, 0)
         all_offers.append(offered)
@@ -243,7 +244,9 @@ def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
         tier_offers.append(offered)
         tier_claims.append(claimed)
         if not offered:
-            never.append(NeverOffered(partner_id, name, tier, enrollment_id))
+            never.append(
+                NeverOffered(partner_id, name, tier, enrollment_id, status == EnrollmentStatus.ACTIVE)
+            )
     return Fairness(
         overall=spread(all_offers, all_claims),
         by_tier={tier: spread(*per_tier[tier]) for tier in Tier if tier in per_tier},
