@@ -65,4 +65,7 @@ def api_scope() -> periods.Scope:
     return scope
 
 
-from manufacturer_admin import analytics_fairness_api  # noqa: E402,F401
+from manufacturer_admin import (  # noqa: E402
+    analytics_fairness_api,  # noqa: F401
+    analytics_overview_api,  # noqa: F401
+)

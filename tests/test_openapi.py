@@ -85,6 +85,7 @@ STATE_OR_CROSS_FIELD_RULES = {
     "PUT /api/v1/availability": "away until a time in the future; a reason that is not blank",
     "GET /api/v1/analytics/fairness": "a custom period needs from and to, the end not before the start",
     "GET /api/v1/analytics/coverage": "a custom period needs from and to, the end not before the start",
+    "GET /api/v1/analytics/overview": "a custom period needs both days, the end not before the start",
 }
 
 

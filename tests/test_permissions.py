@@ -187,6 +187,8 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "manage.analytics_fairness_csv": manage(P.VIEW_ANALYTICS),
     "manage.analytics_return": manage(P.VIEW_ANALYTICS),
     "manage.analytics_return_csv": manage(P.VIEW_ANALYTICS),
+    "manage.analytics_overview": manage(P.VIEW_ANALYTICS),
+    "manage.analytics_overview_csv": manage(P.VIEW_ANALYTICS),
     "manage.leads": manage(),
     "manage.lead_detail": manage(),
     "manage.lead_partners": manage(),
@@ -293,6 +295,7 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "api_analytics.FairnessFigures": manage(P.VIEW_ANALYTICS),
     "api_analytics.CoverageGaps": manage(P.VIEW_ANALYTICS),
     "api_analytics.ReturnOnLeads": manage(P.VIEW_ANALYTICS),
+    "api_analytics.AnalyticsOverview": manage(P.VIEW_ANALYTICS),
     ("api_partners.Partners", "GET"): manage(),
     ("api_partners.Partners", "POST"): manage_api_write(P.MANAGE_PARTNERS, ok=422),  # an empty body
     ("api_partners.PartnerResource", "GET"): manage(),

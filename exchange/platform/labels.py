@@ -189,6 +189,11 @@ NO_FIGURE = {
     "roi": _l("no cost entered"),
     "paid_back": _l("no cost entered"),
     "payback_month": _l("not paid back yet"),
+    # the analytics overview (exchange.analytics.overview)
+    "claim_minutes_p90": _l("no claims yet"),
+    "contact_minutes_p90": _l("no first contact yet"),
+    "leakage_rate": _l("no leads published"),
+    "share": _l("nothing to count yet"),
 }
 # How each figure of exchange.analytics.figures reads (its key there -> formatter).
 FIGURE_FORMATS = {
@@ -206,6 +211,10 @@ FIGURE_FORMATS = {
     "roi": _percent,
     "paid_back": _percent,
     "payback_month": lambda value: _l("month %(n)d", n=value),
+    "claim_minutes_p90": _minutes,
+    "contact_minutes_p90": _minutes,
+    "leakage_rate": _percent,
+    "share": _percent,
 }
 
 
