@@ -805,6 +805,8 @@ GUESSES = [
     ("/api/v1/campaigns/{other_campaign}/results", M_ADMIN),
     ("/api/v1/analytics/return-on-leads?campaign={other_campaign}", C_MGR),
     ("/manage/analytics/return-on-leads.csv?campaign={other_campaign}", C_MGR),
+    ("/manage/analytics/fairness?campaign={other_campaign}", C_MGR),
+    ("/api/v1/analytics/coverage?campaign={other_campaign}", C_MGR),
     ("/manage/partners/{other_enrollment}", M_ADMIN),
     ("/manage/partners/{other_enrollment}", C_MGR),
     ("/api/v1/partners/{other_enrollment}", M_ADMIN),
