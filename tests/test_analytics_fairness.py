@@ -290,6 +290,7 @@ def test_the_fairness_csv_tables(client, programme):
         never = client.get("/manage/analytics/fairness.csv?period=30d&table=never_offered")
         coverage = client.get("/manage/analytics/fairness.csv?period=30d&table=coverage")
         unknown = client.get("/manage/analytics/fairness.csv?table=everything")
+        unreadable = client.get("/manage/analytics/fairness.csv?period=forever")
     assert summary.mimetype == "text/csv"
     text = summary.get_data(as_text=True)
     assert text.startswith("\ufeff")
@@ -299,6 +300,7 @@ def test_the_fairness_csv_tables(client, programme):
     assert len(never.get_data(as_text=True).splitlines()) == 4  # header and three partners
     assert coverage.status_code == 200
     assert unknown.status_code == 404
+    assert unreadable.status_code == 400
 
 
 def test_the_fairness_and_coverage_api(client, programme, gaps):
