@@ -199,6 +199,7 @@ def gaps(app):
     _unmatched(maker, a, datetime(2026, 9, 1, 8, 0, tzinfo=UTC), "no_partners")  # before the period
     other = f.manufacturer("Rival")
     _unmatched(other, f.lead(other, status=LeadStatus.PUBLISHED), IN_PERIOD, "no_partners")
+    facts.rebuild(maker.id)
     db.session.commit()
     return maker
 
