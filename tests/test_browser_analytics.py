@@ -29,7 +29,9 @@ def demo(app, run_jobs):
     run_jobs()  # matching, notifications: what `flask seed-demo` drains
 
 
-def test_channel_manager_reads_the_overview_a_scorecard_and_downloads_a_csv(page, live_server, demo, tmp_path):
+def test_channel_manager_reads_the_overview_a_scorecard_and_downloads_a_csv(
+    page, live_server, demo, tmp_path
+):
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, live_server, "channel.manager@demo.test", DEMO_PASSWORD, lands_on="/manage/")
     page.get_by_role("link", name="Analytics", exact=True).first.click()  # the navigation bar
