@@ -161,6 +161,8 @@ def analytics_fairness_csv():
         abort(404)
     org = current_org()
     scope = current_scope()
+    if scope.errors:  # a download is no place to show them beside the form
+        abort(400, description="; ".join(f"{k}: {v}" for k, v in scope.errors.items()))
     if fairness_service.foreign_filter(org.id, scope.filters):
         abort(404)
     result = fairness_service.fairness(org.id, scope)

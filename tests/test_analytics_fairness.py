@@ -199,6 +199,7 @@ def gaps(app):
     _unmatched(maker, a, datetime(2026, 9, 1, 8, 0, tzinfo=UTC), "no_partners")  # before the period
     other = f.manufacturer("Rival")
     _unmatched(other, f.lead(other, status=LeadStatus.PUBLISHED), IN_PERIOD, "no_partners")
+    facts.rebuild(maker.id)
     db.session.commit()
     return maker
 
@@ -290,6 +291,7 @@ def test_the_fairness_csv_tables(client, programme):
         never = client.get("/manage/analytics/fairness.csv?period=30d&table=never_offered")
         coverage = client.get("/manage/analytics/fairness.csv?period=30d&table=coverage")
         unknown = client.get("/manage/analytics/fairness.csv?table=everything")
+        unreadable = client.get("/manage/analytics/fairness.csv?period=forever")
     assert summary.mimetype == "text/csv"
     text = summary.get_data(as_text=True)
     assert text.startswith("\ufeff")
@@ -299,6 +301,7 @@ def test_the_fairness_csv_tables(client, programme):
     assert len(never.get_data(as_text=True).splitlines()) == 4  # header and three partners
     assert coverage.status_code == 200
     assert unknown.status_code == 404
+    assert unreadable.status_code == 400
 
 
 def test_the_fairness_and_coverage_api(client, programme, gaps):
