@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_currency, format_percent
+from flask_babel import format_currency, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -183,6 +183,12 @@ NO_FIGURE = {
     "win_rate": _l("no lead won or lost yet"),
     "claim_minutes_median": _l("no claims yet"),
     "contact_minutes_median": _l("no first contact yet"),
+    # fairness (exchange.analytics.fairness) and Return on Leads (exchange.analytics.return_on_leads)
+    "gini": _l("fewer than two eligible partners, or none counted"),
+    "top10_share": _l("none counted"),
+    "roi": _l("no cost entered"),
+    "paid_back": _l("no cost entered"),
+    "payback_month": _l("not paid back yet"),
     # the analytics overview (exchange.analytics.overview)
     "claim_minutes_p90": _l("no claims yet"),
     "contact_minutes_p90": _l("no first contact yet"),
@@ -200,6 +206,11 @@ FIGURE_FORMATS = {
     "breaches": str,
     "claim_minutes_median": _minutes,
     "contact_minutes_median": _minutes,
+    "gini": lambda value: format_decimal(value, "0.00"),
+    "top10_share": _percent,
+    "roi": _percent,
+    "paid_back": _percent,
+    "payback_month": lambda value: _l("month %(n)d", n=value),
     "claim_minutes_p90": _minutes,
     "contact_minutes_p90": _minutes,
     "leakage_rate": _percent,
