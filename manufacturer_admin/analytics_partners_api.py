@@ -162,9 +162,7 @@ class ScorecardSchema(Schema):
 
 
 def _scope_dict(period: Period) -> dict[str, Any]:
-    data = period.as_dict()
-    data["from_"] = data.pop("from")
-    return data
+    return period.as_dict()  # ScopeSchema reads its "from"
 
 
 @analytics_blp.route("/partners")

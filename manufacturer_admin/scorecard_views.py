@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from exchange.accounts.permissions import Permission, require
 from exchange.analytics import partner_table as table
 from exchange.analytics.partner_table import PartnerRow
+from exchange.analytics.period import Scope
 from exchange.analytics.scorecard import PartnerNotInProgramme, Scorecard, scorecard
 from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.platform.labels import figure, money
@@ -149,14 +150,22 @@ def _csv_row(row: PartnerRow) -> list[Any]:
 @require(Permission.VIEW_ANALYTICS)
 def analytics_partners_csv():
     """Every partner of the filter (not one page), in the table's order."""
-    org, scope = current_org(), current_scope()
+    org, scope = current_org(), _csv_scope()
     rows = table.all_rows(org.id, scope, **_table_args())
     return csv_response("partners", _header(), (_csv_row(row) for row in rows))
 
 
-def _scorecard(partner_id: int) -> Scorecard:
+def _csv_scope() -> Scope:
+    """A download's scope: unreadable arguments are refused (400), not silently replaced."""
+    scope = current_scope()
+    if scope.errors:
+        abort(400, description="; ".join(f"{key}: {value}" for key, value in scope.errors.items()))
+    return scope
+
+
+def _scorecard(partner_id: int, scope: Scope | None = None) -> Scorecard:
     try:
-        return scorecard(current_org().id, partner_id, current_scope())
+        return scorecard(current_org().id, partner_id, scope or current_scope())
     except PartnerNotInProgramme:
         abort(404)
 
@@ -213,7 +222,7 @@ def partner_scorecard(partner_id: int):
 @require(Permission.VIEW_ANALYTICS)
 def partner_scorecard_csv(partner_id: int):
     """The scorecard's figures (partner, programme, period before) and its trend, one row each."""
-    card = _scorecard(partner_id)
+    card = _scorecard(partner_id, _csv_scope())
     header = [_("Section"), _("Figure"), card.name, _("Programme"), _("Period before")]
     rows: list[list[Any]] = [
         [

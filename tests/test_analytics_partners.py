@@ -385,6 +385,7 @@ def test_the_table_csv_has_every_partner_in_the_tables_order_escaped(client, wor
     alpha = dict(zip(rows[0], rows[1], strict=True))
     assert alpha["Offers"] == "4" and alpha["Response rate"] == "0.5000" and alpha["SLA breaches"] == "2"
     assert alpha["Won revenue"] == "1000.00" and alpha["Currency"] == "EUR"
+    assert _get(client, world, "/manage/analytics/partners.csv?period=custom").status_code == 400
     gamma = dict(zip(rows[0], rows[-1], strict=True))
     assert gamma["Response rate"] == "" and gamma["SLA breaches"] == ""  # undefined, not 0
 
