@@ -98,8 +98,8 @@ def refresh(lead_ids: Sequence[int], *, session: Session | None = None) -> int:
         chunk = list(lead_ids[start : start + CHUNK])
         rows = _compute(session, chunk)
         session.execute(sa.delete(LeadFact).where(LeadFact.lead_id.in_(chunk)))
-        if rows:
-            session.execute(sa.insert(LeadFact), rows)
+        if rows:  # every column in every row (NULLs too): one batched INSERT, not one per row
+            session.execute(sa.insert(LeadFact).execution_options(render_nulls=True), rows)
         written += len(rows)
     return written
 
@@ -140,7 +140,8 @@ def rebuild_all() -> dict[str, int]:
 
 
 def _compute(session: Session, lead_ids: list[int]) -> list[dict[str, Any]]:
-    leads = session.execute(
+    core = session.connection()  # Core rows: the reads need no ORM result processing
+    leads = core.execute(
         sa.select(
             Lead.id,
             Lead.manufacturer_id,
@@ -236,7 +237,8 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 
 def _offers(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
-    rows = session.execute(
+    core = session.connection()
+    rows = core.execute(
         sa.select(Offer.lead_id, Offer.state, Offer.visible_from, Enrollment.tier)
         .outerjoin(
             Enrollment,
@@ -262,7 +264,8 @@ def _offers(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def _claims(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
-    rows = session.execute(
+    core = session.connection()
+    rows = core.execute(
         sa.select(
             Claim.lead_id,
             Claim.partner_id,
@@ -301,7 +304,8 @@ def _claims(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def _history(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = defaultdict(dict)
-    rows = session.execute(
+    core = session.connection()
+    rows = core.execute(
         sa.select(Event.lead_id, Event.type, Event.occurred_at, Event.data)
         .where(Event.lead_id.in_(ids), Event.type.in_(_READ_EVENTS))
         .order_by(Event.lead_id, Event.id)
