@@ -23,6 +23,7 @@ NAV = [
     NavItem("manage.campaigns", _l("Campaigns"), (AREA,)),
     NavItem("manage.imports", _l("Imports"), (AREA, Permission.MANAGE_LEADS)),
     NavItem("manage.partners", _l("Partners"), (AREA, Permission.VIEW_ANALYTICS)),
+    NavItem("manage.analytics_overview", _l("Analytics"), (AREA, Permission.VIEW_ANALYTICS)),
     NavItem("manage.coverage_gaps", _l("Coverage gaps"), (AREA, Permission.VIEW_ANALYTICS)),
     NavItem("manage.matching_weights", _l("Matching"), (AREA,), menu=SETTINGS),
     NavItem("manage.sla_policies", _l("SLA policies"), (AREA,), menu=SETTINGS),
@@ -42,6 +43,7 @@ def _manufacturer_roles_only() -> None:
 # Registers the routes of each view module.
 from manufacturer_admin import (  # noqa: E402,F401
     analytics_scope,
+    analytics_views,
     campaign_views,
     enrollment_views,
     import_views,

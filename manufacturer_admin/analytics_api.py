@@ -46,7 +46,7 @@ class ScopeSchema(Schema):
     """The period a figure set covers (calendar days in the programme's time zone)."""
 
     period = fields.String()
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from")  # Period.as_dict() has "from"
     to = fields.String()
     timezone = fields.String()
 
@@ -57,3 +57,6 @@ def api_scope() -> periods.Scope:
     if scope.errors:
         abort(422, errors={"query": scope.errors}, message="Some query arguments could not be read.")
     return scope
+
+
+from manufacturer_admin import analytics_overview_api  # noqa: E402,F401

@@ -183,6 +183,8 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     "manage.partner_programme": manage(P.MANAGE_PARTNERS, ok=422),  # an empty form
     "manage.resend_partner_invitation": manage(P.MANAGE_PARTNERS, ok=302),
     "manage.coverage_gaps": manage(P.VIEW_ANALYTICS),
+    "manage.analytics_overview": manage(P.VIEW_ANALYTICS),
+    "manage.analytics_overview_csv": manage(P.VIEW_ANALYTICS),
     "manage.leads": manage(),
     "manage.lead_detail": manage(),
     "manage.lead_partners": manage(),
@@ -286,6 +288,7 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     ("api_campaigns.CampaignResource", "DELETE"): manage_api_write(P.MANAGE_CAMPAIGNS, ok=204),
     "api_campaigns.CampaignResults": manage(),
     "api_campaigns.CampaignReturn": manage(),
+    "api_analytics.AnalyticsOverview": manage(P.VIEW_ANALYTICS),
     ("api_partners.Partners", "GET"): manage(),
     ("api_partners.Partners", "POST"): manage_api_write(P.MANAGE_PARTNERS, ok=422),  # an empty body
     ("api_partners.PartnerResource", "GET"): manage(),

@@ -183,6 +183,11 @@ NO_FIGURE = {
     "win_rate": _l("no lead won or lost yet"),
     "claim_minutes_median": _l("no claims yet"),
     "contact_minutes_median": _l("no first contact yet"),
+    # the analytics overview (exchange.analytics.overview)
+    "claim_minutes_p90": _l("no claims yet"),
+    "contact_minutes_p90": _l("no first contact yet"),
+    "leakage_rate": _l("no leads published"),
+    "share": _l("nothing to share out"),
 }
 # How each figure of exchange.analytics.figures reads (its key there -> formatter).
 FIGURE_FORMATS = {
@@ -195,6 +200,10 @@ FIGURE_FORMATS = {
     "breaches": str,
     "claim_minutes_median": _minutes,
     "contact_minutes_median": _minutes,
+    "claim_minutes_p90": _minutes,
+    "contact_minutes_p90": _minutes,
+    "leakage_rate": _percent,
+    "share": _percent,
 }
 
 

@@ -11,11 +11,16 @@ Each function returns markup to place in a ``<figure>``; pages never build SVG s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
+
+# pygal appends a finder for its map plugins (unused here) to ``sys.meta_path`` at import; it has no
+# ``find_spec``, so every later import that reaches it raises an ImportWarning (an error in the tests).
+sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
 
 # Greys and one accent, so a chart printed in black and white still reads; dashes tell series apart.
 STYLE = Style(
