@@ -24,7 +24,6 @@ NAV = [
     NavItem("manage.imports", _l("Imports"), (AREA, Permission.MANAGE_LEADS)),
     NavItem("manage.partners", _l("Partners"), (AREA, Permission.VIEW_ANALYTICS)),
     NavItem("manage.analytics_overview", _l("Analytics"), (AREA, Permission.VIEW_ANALYTICS)),
-    NavItem("manage.coverage_gaps", _l("Coverage gaps"), (AREA, Permission.VIEW_ANALYTICS)),
     NavItem("manage.matching_weights", _l("Matching"), (AREA,), menu=SETTINGS),
     NavItem("manage.sla_policies", _l("SLA policies"), (AREA,), menu=SETTINGS),
     NavItem(
@@ -46,6 +45,7 @@ from manufacturer_admin import (  # noqa: E402,F401
     analytics_views,
     campaign_views,
     enrollment_views,
+    fairness_views,
     import_views,
     lead_views,
     matching_views,

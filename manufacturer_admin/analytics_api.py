@@ -60,3 +60,4 @@ def api_scope() -> periods.Scope:
 
 
 from manufacturer_admin import analytics_overview_api  # noqa: E402,F401
+from manufacturer_admin import analytics_fairness_api  # noqa: E402,F401

@@ -11,6 +11,7 @@ from exchange.leads import campaigns as campaign_service
 from exchange.leads.qualification import rules_for, update_rules
 from exchange.models import Campaign
 from exchange.platform.tenancy import current_org, get_scoped_or_404
+from exchange.web import charts
 from exchange.web.errors import refused
 from manufacturer_admin import bp
 from manufacturer_admin.lead_forms import CampaignForm, QualificationRulesForm
@@ -32,10 +33,21 @@ def campaign_detail(campaign_id: int):
     """One campaign's results and its Return on Leads month by month."""
     org = current_org()
     campaign = get_scoped_or_404(Campaign, campaign_id, org)
+    result = campaign_service.campaign_result(campaign)
+    curve = None
+    if campaign.cost and result.months:
+        curve = charts.lines(
+            [str(index) for index in range(len(result.months))],
+            {campaign.name: [m.return_on_leads for m in result.months]},
+            _("Cumulative won revenue as a share of cost, by months since the campaign started"),
+            percent=True,
+            show_dots=len(result.months) <= 24,
+        )
     return render_template(
         "manage/campaign_detail.html",
         campaign=campaign,
-        result=campaign_service.campaign_result(campaign),
+        result=result,
+        curve=curve,
         can_edit=can(current_user, Permission.MANAGE_CAMPAIGNS),
     )
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from exchange.analytics import figures
+from exchange.analytics import figures, return_on_leads
 from exchange.models import CLAIMED_STATUSES, Campaign, Lead, LeadStatus, Organisation
-from exchange.platform import clock
 from exchange.platform.errors import Conflict, DomainError
 from exchange.platform.extensions import db
 
@@ -190,36 +189,14 @@ class ReturnMonth:
 def return_by_month(campaign: Campaign, today: date | None = None) -> list[ReturnMonth]:
     """Return on Leads month by month since the campaign started (or its first lead): leads convert
     over months and years, so the cumulative revenue against the cost is the campaign's value.
-    Wins in another currency than the campaign's are left out (they are counted in the results)."""
-    today = today or clock.now().date()
-    wins = db.session.execute(
-        sa.select(Lead.closed_at, Lead.won_amount).where(
-            Lead.campaign_id == campaign.id,
-            Lead.status == LeadStatus.WON,
-            Lead.won_currency == campaign.currency,
-            Lead.closed_at.is_not(None),
-        )
-    ).all()
-    first_lead = db.session.scalar(
-        sa.select(sa.func.min(Lead.created_at)).where(Lead.campaign_id == campaign.id)
-    )
-    starts = [d for d in (campaign.starts_on, first_lead.date() if first_lead else None) if d is not None]
-    starts += [closed.date() for closed, _amount in wins]
-    if not starts:
+    The months and figures are ``exchange.analytics.return_on_leads`` (one definition): month 0 is the
+    start month in the programme's time zone, at most 60 months; wins in another currency than the
+    campaign's are left out (they are counted in the results)."""
+    found = return_on_leads.return_on_leads(campaign.manufacturer_id, [campaign.id], today=today)
+    if not found:
         return []
-    month = min(starts).replace(day=1)
-    by_month: dict[date, tuple[int, Decimal]] = {}
-    for closed, amount in wins:
-        key = closed.date().replace(day=1)
-        count, total = by_month.get(key, (0, Decimal(0)))
-        by_month[key] = (count + 1, total + (amount or Decimal(0)))
-    rows: list[ReturnMonth] = []
-    cumulative = Decimal(0)
-    last = max(today.replace(day=1), *by_month) if by_month else today.replace(day=1)
-    while month <= last:
-        won, revenue = by_month.get(month, (0, Decimal(0)))
-        cumulative += revenue
-        ratio = float(cumulative / campaign.cost) if campaign.cost else None
-        rows.append(ReturnMonth(month, won, revenue, cumulative, ratio))
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return rows
+    cost = found[0].cost
+    return [
+        ReturnMonth(m.month, m.won, m.revenue, m.cumulative, float(m.cumulative / cost) if cost else None)
+        for m in found[0].months
+    ]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_currency, format_percent
+from flask_babel import format_currency, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -188,6 +188,12 @@ NO_FIGURE = {
     "contact_minutes_p90": _l("no first contact yet"),
     "leakage_rate": _l("no leads published"),
     "share": _l("nothing to share out"),
+    # fairness (exchange.analytics.fairness) and Return on Leads (exchange.analytics.return_on_leads)
+    "gini": _l("fewer than two eligible partners, or none counted"),
+    "top10_share": _l("none counted"),
+    "roi": _l("no cost entered"),
+    "paid_back": _l("no cost entered"),
+    "payback_month": _l("not paid back yet"),
 }
 # How each figure of exchange.analytics.figures reads (its key there -> formatter).
 FIGURE_FORMATS = {
@@ -204,6 +210,11 @@ FIGURE_FORMATS = {
     "contact_minutes_p90": _minutes,
     "leakage_rate": _percent,
     "share": _percent,
+    "gini": lambda value: format_decimal(value, "0.00"),
+    "top10_share": _percent,
+    "roi": _percent,
+    "paid_back": _percent,
+    "payback_month": lambda value: _l("month %(n)d", n=value),
 }
 
 
