@@ -59,7 +59,7 @@ def api_scope() -> periods.Scope:
     return scope
 
 
-from manufacturer_admin import (
-    analytics_fairness_api,  # noqa: E402,F401
-    analytics_overview_api,  # noqa: E402,F401
+from manufacturer_admin import (  # noqa: E402,F401
+    analytics_fairness_api,
+    analytics_overview_api,
 )
