@@ -25,6 +25,8 @@ class LeadFact(Base):
         # Every overview query: one programme, a range of publication times.
         sa.Index("ix_lead_facts_manufacturer_published", "manufacturer_id", "published_at"),
         sa.Index("ix_lead_facts_campaign", "campaign_id", "published_at"),
+        # The countries and regions of the scope form, from the index alone.
+        sa.Index("ix_lead_facts_manufacturer_place", "manufacturer_id", "country", "region"),
     )
 
     lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
