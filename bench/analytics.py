@@ -108,6 +108,8 @@ def generate(app, leads: int, partners: int, seed: int) -> dict:
         started = time.perf_counter()
         programme = build_programme(db, partners, rng, now)
         sizes = write_history(db, programme, leads, rng, now)
+        db.session.execute(sa.text("ANALYZE"))  # the rebuild's plans need the statistics of the load
+        db.session.commit()
         generation = time.perf_counter() - started
         print(f"generated in {generation:.0f} s; building lead_facts ...", flush=True)
         started = time.perf_counter()
