@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=5, help="timed repetitions per request (after one warm-up)"
     )
     parser.add_argument("--scorecards", type=int, default=20, help="partners whose scorecards are timed")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed calls before each case's repetitions")
+    parser.add_argument(
+        "--no-services", action="store_true", help="time the pages only, not the bare services"
+    )
+    parser.add_argument("--sorts", help="partner table sort keys, comma-separated (default: every key)")
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--reuse", action="store_true", help="keep the database and reuse a generated one")
     parser.add_argument("--generate-only", action="store_true")
@@ -167,13 +172,28 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from bench.analytics_measure import measure, summary
 
-        figures = measure(app, stored, repeat=args.repeat, scorecards=args.scorecards, seed=args.seed)
+        figures = measure(
+            app,
+            stored,
+            repeat=args.repeat,
+            scorecards=args.scorecards,
+            seed=args.seed,
+            warmup=args.warmup,
+            services_too=not args.no_services,
+            sorts=args.sorts.split(",") if args.sorts else None,
+        )
     result = {
         **{key: stored[key] for key in ("leads", "partners", "offers", "claims", "events", "lead_facts")},
         "generation_seconds": stored["generation_seconds"],
         "facts_rebuild_seconds": stored["facts_rebuild_seconds"],
         "vacuum_analyze_seconds": stored["vacuum_analyze_seconds"],
         "repeat": args.repeat,
+        "warmup": args.warmup,
+        "options": {
+            "sorts": args.sorts or "all",
+            "services": not args.no_services,
+            "scorecards": args.scorecards,
+        },
         **figures,
         "target_ms": TARGET_MS,
         "peak_rss_mb": peak_rss_mb(),

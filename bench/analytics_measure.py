@@ -36,15 +36,18 @@ def stats(samples: list[float]) -> dict[str, Any]:
 class Timer:
     """Times ``repeat`` calls of each case after one warm-up; samples by group and by case."""
 
-    def __init__(self, repeat: int) -> None:
-        self.repeat = repeat
+    def __init__(self, repeat: int, warmup: int = 1, enabled: bool = True) -> None:
+        self.repeat, self.warmup, self.enabled = repeat, warmup, enabled
         self.groups: dict[str, list[float]] = {}
         self.cases: dict[str, dict[str, list[float]]] = {}
         self.errors: list[str] = []
 
     def run(self, group: str, case: str, call: Callable[[], Any], repeat: int | None = None) -> None:
+        if not self.enabled:
+            return
         try:
-            call()
+            for _ in range(self.warmup):
+                call()
             for _ in range(self.repeat if repeat is None else repeat):
                 started = time.perf_counter()
                 call()
@@ -136,14 +139,25 @@ def period_args(key: str, today: date) -> dict[str, str]:
     return {"period": "custom", "from": start.isoformat(), "to": today.isoformat()}
 
 
-def measure(app, stored: dict, *, repeat: int, scorecards: int, seed: int) -> dict[str, Any]:
+def measure(
+    app,
+    stored: dict,
+    *,
+    repeat: int,
+    scorecards: int,
+    seed: int,
+    warmup: int = 1,
+    services_too: bool = True,
+    sorts: list[str] | None = None,
+) -> dict[str, Any]:
     from exchange.analytics import period as periods
     from exchange.models import Organisation, User
     from exchange.platform import clock
     from exchange.platform.extensions import db
 
     picked = choices(app, stored, seed, scorecards)
-    pages, services, api = Timer(repeat), Timer(repeat), Timer(1)
+    pages, services = Timer(repeat, warmup), Timer(repeat, warmup, enabled=services_too)
+    api = Timer(1, warmup)
     table_repeat = max(1, repeat // 2)
     with app.app_context():
         maker = db.session.get(Organisation, stored["manufacturer_id"])
@@ -181,7 +195,7 @@ def measure(app, stored: dict, *, repeat: int, scorecards: int, seed: int) -> di
         total = stored["partners"]
         middle = max(1, -(-total // partner_table.PER_PAGE) // 2)
         for key in TABLE_PERIODS:
-            for sort in partner_table.SORT_KEYS:
+            for sort in sorts or partner_table.SORT_KEYS:
                 for order in ("asc", "desc"):
                     for page in (1, middle):
                         args = {**period_args(key, today), "sort": sort, "order": order, "page": page}
