@@ -22,6 +22,10 @@ analytics_blp = api_blueprint(
 )
 
 
+# What ``period.parse`` reads as an id: digits, at most 12 of them.
+ID_RANGE = validate.Range(min=0, max=10**12 - 1)
+
+
 class ScopeArgsSchema(Schema):
     """The period and the filters (documented here; read by ``exchange.analytics.period.parse``)."""
 
@@ -30,15 +34,17 @@ class ScopeArgsSchema(Schema):
     )
     from_ = fields.Date(data_key="from", metadata={"description": "custom period: first day (included)"})
     to = fields.Date(metadata={"description": "custom period: last day (included)"})
-    partner = fields.Integer(metadata={"description": "leads offered to this partner"})
+    partner = fields.Integer(validate=ID_RANGE, metadata={"description": "leads offered to this partner"})
     tier = fields.String(
         validate=validate.OneOf([t.value for t in Tier]),
         metadata={"description": "leads offered to a partner of this tier"},
     )
-    country = fields.String(validate=validate.Length(equal=2))
+    country = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z]{2}$"), metadata={"description": "ISO 3166 alpha-2, e.g. DE"}
+    )
     region = fields.String(validate=validate.Length(max=64))
-    product_line = fields.Integer()
-    campaign = fields.Integer()
+    product_line = fields.Integer(validate=ID_RANGE)
+    campaign = fields.Integer(validate=ID_RANGE)
     temperature = fields.String(validate=validate.OneOf([t.value for t in Temperature]))
 
 
@@ -59,7 +65,7 @@ def api_scope() -> periods.Scope:
     return scope
 
 
-from manufacturer_admin import (  # noqa: E402,F401
-    analytics_fairness_api,
-    analytics_overview_api,
+from manufacturer_admin import (  # noqa: E402
+    analytics_fairness_api,  # noqa: F401
+    analytics_overview_api,  # noqa: F401
 )

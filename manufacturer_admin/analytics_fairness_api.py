@@ -14,6 +14,16 @@ from exchange.models import Tier
 from exchange.platform.tenancy import current_org
 from manufacturer_admin.analytics_api import ScopeArgsSchema, ScopeSchema, analytics_blp, api_scope
 
+NOT_OURS = "A campaign, product line or partner of another programme (or none)"
+
+
+def _scope():
+    """The request's scope; 422 for arguments that cannot be read, 404 for another programme's ids."""
+    scope = api_scope()
+    if fairness_service.foreign_filter(current_org().id, scope.filters):
+        abort(404, message="No such campaign, product line or partner in your programme.")
+    return scope
+
 
 class LorenzPointSchema(ma.Schema):
     partners = ma.fields.Float(
@@ -131,12 +141,13 @@ class ReturnArgsSchema(ma.Schema):
 class FairnessFigures(MethodView):
     @analytics_blp.arguments(ScopeArgsSchema, location="query", as_kwargs=True)
     @analytics_blp.response(200, FairnessSchema)
+    @analytics_blp.alt_response(404, description=NOT_OURS)
     @analytics_blp.doc(
         summary="How evenly offers and claims spread over the eligible partners: Gini and top-10 % share, "
         "overall and per tier, and the partners never offered"
     )
     def get(self, **_args):
-        scope = api_scope()
+        scope = _scope()
         result = fairness_service.fairness(current_org().id, scope)
         return {
             "scope": scope.period.as_dict(),
@@ -150,9 +161,10 @@ class FairnessFigures(MethodView):
 class CoverageGaps(MethodView):
     @analytics_blp.arguments(ScopeArgsSchema, location="query", as_kwargs=True)
     @analytics_blp.response(200, CoverageSchema)
+    @analytics_blp.alt_response(404, description=NOT_OURS)
     @analytics_blp.doc(summary="Leads no partner could take, by week or month and cause")
     def get(self, **_args):
-        scope = api_scope()
+        scope = _scope()
         result = coverage_service.coverage_over_time(current_org().id, scope)
         return {"scope": scope.period.as_dict(), **result.as_dict()}
 
@@ -161,6 +173,7 @@ class CoverageGaps(MethodView):
 class ReturnOnLeads(MethodView):
     @analytics_blp.arguments(ReturnArgsSchema, location="query", as_kwargs=True)
     @analytics_blp.response(200, ReturnOnLeadsSchema)
+    @analytics_blp.alt_response(404, description="A campaign of another programme (or none)")
     @analytics_blp.doc(
         summary="Return on Leads per campaign: cumulative won revenue by month since the start against the "
         "cost, ROI, payback month and the value still in open leads"

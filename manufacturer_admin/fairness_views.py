@@ -4,6 +4,7 @@ of today's unmatched leads (``matching_views.coverage_gaps``) is one of the anal
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
@@ -18,7 +19,7 @@ from exchange.analytics import return_on_leads as return_service
 from exchange.analytics.fairness import Fairness
 from exchange.analytics.return_on_leads import CampaignReturn
 from exchange.partners.availability import NO_OFFERS_LABELS, partners_without_offers
-from exchange.platform.labels import GAP_CAUSES
+from exchange.platform.labels import GAP_CAUSES, READINESS
 from exchange.platform.tenancy import current_org
 from exchange.web import charts
 from exchange.web.csv_export import csv_response
@@ -30,6 +31,7 @@ add_tab("manage.analytics_fairness", _l("Fairness"), 30)
 add_tab("manage.coverage_gaps", _l("Coverage gaps"), 35)
 add_tab("manage.analytics_return", _l("Return on Leads"), 40)
 
+CENT = Decimal("0.01")
 MAX_CURVES = 8  # campaigns on the Return on Leads chart
 DEFAULT_CURVES = 5  # chosen by default: the most expensive
 NEVER_OFFERED_SHOWN = 200  # rows on the page (the CSV has them all)
@@ -59,6 +61,8 @@ def analytics_fairness():
     gaps of the period by week or month and cause."""
     org = current_org()
     scope = current_scope()
+    if fairness_service.foreign_filter(org.id, scope.filters):
+        abort(404)
     result = fairness_service.fairness(org.id, scope)
     gaps = coverage_service.coverage_over_time(org.id, scope)
     skipped = {p.partner_id: p.causes for p in partners_without_offers(org.id)}
@@ -88,6 +92,7 @@ def analytics_fairness():
         never_offered=result.never_offered[:NEVER_OFFERED_SHOWN],
         skipped=skipped,
         skip_labels=NO_OFFERS_LABELS,
+        not_active=READINESS["not_active"],
         lorenz_chart=lorenz_chart,
         gaps=gaps,
         gap_chart=gap_chart,
@@ -112,8 +117,8 @@ def _spread_row(name: Any, spread: fairness_service.Spread) -> list[Any]:
     ]
 
 
-def _rounded(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def fairness_table(
@@ -156,6 +161,10 @@ def analytics_fairness_csv():
         abort(404)
     org = current_org()
     scope = current_scope()
+    if scope.errors:  # a download is no place to show them beside the form
+        abort(400, description="; ".join(f"{k}: {v}" for k, v in scope.errors.items()))
+    if fairness_service.foreign_filter(org.id, scope.filters):
+        abort(404)
     result = fairness_service.fairness(org.id, scope)
     gaps = coverage_service.coverage_over_time(org.id, scope)
     header, rows = fairness_table(table, result, gaps)

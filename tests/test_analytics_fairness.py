@@ -199,6 +199,7 @@ def gaps(app):
     _unmatched(maker, a, datetime(2026, 9, 1, 8, 0, tzinfo=UTC), "no_partners")  # before the period
     other = f.manufacturer("Rival")
     _unmatched(other, f.lead(other, status=LeadStatus.PUBLISHED), IN_PERIOD, "no_partners")
+    facts.rebuild(maker.id)
     db.session.commit()
     return maker
 
@@ -240,6 +241,7 @@ def _manager(maker):
 
 def test_the_fairness_page_reads_the_figures(client, programme):
     maker = programme["maker"]
+    programme["silver"][2].profile.capacity = 0
     f.login(client, _manager(maker))
     with clock.frozen(NOW):
         response = client.get("/manage/analytics/fairness?period=30d")
@@ -250,6 +252,11 @@ def test_the_fairness_page_reads_the_figures(client, programme):
     assert "The top 1 partner (10 % of 6 eligible) got 60% of the offers." in html
     assert 'id="scope-partner"' not in html  # the partner filter makes no sense here
     assert html.count('data-testid="never-offered-partner"') == 3
+    silver_2 = html.split('data-testid="never-offered-partner"')[3]
+    assert "Capacity 0" in silver_2.split("</tr>")[0]  # why matching skips it
+    gone = html.split('data-testid="never-offered-partner"')[1].split("</tr>")[0]
+    assert "Gone Lately" in gone and "Enrollment not active" in gone
+    assert 'href="/manage/partners/' in silver_2 or 'href="/manage/analytics/partners/' in silver_2
     assert 'data-tier="gold"' in html and 'data-tier="silver"' in html
     assert "<svg" in html  # the Lorenz chart, drawn on the server
     assert "/manage/coverage-gaps" in html
@@ -284,15 +291,17 @@ def test_the_fairness_csv_tables(client, programme):
         never = client.get("/manage/analytics/fairness.csv?period=30d&table=never_offered")
         coverage = client.get("/manage/analytics/fairness.csv?period=30d&table=coverage")
         unknown = client.get("/manage/analytics/fairness.csv?table=everything")
+        unreadable = client.get("/manage/analytics/fairness.csv?period=forever")
     assert summary.mimetype == "text/csv"
     text = summary.get_data(as_text=True)
     assert text.startswith("\ufeff")
     lines = text.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Partners,Eligible,Offered,Claimed,Offers,Claims,Gini of offers")
-    assert lines[1] == "All,6,3,2,5,3,0.6333,0.7222,0.6000,0.6667"
+    assert lines[1] == "All,6,3,2,5,3,0.6333,0.7222,0.6,0.6667"
     assert len(never.get_data(as_text=True).splitlines()) == 4  # header and three partners
     assert coverage.status_code == 200
     assert unknown.status_code == 404
+    assert unreadable.status_code == 400
 
 
 def test_the_fairness_and_coverage_api(client, programme, gaps):
@@ -325,3 +334,28 @@ def test_another_programmes_coverage_never_shows(client, gaps):
             "/api/v1/analytics/coverage?period=30d", headers={"Authorization": f"Bearer {token}"}
         ).get_json()
     assert body["totals"] == {"no_partners": 1}
+
+
+def test_another_programmes_ids_in_the_filters_give_404(client, programme):
+    from exchange.leads.campaigns import create_campaign
+
+    maker = programme["maker"]
+    other = db.session.scalar(db.select(Organisation).filter_by(name="Rival"))
+    theirs = create_campaign(other, {"name": "Their fair"})
+    ours = create_campaign(maker, {"name": "Our fair"})
+    their_partner = db.session.scalar(db.select(Organisation).filter_by(name="Their Partner"))
+    manager = _manager(maker)
+    token = issue_token(manager, "bi", TokenScope.READ).plaintext
+    db.session.commit()
+    f.login(client, manager)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/manage/analytics/fairness?campaign={theirs.id}").status_code == 404
+    assert client.get(f"/manage/analytics/fairness.csv?campaign={theirs.id}").status_code == 404
+    assert client.get(f"/manage/analytics/fairness?campaign={ours.id}").status_code == 200
+    assert client.get(f"/api/v1/analytics/fairness?campaign={theirs.id}", headers=headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/analytics/coverage?partner={their_partner.id}", headers=headers).status_code
+        == 404
+    )
+    body = client.get(f"/api/v1/analytics/coverage?campaign={ours.id}", headers=headers).get_json()
+    assert body["scope"]["from"]  # the period as the pages show it

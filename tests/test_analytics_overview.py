@@ -279,8 +279,14 @@ def test_the_page(client, world):
     assert "Their campaign" not in html and "Their Partner" not in html
     for part in ("figures", "funnel", "distribution", "trend"):
         assert f"part={part}" in html
+    assert "50–70 % a push model" in html
+    assert 'class="nav-link active"' in html and ">Overview</a>" in html  # the analytics tabs
     dashboard = get(client, world["manager"], "/manage/").get_data(as_text=True)
     assert "/manage/analytics" in dashboard
+    # the period before has no data: its figures show "–" with the reason, as markup
+    html = get(client, world["manager"], "/manage/analytics?period=custom&from=2026-10-06&to=2026-11-04")
+    html = html.get_data(as_text=True)
+    assert "&lt;" not in html and "Previous period: <abbr" in html and "no comparison" in html
 
 
 def test_the_page_shows_bad_input_in_the_form(client, world):
@@ -290,6 +296,7 @@ def test_the_page_shows_bad_input_in_the_form(client, world):
     response = get(client, world["manager"], "/manage/analytics?tier=diamond&partner=x")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Choose one of" in html and "Not an id" in html
+    assert get(client, world["manager"], "/manage/analytics/overview.csv?period=custom").status_code == 400
 
 
 def test_the_empty_programme(client, app):

@@ -83,6 +83,8 @@ STATE_OR_CROSS_FIELD_RULES = {
     "POST /api/v1/team": "a role of the caller's kind of organisation; a name that is not only spaces",
     "PATCH /api/v1/team/{user_id}": "a role of the caller's kind of organisation",
     "PUT /api/v1/availability": "away until a time in the future; a reason that is not blank",
+    "GET /api/v1/analytics/fairness": "a custom period needs from and to, the end not before the start",
+    "GET /api/v1/analytics/coverage": "a custom period needs from and to, the end not before the start",
     "GET /api/v1/analytics/overview": "a custom period needs both days, the end not before the start",
 }
 

@@ -4,8 +4,8 @@ Counted from the ``lead.unmatched`` events of the period (matching writes one ea
 partner for a lead, with the cause in its data; an event without one takes the cause from the lead's
 ``match_summary``). A lead counts once per week or month and cause, however often matching tried it
 again. Weeks (Monday first) for periods up to 120 days, else calendar months, in the programme's time
-zone. The lead filters (country, region, product line, campaign, temperature) apply; partner and tier
-do not (no partner was offered these leads).
+zone. The lead filters (country, region, product line, campaign, temperature at publication) apply
+through ``lead_facts``; partner and tier do not (no partner was offered these leads).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from exchange.analytics.fairness import lead_conditions
 from exchange.analytics.period import Scope
-from exchange.models import Event, Lead
+from exchange.models import Event, Lead, LeadFact
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from matching import codes
@@ -88,15 +89,9 @@ def coverage_over_time(manufacturer_id: int, scope: Scope) -> CoverageOverTime:
             Lead.manufacturer_id == manufacturer_id,
         )
     )
-    for column, value in (
-        (Lead.country, filters.country),
-        (Lead.region, filters.region),
-        (Lead.product_line_id, filters.product_line),
-        (Lead.campaign_id, filters.campaign),
-        (Lead.temperature, filters.temperature),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    conditions = lead_conditions(filters)
+    if conditions:  # the lead's dimensions as the other figures read them (temperature at publication)
+        query = query.join(LeadFact, LeadFact.lead_id == Event.lead_id).where(*conditions)
     zone = _zone(period.tz)
     seen: dict[tuple[date, str], set[int]] = {}
     overall: dict[str, set[int]] = {}

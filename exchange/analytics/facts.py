@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from exchange.models import (
@@ -94,14 +95,29 @@ def refresh(lead_ids: Sequence[int], *, session: Session | None = None) -> int:
     how many rows were written."""
     session = session or db.session()
     written = 0
+    upsert = _upsert(session)
     for start in range(0, len(lead_ids), CHUNK):
         chunk = list(lead_ids[start : start + CHUNK])
         rows = _compute(session, chunk)
-        session.execute(sa.delete(LeadFact).where(LeadFact.lead_id.in_(chunk)))
-        if rows:  # every column in every row (NULLs too): one batched INSERT, not one per row
-            session.execute(sa.insert(LeadFact).execution_options(render_nulls=True), rows)
+        gone = set(chunk) - {row["lead_id"] for row in rows}
+        if gone:
+            session.execute(sa.delete(LeadFact).where(LeadFact.lead_id.in_(sorted(gone))))
+        if rows:
+            session.connection().execute(upsert, rows)  # Core executemany: one statement for the chunk
         written += len(rows)
     return written
+
+
+def _upsert(session: Session) -> sa.Insert:
+    """INSERT ... ON CONFLICT (lead_id) DO UPDATE: two transactions refreshing one lead at once (a
+    partner's first contact and the sweep) both succeed, the later one's row wins."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LeadFact)
+    columns = [column.name for column in LeadFact.__table__.columns if column.name != "lead_id"]
+    return statement.on_conflict_do_update(
+        index_elements=[LeadFact.lead_id], set_={name: statement.excluded[name] for name in columns}
+    )
 
 
 def rebuild(manufacturer_id: int | None = None, *, session: Session | None = None) -> int:

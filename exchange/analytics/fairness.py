@@ -26,7 +26,17 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from exchange.analytics.period import Filters, Scope
-from exchange.models import Claim, Enrollment, EnrollmentStatus, LeadFact, Offer, Organisation, Tier
+from exchange.models import (
+    Campaign,
+    Claim,
+    Enrollment,
+    EnrollmentStatus,
+    LeadFact,
+    Offer,
+    Organisation,
+    ProductLine,
+    Tier,
+)
 from exchange.platform.extensions import db
 
 TOP_SHARE = 0.10
@@ -75,6 +85,7 @@ class NeverOffered:
     name: str
     tier: Tier
     enrollment_id: int
+    active: bool = True  # its enrollment is active now (else ended or suspended since)
 
 
 @dataclass(frozen=True)
@@ -139,10 +150,10 @@ def spread(offers: Sequence[int], claims: Sequence[int]) -> Spread:
 
 
 def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
-    """(partner id, name, tier, enrollment id) of the partners eligible in the scope's period."""
+    """(partner id, name, tier, enrollment id, status) of the partners eligible in the scope's period."""
     low, _high = scope.period.bounds()
     query = (
-        sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier, Enrollment.id)
+        sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier, Enrollment.id, Enrollment.status)
         .join(Organisation, Organisation.id == Enrollment.partner_id)
         .where(
             Enrollment.manufacturer_id == manufacturer_id,
@@ -158,6 +169,32 @@ def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
     if scope.filters.tier is not None:
         query = query.where(Enrollment.tier == scope.filters.tier)
     return query
+
+
+def foreign_filter(manufacturer_id: int, filters: Filters) -> bool:
+    """Whether a filter names a campaign, product line or partner not of this programme (the pages
+    and the API answer 404, as for any other programme's id)."""
+    checks = [
+        (Campaign, filters.campaign, Campaign.manufacturer_id),
+        (ProductLine, filters.product_line, ProductLine.manufacturer_id),
+    ]
+    for model, value, owner in checks:
+        if (
+            value is not None
+            and db.session.scalar(sa.select(model.id).where(model.id == value, owner == manufacturer_id))
+            is None
+        ):
+            return True
+    if filters.partner is not None:
+        enrolled = db.session.scalar(
+            sa.select(Enrollment.id).where(
+                Enrollment.manufacturer_id == manufacturer_id,
+                Enrollment.partner_id == filters.partner,
+                Enrollment.accepted_at.is_not(None),
+            )
+        )
+        return enrolled is None
+    return False
 
 
 def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -198,7 +235,7 @@ def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
     per_tier: dict[Tier, tuple[list[int], list[int]]] = {}
     all_offers, all_claims = [], []
     never = []
-    for partner_id, name, tier, enrollment_id in partners:
+    for partner_id, name, tier, enrollment_id, status in partners:
         tier = Tier(tier)
         offered, claimed = offers.get(partner_id, 0), claims.get(partner_id, 0)
         all_offers.append(offered)
@@ -207,7 +244,9 @@ def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
         tier_offers.append(offered)
         tier_claims.append(claimed)
         if not offered:
-            never.append(NeverOffered(partner_id, name, tier, enrollment_id))
+            never.append(
+                NeverOffered(partner_id, name, tier, enrollment_id, status == EnrollmentStatus.ACTIVE)
+            )
     return Fairness(
         overall=spread(all_offers, all_claims),
         by_tier={tier: spread(*per_tier[tier]) for tier in Tier if tier in per_tier},

@@ -101,7 +101,8 @@ class Change:
         delta = self.delta
         if delta is None:
             return None
-        if self.kind == "rate" and abs(delta) < 0.0005 or delta == 0:
+        # rates are shown in whole points: under half a point reads as no change
+        if delta == 0 or (self.kind == "rate" and abs(delta) < 0.005):
             return "same"
         return "up" if delta > 0 else "down"
 
@@ -196,7 +197,7 @@ def overview(manufacturer_id: int, scope: Scope) -> Overview:
         period=period,
         previous_period=previous_period,
         current=current,
-        previous=period_figures(manufacturer_id, previous_period, filters),
+        previous=period_figures(manufacturer_id, previous_period, filters, distributions=False),
         funnel=funnel(current),
         trend=trend(manufacturer_id, period, filters),
     )

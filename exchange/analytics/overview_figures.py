@@ -113,9 +113,9 @@ def _bucket_columns(prefix: str, seconds: Any) -> dict[str, ColumnElement[Any]]:
     return columns
 
 
-def _columns() -> dict[str, ColumnElement[Any]]:
+def _columns(distributions: bool) -> dict[str, ColumnElement[Any]]:
     f = LeadFact
-    return {
+    columns = {
         "published": sa.func.count(),
         "offered": _count(f.first_offered_at.is_not(None)),
         "claimed": _count(f.claimed_at.is_not(None)),
@@ -139,15 +139,20 @@ def _columns() -> dict[str, ColumnElement[Any]]:
         "returned": _total(f.returned),
         "declines": _total(f.declines),
         "claimed_never_contacted": _count(claimed_never_contacted_condition()),
-        **_bucket_columns("claim", f.claim_seconds),
-        **_bucket_columns("contact", f.contact_seconds),
     }
+    if distributions:
+        columns.update(_bucket_columns("claim", f.claim_seconds))
+        columns.update(_bucket_columns("contact", f.contact_seconds))
+    return columns
 
 
-def period_figures(manufacturer_id: int, period: Period, filters: Filters) -> Figures:
-    """The figures of the leads first published in ``period`` (with ``filters``)."""
+def period_figures(
+    manufacturer_id: int, period: Period, filters: Filters, *, distributions: bool = True
+) -> Figures:
+    """The figures of the leads first published in ``period`` (with ``filters``); without
+    ``distributions`` the response-time buckets stay empty (the previous period does not show them)."""
     where = sql.fact_conditions(manufacturer_id, period, filters)
-    columns = _columns()
+    columns = _columns(distributions)
     row = db.session.execute(sa.select(*(c.label(k) for k, c in columns.items())).where(*where)).one()
     values = {key: getattr(row, key) for key in columns}
     n = {key: int(value or 0) for key, value in values.items() if not key.endswith(("_median", "_p90"))}
@@ -194,6 +199,6 @@ def period_figures(manufacturer_id: int, period: Period, filters: Filters) -> Fi
         claimed_never_contacted=n["claimed_never_contacted"],
         leakage=leakage,
         leakage_rate=figures.share(leakage, n["published"]),
-        claim_buckets={key: n[f"claim_{key}"] for key, _high in BUCKETS},
-        contact_buckets={key: n[f"contact_{key}"] for key, _high in BUCKETS},
+        claim_buckets={key: n[f"claim_{key}"] for key, _high in BUCKETS} if distributions else {},
+        contact_buckets={key: n[f"contact_{key}"] for key, _high in BUCKETS} if distributions else {},
     )

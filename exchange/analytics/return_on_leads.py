@@ -124,7 +124,7 @@ def return_on_leads(
     manufacturer_id: int, campaign_ids: Sequence[int] | None = None, today: date | None = None
 ) -> list[CampaignReturn]:
     """The Return on Leads of the programme's campaigns (or of ``campaign_ids`` among them), by name;
-    four queries whatever the number of campaigns."""
+    five queries whatever the number of campaigns."""
     org = db.session.get(Organisation, manufacturer_id)
     zone = _zone(org.timezone if org else None)
     today = today or clock.now().astimezone(zone).date()

@@ -45,8 +45,8 @@ _COMMON = {
     "width": 760,
     "height": 300,
     "explicit_size": False,
+    # (no legend_at_bottom_columns: with it pygal puts the legend below the picture, cut off)
     "legend_at_bottom": True,
-    "legend_at_bottom_columns": 4,
     "truncate_legend": 40,
     "no_data_text": "",
     "margin": 8,
