@@ -51,6 +51,7 @@ from manufacturer_admin import (  # noqa: E402,F401
     matching_views,
     partner_import_views,
     partner_views,
+    scorecard_views,
     sla_views,
     team,
     tokens,

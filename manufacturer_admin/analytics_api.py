@@ -65,7 +65,9 @@ def api_scope() -> periods.Scope:
     return scope
 
 
+# Each view module adds its routes to ``analytics_blp``.
 from manufacturer_admin import (  # noqa: E402
     analytics_fairness_api,  # noqa: F401
     analytics_overview_api,  # noqa: F401
+    analytics_partners_api,  # noqa: F401
 )

@@ -63,6 +63,7 @@ def lead_partners(lead_id: int):
         {
             "partner": names.get(s.partner_id, s.partner_id),
             "partner_id": s.partner_id,
+            "accepted": s.partner_id not in unaccepted,  # its scorecard exists
             "score": s.score,
             "components": s.components,
             "why": render_reasons([[r.code, dict(r.params)] for r in s.reasons]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from exchange.accounts.permissions import Permission, require
 from exchange.analytics import programme
@@ -20,49 +19,23 @@ def dashboard():
     return render_template("manage/dashboard.html", **vars(programme.dashboard(current_org())))
 
 
-PARTNERS_PER_PAGE = 100
-PARTNER_SORT_LABELS = {
-    "name": _l("Name"),
-    "response_rate": _l("Response rate"),
-    "claim_minutes": _l("Time to claim"),
-    "sla_compliance": _l("SLA compliance"),
-    "breaches": _l("SLA breaches"),
-    "load": _l("Load"),
-}
+# The old partner list's sort keys, as the partner table names them.
+_OLD_SORTS = {"claim_minutes": "claim_minutes_median"}
 
 
 @bp.route("/partners/performance")
 @require(Permission.VIEW_ANALYTICS)
 def partner_performance():
-    """The programme's partners with the figures a channel manager steers by (see
-    ``exchange.analytics.programme.partner_rows``), a page at a time. The directory is
-    ``manage.partners`` (``partner_views``)."""
-    tier_filter = request.args.get("tier")
-    search = (request.args.get("q") or "").strip()[:100]
-    sort = request.args.get("sort", "name")
-    if sort not in programme.PARTNER_SORTS:
-        sort = "name"
-    ordered = programme.partner_rows(
-        current_org(),
-        tier=Tier(tier_filter) if tier_filter in {t.value for t in Tier} else None,
-        search=search,
-        sort=sort,
-    )
-    pages = max(1, -(-len(ordered) // PARTNERS_PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    return render_template(
-        "manage/partner_performance.html",
-        rows=ordered[(page - 1) * PARTNERS_PER_PAGE : page * PARTNERS_PER_PAGE],
-        total=len(ordered),
-        page=page,
-        pages=pages,
-        search=search,
-        args={k: v for k, v in {"tier": tier_filter, "sort": sort, "q": search}.items() if v},
-        tier_filter=tier_filter,
-        tiers=list(Tier),
-        sort=sort,
-        sorts=PARTNER_SORT_LABELS,
-    )
+    """The old partner list: now the ranked partner table of the analytics pages (its search, tier
+    and sort carried over); kept so that links and bookmarks still lead there."""
+    args: dict[str, str] = {}
+    if search := (request.args.get("q") or "").strip()[:100]:
+        args["q"] = search
+    if request.args.get("tier") in {t.value for t in Tier}:
+        args["tier"] = request.args["tier"]
+    if sort := request.args.get("sort"):
+        args["sort"] = _OLD_SORTS.get(sort, sort)
+    return redirect(url_for("manage.analytics_partners", **args), code=302)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -3,6 +3,9 @@ their pages, CSV downloads and API."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,6 +25,7 @@ from exchange.models import (
     Role,
     Tier,
 )
+from exchange.offers.vocabulary import DECLINE_REASON_LABELS
 from exchange.platform import clock
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
@@ -310,3 +314,132 @@ def test_a_partner_of_another_programme_has_no_scorecard(world):
     other = _card(world, maker="other")  # Alpha in the other programme: only its offers there
     assert other.partner["offers"] == 1 and other.offers[0]["lead_id"] != world["alpha"].id
     assert other.declines == {} and other.breaches == []
+
+
+def _get(client, world, path, user="manager"):
+    f.login(client, world[user])
+    with clock.frozen(NOW):
+        return client.get(path)
+
+
+def _page_names(html: str) -> list[str]:
+    return re.findall(r'<tr data-testid="partner-row">\s*<td[^>]*><a href="[^"]+">([^<]+)</a>', html)
+
+
+def test_the_table_page_sorts_pages_and_links_to_scorecards(client, world):
+    html = _get(client, world, "/manage/analytics/partners?sort=response_rate&order=desc").get_data(
+        as_text=True
+    )
+    assert _page_names(html) == ["Beta Reseller", "Alpha Reseller", "Gamma Reseller"]
+    assert 'aria-sort="descending"' in html and 'aria-current="page"' in html  # the tab
+    assert f'href="/manage/analytics/partners/{world["alpha"].id}?period=30d"' in html
+    assert "sort=response_rate&amp;order=asc" in html  # the active column turns around
+    assert html.count('<svg role="img"') >= 3  # a sparkline per row
+    assert "Stranger Reseller" not in html
+    assert 'title="no decided offers yet"' in html  # Gamma: a dash with the reason, never 0 %
+    assert "(+1 won in another currency)" in html
+    searched = _get(client, world, "/manage/analytics/partners?q=gam").get_data(as_text=True)
+    assert _page_names(searched) == ["Gamma Reseller"]
+
+
+def test_the_table_page_pages_by_50(client, world):
+    with clock.frozen(NOW):
+        for n in range(50):
+            f.partner(world["maker"], f"Zeta {n:02d}")
+        db.session.commit()
+    first = _get(client, world, "/manage/analytics/partners").get_data(as_text=True)
+    assert len(_page_names(first)) == 50 and "Page 1 of 2" in first and "page=2" in first
+    second = _get(client, world, "/manage/analytics/partners?page=2").get_data(as_text=True)
+    assert _page_names(second) == ["Zeta 47", "Zeta 48", "Zeta 49"]
+
+
+def test_the_old_performance_page_leads_to_the_table(client, world):
+    response = _get(client, world, "/manage/partners/performance?sort=claim_minutes&tier=gold&q=al")
+    assert response.status_code == 302
+    assert (
+        response.headers["Location"] == "/manage/analytics/partners?q=al&tier=gold&sort=claim_minutes_median"
+    )
+
+
+def _csv(response) -> list[list[str]]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 with a byte-order mark only
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_the_table_csv_has_every_partner_in_the_tables_order_escaped(client, world):
+    with clock.frozen(NOW):
+        f.partner(world["maker"], '=HYPERLINK("http://evil.example","x")')
+        db.session.commit()
+    response = _get(client, world, "/manage/analytics/partners.csv?sort=offers&order=desc")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = _csv(response)
+    assert rows[0][:3] == ["Partner", "Partner id", "Tier"]
+    names = [row[0] for row in rows[1:]]
+    assert names == [
+        "Alpha Reseller",
+        "Beta Reseller",
+        '\'=HYPERLINK("http://evil.example","x")',
+        "Gamma Reseller",
+    ]
+    alpha = dict(zip(rows[0], rows[1], strict=True))
+    assert alpha["Offers"] == "4" and alpha["Response rate"] == "0.5000" and alpha["SLA breaches"] == "2"
+    assert alpha["Won revenue"] == "1000.00" and alpha["Currency"] == "EUR"
+    assert _get(client, world, "/manage/analytics/partners.csv?period=custom").status_code == 400
+    gamma = dict(zip(rows[0], rows[-1], strict=True))
+    assert gamma["Response rate"] == "" and gamma["SLA breaches"] == ""  # undefined, not 0
+
+
+def test_the_scorecard_page(client, world):
+    alpha = world["alpha"]
+    html = _get(client, world, f"/manage/analytics/partners/{alpha.id}").get_data(as_text=True)
+    assert 'data-testid="partner-name">Alpha Reseller' in html
+    assert "/manage/partners/" in html and 'data-testid="directory-link"' in html
+    assert "Only 3 pumps" in html and str(DECLINE_REASON_LABELS[DeclineReason.TOO_SMALL]) in html
+    assert "First contact: 1" in html and "Status update: 1" in html
+    assert "€1,000" in html
+    assert html.count("<figure>") == 3 and html.count('<svg role="img"') == 3
+    rows = _csv(_get(client, world, f"/manage/analytics/partners/{alpha.id}/scorecard.csv"))
+    assert rows[0] == ["Section", "Figure", "Alpha Reseller", "Programme", "Period before"]
+    assert ["Figures", "Offers", "4", "7", "0"] in rows
+
+
+def test_another_programmes_partner_is_not_found(client, world):
+    stranger = world["stranger"].id
+    assert _get(client, world, f"/manage/analytics/partners/{stranger}").status_code == 404
+    assert _get(client, world, f"/manage/analytics/partners/{stranger}/scorecard.csv").status_code == 404
+    assert _get(client, world, f"/api/v1/analytics/partners/{stranger}").status_code == 404
+
+
+def test_the_api(client, world):
+    body = _get(client, world, "/api/v1/analytics/partners?sort=claim_minutes_median&per_page=2").get_json()
+    assert [item["name"] for item in body["items"]] == ["Alpha Reseller", "Beta Reseller"]
+    assert body["total"] == 3 and body["pages"] == 2 and body["order"] == "asc"
+    assert body["scope"]["period"] == "30d" and body["scope"]["from"] == "2026-05-17"
+    assert body["items"][0]["response_rate"] == 0.5 and body["items"][0]["won_revenue"] == "1000.00"
+    card = _get(client, world, f"/api/v1/analytics/partners/{world['alpha'].id}?period=90d").get_json()
+    assert card["partner"]["offers"] == 5 and card["programme"]["offers"] == 9
+    assert card["declines"] == {"too_small": 1} and card["breaches_by_clock"]["first_contact"] == 1
+    assert card["previous_scope"]["to"] < card["scope"]["from"]
+    assert _get(client, world, "/api/v1/analytics/partners?per_page=501").status_code == 422
+    assert _get(client, world, "/api/v1/analytics/partners?sort=bogus").status_code == 422
+    assert _get(client, world, "/api/v1/analytics/partners?period=custom&from=2026-02-01").status_code == 422
+
+
+def test_partners_may_not_see_the_table(client, world):
+    with clock.frozen(NOW):
+        rep = f.user(world["alpha"], Role.PARTNER_ADMIN)
+        db.session.commit()
+    world["rep"] = rep
+    assert _get(client, world, "/manage/analytics/partners", user="rep").status_code == 403
+    assert _get(client, world, "/api/v1/analytics/partners", user="rep").status_code == 403
+
+
+def test_partner_names_link_to_the_scorecard(client, world):
+    alpha = world["alpha"]
+    lead_id = _card(world).offers[0]["lead_id"]
+    scorecard_url = f'href="/manage/analytics/partners/{alpha.id}"'
+    assert scorecard_url in _get(client, world, f"/manage/leads/{lead_id}").get_data(as_text=True)
+    enrollment_id = _card(world).enrollment_id
+    detail = _get(client, world, f"/manage/partners/{enrollment_id}").get_data(as_text=True)
+    assert 'data-testid="scorecard-link"' in detail and scorecard_url in detail

@@ -397,7 +397,8 @@ def test_manufacturer_sees_decline_reasons_and_the_claim_clocks(client, market):
     f.login(client, market["maker_admin"])
     page = client.get(f"/manage/leads/{lead.id}").get_data(as_text=True)
     assert "Outside our territory" in page
-    assert 'data-testid="claim-clocks"' in page and "Claimed by Alpha" in page
+    assert 'data-testid="claim-clocks"' in page and "Claimed by <a href" in page and ">Alpha" in page
+    assert f'href="/manage/analytics/partners/{market["a"].id}"' in page  # the name links to its scorecard
     assert f'data-deadline="{claim.first_contact_deadline.isoformat()}"' in page
 
 

@@ -105,17 +105,19 @@ def test_the_dashboard_and_the_partner_list_agree(client, programme):
     f.login(client, manager)
     with clock.frozen(NOW):
         dashboard = client.get("/manage/").get_data(as_text=True)
-        partners = client.get("/manage/partners/performance").get_data(as_text=True)
+        partners = client.get("/manage/analytics/partners").get_data(as_text=True)
     card = {
         testid: re.search(rf'data-testid="{testid}">(.*?)</div>', dashboard, re.S).group(1).strip()
         for testid in ("breaches", "sla-compliance")
     }
     assert card == {"breaches": "2", "sla-compliance": "33.3%"}
-    rows = dict(
-        re.findall(r'<tr data-testid="partner-row">\s*<td[^>]*>([^<]+)</td>(.*?)</tr>', partners, re.S)
-    )
-    late_cells = re.findall(r'<td class="text-end[^"]*">(.*?)</td>', rows["Late Reseller"], re.S)
-    assert "33.3%" in late_cells and "2" in late_cells
+    late = _figure_cells(partners, "Late Reseller")
+    assert late["sla_compliance"] == "33.3%" and late["breaches"] == "2"
+
+
+def _figure_cells(html: str, name: str) -> dict[str, str]:
+    row = re.search(rf'<tr data-testid="partner-row">\s*<td[^>]*><a [^>]*>{name}</a>(.*?)</tr>', html, re.S)
+    return dict(re.findall(r'<td [^>]*data-figure="([a-z_]+)">(.*?)</td>', row.group(1), re.S))
 
 
 def test_a_figure_without_data_is_a_dash_with_the_reason(client, programme):
@@ -123,12 +125,19 @@ def test_a_figure_without_data_is_a_dash_with_the_reason(client, programme):
     manager = f.user(maker, Role.CHANNEL_MANAGER)
     db.session.commit()
     with clock.frozen(NOW):
-        html = f.login(client, manager).get("/manage/partners/performance").get_data(as_text=True)
-    new_row = re.search(r'<tr data-testid="partner-row">\s*<td[^>]*>New Reseller</td>(.*?)</tr>', html, re.S)
-    cells = re.findall(r'<td class="text-end[^"]*">(.*?)</td>', new_row.group(1), re.S)[1:]  # after load
-    assert cells and all(cell.startswith('<abbr class="no-figure"') for cell in cells), cells
-    assert 'title="no decided clocks yet"' in new_row.group(1)
-    assert not any(re.fullmatch(r"0( ?%)?", cell) for cell in cells)
+        html = f.login(client, manager).get("/manage/analytics/partners").get_data(as_text=True)
+    cells = _figure_cells(html, "New Reseller")
+    rates = (
+        "response_rate",
+        "decline_rate",
+        "claim_minutes_median",
+        "sla_compliance",
+        "breaches",
+        "win_rate",
+    )
+    assert all(cells[key].startswith('<abbr class="no-figure"') for key in rates), cells
+    assert 'title="no decided clocks yet"' in cells["breaches"]
+    assert not any(re.fullmatch(r"0( ?%)?", cells[key]) for key in rates)
 
 
 def test_the_partners_own_page_shows_the_same_reason(client, programme):

@@ -239,6 +239,8 @@ def test_lead_partners_page_ranks_and_explains(client, programme):
     assert "does not serve the product line" in page and "Valve Shop" in page
     assert "cover the lead" in page and "Wien Pumpen" in page
     assert "In your postal area" in page
+    # an eligible partner's name links to its scorecard
+    assert f'href="/manage/analytics/partners/{programme["p"]["munich"].id}">Munich Pumps</a>' in page
 
 
 def test_coverage_gaps_page_groups_by_cause(client, programme):

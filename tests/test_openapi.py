@@ -86,6 +86,8 @@ STATE_OR_CROSS_FIELD_RULES = {
     "GET /api/v1/analytics/fairness": "a custom period needs from and to, the end not before the start",
     "GET /api/v1/analytics/coverage": "a custom period needs from and to, the end not before the start",
     "GET /api/v1/analytics/overview": "a custom period needs both days, the end not before the start",
+    "GET /api/v1/analytics/partners": "a custom period: from and to, the end not before the start",
+    "GET /api/v1/analytics/partners/{partner_id}": "the same period rules as the partner table",
 }
 
 

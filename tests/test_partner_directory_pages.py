@@ -110,7 +110,7 @@ def test_an_existing_partner_shows_only_what_the_manufacturer_typed(client, worl
         assert "Our name for them" in html and "boss@existing.test" in html
         assert "Secret Real Name" not in html and "FR" not in html
     assert "Enrollment not active" in page and "Its admin has not signed in" not in page
-    performance = client.get("/manage/partners/performance").get_data(as_text=True)
+    performance = client.get("/manage/analytics/partners").get_data(as_text=True)
     assert "Secret Real Name" not in performance and "Active Reseller" in performance
     assert existing.profile.country is None and existing.name == "Secret Real Name"
 
@@ -196,7 +196,7 @@ def test_the_directory_pages_and_filters(client, world, monkeypatch):
     assert _rows(gold) == ["Active Reseller"]
     ready = client.get("/manage/partners?readiness=ready").get_data(as_text=True)
     assert _rows(ready) == ["Active Reseller"]  # the others' admins never signed in
-    assert 'href="/manage/partners/performance"' in first
+    assert 'href="/manage/analytics/partners"' in first
 
 
 def test_inviting_an_ended_partner_again_sends_the_invitation(client, world):

@@ -67,7 +67,7 @@ def test_a_withdrawn_invitation_to_an_existing_partner_stays_anonymous(world, cl
     pages = [
         client.get("/manage/partners").get_data(as_text=True),
         client.get(f"/manage/partners/{enrollment.id}").get_data(as_text=True),
-        client.get("/manage/partners/performance").get_data(as_text=True),
+        client.get("/manage/analytics/partners").get_data(as_text=True),
     ]
     for html in pages:
         assert SECRET not in html and "secret.example" not in html
@@ -135,7 +135,7 @@ def test_an_accepted_partner_is_visible_and_stays_so_when_it_ends(world, client)
     _withdraw(world, enrollment)  # an accepted enrollment that ended
     f.login(client, world["admin"])
     assert SECRET in client.get(f"/manage/partners/{enrollment.id}").get_data(as_text=True)
-    assert SECRET in client.get("/manage/partners/performance").get_data(as_text=True)
+    assert SECRET in client.get("/manage/analytics/partners").get_data(as_text=True)
     assert world["api"]("GET", f"/api/v1/enrollments/{enrollment.id}").get_json()["partner"]["name"] == SECRET
 
 

@@ -176,7 +176,14 @@ EXPECTED: dict[str | tuple[str, str], Expect] = {
     # /manage: reading
     "manage.dashboard": manage(P.VIEW_ANALYTICS),
     "manage.partners": manage(P.VIEW_ANALYTICS),
-    "manage.partner_performance": manage(P.VIEW_ANALYTICS),
+    "manage.partner_performance": manage(P.VIEW_ANALYTICS, ok=302),  # now the partner table
+    # analytics: the partner table and scorecards (issue 13)
+    "manage.analytics_partners": manage(P.VIEW_ANALYTICS),
+    "manage.analytics_partners_csv": manage(P.VIEW_ANALYTICS),
+    "manage.partner_scorecard": manage(P.VIEW_ANALYTICS),
+    "manage.partner_scorecard_csv": manage(P.VIEW_ANALYTICS),
+    "api_analytics.partner_table_api": manage(P.VIEW_ANALYTICS),
+    "api_analytics.partner_scorecard_api": manage(P.VIEW_ANALYTICS),
     "manage.partner_detail": manage(P.VIEW_ANALYTICS),
     ("manage.new_partner", "GET"): manage(P.MANAGE_PARTNERS),
     ("manage.new_partner", "POST"): manage(P.MANAGE_PARTNERS, ok=422),  # an empty form
@@ -504,6 +511,7 @@ def build_world(tmp) -> SimpleNamespace:
             "delivery_id": delivery.id,
             "user_id": users[P_REP].id,
             "enrollment_id": enrollment.id,
+            "partner_id": partner.id,
         },
         partner_import=partner_imports[0].id,
         maker_member=users[C_MGR].id,

@@ -235,11 +235,17 @@ def claim_stats(
     return query.group_by(Claim.partner_id) if grouped else query
 
 
-def active_claims() -> sa.Select:
-    """Active claims per partner now (all programmes: capacity is the partner's own)."""
+def active_claims(manufacturer_id: int) -> sa.Select:
+    """Active claims now of the programme's partners, per partner (of all their programmes: capacity
+    is the partner's own)."""
     return (
         sa.select(Claim.partner_id, sa.func.count().label("in_progress"))
-        .where(Claim.status == ClaimStatus.ACTIVE)
+        .where(
+            Claim.status == ClaimStatus.ACTIVE,
+            Claim.partner_id.in_(
+                sa.select(Enrollment.partner_id).where(Enrollment.manufacturer_id == manufacturer_id)
+            ),
+        )
         .group_by(Claim.partner_id)
     )
 

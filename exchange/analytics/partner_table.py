@@ -112,7 +112,7 @@ def _table_query(manufacturer_id: int, scope: Scope, currency: str, search: str)
     period, filters = scope.period, scope.filters
     o = offer_stats(manufacturer_id, period, filters, tier_in_subquery=False).subquery("o")
     c = claim_stats(manufacturer_id, period, filters, currency, tier_in_subquery=False).subquery("c")
-    a = active_claims().subquery("a")
+    a = active_claims(manufacturer_id).subquery("a")
     columns = figure_columns(o.c, c.c, a.c.in_progress, PartnerProfile.capacity)
     where = [Enrollment.manufacturer_id == manufacturer_id, Enrollment.accepted_at.is_not(None)]
     if filters.tier is not None:

@@ -64,6 +64,7 @@ class Scorecard:
     programme: dict[str, Any]  # all partners together
     previous: dict[str, Any]  # the partner's in the period before
     trend: Trend
+    enrollment_id: int | None = None  # its page in the directory (manage.partner_detail)
     offers: list[dict[str, Any]] = field(default_factory=list)
     claims: list[dict[str, Any]] = field(default_factory=list)
     declines: dict[str, int] = field(default_factory=dict)  # decline reason -> count
@@ -96,7 +97,7 @@ def programme_figures(manufacturer_id: int, scope: Scope) -> dict[str, Any]:
     currency = programme_currency(manufacturer_id)
     o = offer_stats(manufacturer_id, scope.period, filters, grouped=False).subquery("o")
     c = claim_stats(manufacturer_id, scope.period, filters, currency, grouped=False).subquery("c")
-    a = active_claims().subquery("a")
+    a = active_claims(manufacturer_id).subquery("a")
     partners = (
         sa.select(
             sa.func.sum(PartnerProfile.capacity).label("capacity"),
@@ -210,6 +211,11 @@ def scorecard(manufacturer_id: int, partner_id: int, scope: Scope) -> Scorecard:
         programme=programme_figures(manufacturer_id, scope),
         previous=_figures(previous),
         trend=trend(manufacturer_id, partner_id, scope),
+        enrollment_id=db.session.scalar(
+            sa.select(Enrollment.id).where(
+                Enrollment.manufacturer_id == manufacturer_id, Enrollment.partner_id == partner_id
+            )
+        ),
     )
     lists.fill(card, manufacturer_id, partner_id, scope)
     return card

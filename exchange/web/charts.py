@@ -119,3 +119,20 @@ def sparkline(values: Sequence[float | None], label: str) -> Markup:
 
 def _percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f} %"
+
+
+def compare_bars(
+    x_labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    label: str,
+    *,
+    percent: bool = False,
+) -> Markup:
+    """Bars side by side per x label, one series each (a partner against its programme); values printed."""
+    chart = pygal.Bar(**_COMMON, print_values=True, print_zeroes=True)
+    if percent:
+        chart.value_formatter = _percent
+    chart.x_labels = list(x_labels)
+    for name, values in series.items():
+        chart.add(name, list(values))
+    return _render(chart, label)
