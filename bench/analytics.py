@@ -15,9 +15,18 @@ p95 / max per group, the verdict against the targets) and prints a summary.
 Targets (issue 13): overview (any filter) and scorecard p95 <= 1 s, partner table (10,000 partners,
 any sort) p95 <= 1 s.
 
-What the speed rests on: see ``exchange.analytics`` - the pages aggregate ``lead_facts`` (one row per
-published lead, kept current by the event hook) and never read the event log per view; the indexes
-are those of the ``analytics_lead_facts`` and ``analytics_indexes`` migrations.
+What the speed rests on (no further pre-aggregation yet): the overview, its trend and the scope form
+aggregate ``lead_facts`` (one row per published lead, kept current by the event hook in the
+transaction of each event; ``flask analytics rebuild`` recomputes it) and never read the event log
+per view: a period is a range of ``ix_lead_facts_manufacturer_published``, the won revenue comes from
+the partial ``ix_lead_facts_won``, the scope form's countries and regions from
+``ix_lead_facts_manufacturer_place``. The partner table and the scorecards aggregate offers and
+claims of the period: ``ix_offers_manufacturer_visible`` (partner, state and lead included, so the
+programme's offers are read from the index), ``ix_offers_manufacturer_partner_visible`` and
+``ix_claims_manufacturer_partner_claimed`` (one partner's rows), the partial ``ix_claims_active_partner``
+(in progress). Migration ``20261204_2000_a7c3e9d2b410_analytics_indexes``. What is still over the
+target at 1 M leads (year-long periods: the whole-programme aggregates scan 0.5 M lead rows, 1.7 M
+offers, 0.36 M claims per query) needs roll-ups: see README.md, Benchmarks.
 
 ``--keep`` keeps the scratch database; ``--reuse`` keeps it and, when a generated one of the same
 size exists, measures on it again without regenerating (migrations that are new since are applied).
