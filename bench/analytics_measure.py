@@ -62,7 +62,15 @@ class Timer:
         for group, samples in self.groups.items():
             cases = {case: stats(values) for case, values in self.cases[group].items()}
             worst = sorted(cases.items(), key=lambda item: -item[1]["p95_ms"])[:slowest]
-            out[group] = {**stats(samples), "cases": len(cases), "slowest": dict(worst)}
+            by_period: dict[str, list[float]] = {}
+            for case, values in self.cases[group].items():  # a case starts with its period
+                by_period.setdefault(case.split()[0], []).extend(values)
+            out[group] = {
+                **stats(samples),
+                "cases": len(cases),
+                "by_period": {key: stats(values) for key, values in by_period.items()},
+                "slowest": dict(worst),
+            }
         return out
 
 
@@ -260,6 +268,12 @@ def summary(result: dict[str, Any]) -> str:
         lines.append(
             f"  {group:<16} {figures['p50_ms']:>9} {figures['p95_ms']:>8} {figures['max_ms']:>8}   "
             f"{service.get('p50_ms', '-'):>11} {service.get('p95_ms', '-'):>8}"
+        )
+    for group in TARGETS:
+        periods = result["pages"].get(group, {}).get("by_period", {})
+        lines.append(
+            f"  {group} p95 by period: "
+            + ", ".join(f"{key} {figures.get('p95_ms')} ms" for key, figures in periods.items())
         )
     for group, verdict in result["verdict"].items():
         if group != "all_within_target":
