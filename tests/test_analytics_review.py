@@ -25,3 +25,29 @@ def test_the_period_before_never_overlaps_the_period(key, start, end):
     before = current.previous()
     assert before.end < current.start
     assert before.end == current.start - timedelta(days=1) or before.days == current.days
+
+
+def test_a_partner_accepted_after_the_period_was_not_eligible_in_it(app):
+    from datetime import UTC, datetime
+
+    from exchange.analytics.fairness import fairness
+    from exchange.analytics.period import parse
+    from exchange.models import Enrollment
+    from exchange.platform.extensions import db
+    from tests import factories as f
+
+    maker = f.manufacturer("Late Joiners")
+    early, late = f.partner(maker, "Early"), f.partner(maker, "Late")
+    for partner, accepted in (
+        (early, datetime(2024, 6, 1, tzinfo=UTC)),
+        (late, datetime(2026, 11, 1, tzinfo=UTC)),
+    ):
+        enrollment = db.session.scalar(
+            db.select(Enrollment).filter_by(manufacturer_id=maker.id, partner_id=partner.id)
+        )
+        enrollment.accepted_at = accepted  # the late one after the period (2025)
+    db.session.commit()
+    scope = parse({"period": "custom", "from": "2025-01-01", "to": "2025-12-31"}, maker)
+    result = fairness(maker.id, scope)
+    assert result.overall.eligible == 1
+    assert [p.partner_id for p in result.never_offered] == [early.id]
