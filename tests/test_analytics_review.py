@@ -51,3 +51,53 @@ def test_a_partner_accepted_after_the_period_was_not_eligible_in_it(app):
     result = fairness(maker.id, scope)
     assert result.overall.eligible == 1
     assert [p.partner_id for p in result.never_offered] == [early.id]
+
+
+def test_two_transactions_refreshing_one_lead_keep_both_changes(app):
+    """PostgreSQL: T1 has written its row of a lead (not committed); T2 changes another offer of the
+    lead and refreshes. T2 must not compute before T1 commits (it would miss T1's change, then its
+    upsert - waiting for T1's row lock - would overwrite T1's row with the stale figures)."""
+    import threading
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from exchange.analytics import facts
+    from exchange.models import LeadFact, LeadStatus, Offer, OfferState
+    from exchange.platform.extensions import db
+    from tests import factories as f
+    from tests.conftest import ON_POSTGRES
+
+    if not ON_POSTGRES:
+        pytest.skip("row locks and concurrent transactions need PostgreSQL")
+    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    maker = f.manufacturer("Racing Pumps")
+    lead = f.lead(maker, status=LeadStatus.OFFERED, published_at=at)
+    first, second = (f.offer(lead, f.partner(maker), visible_from=at) for _ in range(2))
+    facts.rebuild(maker.id)
+    db.session.commit()
+    lead_id, first_id, second_id = lead.id, first.id, second.id
+
+    t1, t2 = Session(db.engine), Session(db.engine)
+    try:
+        t1.execute(sa.update(Offer).where(Offer.id == first_id).values(state=OfferState.DECLINED))
+        facts.refresh([lead_id], session=t1)
+
+        def other() -> None:
+            t2.execute(sa.update(Offer).where(Offer.id == second_id).values(state=OfferState.EXPIRED))
+            facts.refresh([lead_id], session=t2)
+            t2.commit()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(1.5)  # T2 waits for T1 (its upsert, or with the fix its refresh)
+        t1.commit()
+        thread.join(20)
+        assert not thread.is_alive()
+    finally:
+        t1.close()
+        t2.close()
+    db.session.expire_all()
+    row = db.session.get(LeadFact, lead_id)
+    assert (row.declines, row.lapsed_offers) == (1, 1)
