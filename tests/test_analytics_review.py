@@ -101,3 +101,56 @@ def test_two_transactions_refreshing_one_lead_keep_both_changes(app):
     db.session.expire_all()
     row = db.session.get(LeadFact, lead_id)
     assert (row.declines, row.lapsed_offers) == (1, 1)
+
+
+FOREIGN_URLS = (
+    "/manage/analytics?{q}",
+    "/manage/analytics/overview.csv?{q}",
+    "/manage/analytics/partners?{q}",
+    "/manage/analytics/partners.csv?{q}",
+    "/manage/analytics/partners/{mine}?{q}",
+    "/manage/analytics/partners/{mine}/scorecard.csv?{q}",
+    "/manage/analytics/fairness?{q}",
+    "/api/v1/analytics/overview?{q}",
+    "/api/v1/analytics/partners?{q}",
+    "/api/v1/analytics/partners/{mine}?{q}",
+    "/api/v1/analytics/fairness?{q}",
+)
+
+
+@pytest.mark.parametrize("url", FOREIGN_URLS)
+@pytest.mark.parametrize("kind", ["campaign", "product_line", "partner"])
+def test_another_programmes_ids_in_the_filters_give_404_on_every_view(client, app, url, kind):
+    """The rule of the analytics views (and what the fairness views did): another programme's
+    campaign, product line or partner in a filter is a 404, as it is in a URL's path."""
+    from decimal import Decimal
+
+    from exchange.accounts.tokens import issue_token
+    from exchange.leads.campaigns import create_campaign
+    from exchange.models import ProductLine, Role, TokenScope
+    from exchange.platform.extensions import db
+    from tests import factories as f
+
+    maker, other = f.manufacturer("Mine"), f.manufacturer("Theirs")
+    mine = f.partner(maker, "My Partner")
+    theirs = {
+        "campaign": create_campaign(other, {"name": "Their campaign", "cost": Decimal("1")}),
+        "partner": f.partner(other, "Their Partner"),
+    }
+    line = ProductLine(manufacturer_id=other.id, code="their-pumps", name="Their pumps")
+    db.session.add(line)
+    manager = f.user(maker, Role.CHANNEL_MANAGER)
+    db.session.flush()
+    theirs["product_line"] = line
+    token = issue_token(manager, "api", TokenScope.READ).plaintext
+    db.session.commit()
+    own = url.format(mine=mine.id, q="")
+    foreign = url.format(mine=mine.id, q=f"{kind}={theirs[kind].id}")
+    if own.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get(own, headers=headers).status_code == 200
+        assert client.get(foreign, headers=headers).status_code == 404
+    else:
+        logged_in = f.login(client, manager)
+        assert logged_in.get(own).status_code == 200
+        assert logged_in.get(foreign).status_code == 404
