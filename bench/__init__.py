@@ -21,9 +21,10 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("bench.sla_sweep", ["--open", "100000"]),
     ("bench.pull", []),
     ("bench.load", []),
+    ("bench.analytics", ["--leads", "1000000", "--partners", "10000"]),
 ]
 # These measure PostgreSQL (and pull also gunicorn and wrk): skipped, with a note, without it.
-NEEDS_POSTGRES = {"bench.publish", "bench.sla_sweep", "bench.pull", "bench.load"}
+NEEDS_POSTGRES = {"bench.publish", "bench.sla_sweep", "bench.pull", "bench.load", "bench.analytics"}
 
 
 def peak_rss_mb() -> float:

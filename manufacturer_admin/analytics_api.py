@@ -71,8 +71,8 @@ def api_scope() -> periods.Scope:
 
 
 # Each view module adds its routes to ``analytics_blp``.
-from manufacturer_admin import (  # noqa: E402
-    analytics_fairness_api,  # noqa: F401
-    analytics_overview_api,  # noqa: F401
-    analytics_partners_api,  # noqa: F401
+from manufacturer_admin import (  # noqa: E402,F401
+    analytics_fairness_api,
+    analytics_overview_api,
+    analytics_partners_api,
 )

@@ -61,7 +61,7 @@ STEP_LABELS = {
 BREACH_LABELS = {
     "first_contact": _l("First contact too late"),
     "next_update": _l("Status update too late"),
-    "claim": _l("Claim window ran out"),
+    "claim": _l("Claim windows that ran out"),
 }
 BUCKET_LABELS = {
     "15m": _l("up to 15 min"),

@@ -181,7 +181,11 @@ def _charts(card: Scorecard) -> dict[str, Any]:
         _("%(partner)s against the programme", partner=card.name),
         percent=True,
     )
-    x = [start.isoformat() for start in card.trend.starts]
+    # As the overview names its buckets: ISO weeks (2026-W49) or months (2026-12).
+    x = [
+        f"{start.isocalendar()[0]}-W{start.isocalendar()[1]:02d}" if card.trend.weekly else f"{start:%Y-%m}"
+        for start in card.trend.starts
+    ]
     rates = charts.lines(
         x,
         {

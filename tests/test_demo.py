@@ -44,6 +44,7 @@ def test_seed_demo_creates_the_documented_data_set(app, seeded):
     _partners_have_a_home_and_one_is_paused()
     _partners_have_a_track_record(seeded)
     _published_leads_keep_their_temperature()
+    _analytics_show_differences()
 
 
 def _partners_have_a_home_and_one_is_paused():
@@ -59,6 +60,52 @@ def _partners_have_a_home_and_one_is_paused():
     maker = db.session.scalar(sa.select(Organisation).where(Organisation.slug == "demo-maker"))
     assert paused.partner_id in {p.partner_id for p in partners_without_offers(maker.id)}
     assert _count(Offer, Offer.partner_id == paused.partner_id, Offer.state == OfferState.OPEN) == 0
+
+
+def _analytics_show_differences():
+    """The analytics pages have something to show: a lead_facts row per published lead (kept by the
+    hook), 13 months of history, good and bad partners, a campaign that pays back and one that does
+    not."""
+    from exchange.models import Campaign, LeadFact
+
+    maker = db.session.scalar(sa.select(Organisation).where(Organisation.slug == "demo-maker"))
+    published = _count(Lead, Lead.published_at.is_not(None))
+    assert published > 1000 and _count(LeadFact) == published
+    first, last = db.session.execute(
+        sa.select(sa.func.min(LeadFact.published_at), sa.func.max(LeadFact.published_at)).where(
+            LeadFact.manufacturer_id == maker.id
+        )
+    ).one()
+    assert (last - first).days >= 365
+    per_partner = db.session.execute(
+        sa.select(
+            LeadFact.claimed_partner_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((LeadFact.won_at.is_not(None), 1), else_=0)),
+            sa.func.sum(LeadFact.first_contact_missed + LeadFact.recycled + LeadFact.returned),
+        )
+        .where(LeadFact.manufacturer_id == maker.id, LeadFact.claimed_partner_id.is_not(None))
+        .group_by(LeadFact.claimed_partner_id)
+    ).all()
+    assert any(won >= 3 and trouble == 0 for _, _, won, trouble in per_partner)  # good partners
+    assert any(trouble >= 3 and won == 0 for _, _, won, trouble in per_partner)  # bad ones
+    assert _count(LeadFact, LeadFact.recycled > 0) > 0 and _count(LeadFact, LeadFact.returned > 0) > 0
+    assert _count(LeadFact, LeadFact.update_breaches > 0) > 0
+    revenue = dict(
+        db.session.execute(
+            sa.select(Campaign.name, sa.func.coalesce(sa.func.sum(LeadFact.won_amount), 0) - Campaign.cost)
+            .outerjoin(LeadFact, LeadFact.campaign_id == Campaign.id)
+            .where(Campaign.manufacturer_id == maker.id)
+            .group_by(Campaign.id, Campaign.name, Campaign.cost)
+        ).all()
+    )
+    assert revenue["Partner referrals"] > 0 > revenue["Hannover Messe"]  # pays back / does not
+    currencies = db.session.scalars(
+        sa.select(LeadFact.won_currency).where(
+            LeadFact.manufacturer_id == maker.id, LeadFact.won_at.is_not(None)
+        )
+    ).all()
+    assert currencies and currencies.count("EUR") / len(currencies) > 0.9
 
 
 def _published_leads_keep_their_temperature():

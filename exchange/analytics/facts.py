@@ -174,7 +174,8 @@ def rebuild_all() -> dict[str, int]:
 
 
 def _compute(session: Session, lead_ids: list[int]) -> list[dict[str, Any]]:
-    leads = session.execute(
+    core = session.connection()  # Core rows: the reads need no ORM result processing
+    leads = core.execute(
         sa.select(
             Lead.id,
             Lead.manufacturer_id,
@@ -270,7 +271,8 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 
 def _offers(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
-    rows = session.execute(
+    core = session.connection()
+    rows = core.execute(
         sa.select(Offer.lead_id, Offer.state, Offer.visible_from, Enrollment.tier)
         .outerjoin(
             Enrollment,
@@ -296,7 +298,8 @@ def _offers(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def _claims(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
-    rows = session.execute(
+    core = session.connection()
+    rows = core.execute(
         sa.select(
             Claim.lead_id,
             Claim.partner_id,
@@ -335,7 +338,8 @@ def _claims(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def _history(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = defaultdict(dict)
-    rows = session.execute(
+    core = session.connection()
+    rows = core.execute(
         sa.select(Event.lead_id, Event.type, Event.occurred_at, Event.data)
         .where(Event.lead_id.in_(ids), Event.type.in_(_READ_EVENTS))
         .order_by(Event.lead_id, Event.id)

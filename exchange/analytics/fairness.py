@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
+from exchange.analytics import sql
 from exchange.analytics.period import Filters, Scope
 from exchange.models import (
     Campaign,
@@ -229,6 +230,7 @@ def _counts(manufacturer_id: int, scope: Scope, model: Any, at: Any) -> dict[int
 
 def fairness(manufacturer_id: int, scope: Scope) -> Fairness:
     """Offers and claims of the scope's period over the programme's eligible partners."""
+    sql.large_sorts()
     partners = db.session.execute(
         eligible_partners(manufacturer_id, scope).order_by(sa.func.lower(Organisation.name), Enrollment.id)
     ).all()

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from exchange.analytics import figures
+from exchange.analytics import figures, sql
 from exchange.analytics.overview_figures import (
     BREACH_KINDS,
     BUCKETS,
@@ -189,6 +189,7 @@ def funnel(current: Figures) -> list[FunnelStep]:
 def overview(manufacturer_id: int, scope: Scope) -> Overview:
     """The overview of the leads first published in ``scope.period`` (with ``scope.filters``) and,
     for comparison, of those published in the period before."""
+    sql.large_sorts()
     period, filters = scope.period, scope.filters
     previous_period = period.previous()
     current = period_figures(manufacturer_id, period, filters)

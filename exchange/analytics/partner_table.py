@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from exchange.analytics import figures
+from exchange.analytics import figures, sql
 from exchange.analytics.partner_figures import (
     CLAIMED_STATES,
     active_claims,
@@ -172,6 +172,7 @@ def partner_table(
     """One page of the programme's accepted partners with their figures for ``scope``, ordered by
     ``sort`` (a key of ``DEFAULT_DESCENDING``; unknown: name) with partners without the figure last,
     then by name and id. A page past the end shows the last one."""
+    sql.large_sorts()
     sort, descending = _sort(sort, descending)
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
     currency = programme_currency(manufacturer_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from exchange.analytics import figures
+from exchange.analytics import figures, sql
 from exchange.analytics import scorecard_lists as lists
 from exchange.analytics.partner_figures import (
     CLAIMED_STATES,
@@ -197,6 +197,7 @@ def trend(manufacturer_id: int, partner_id: int, scope: Scope) -> Trend:
 def scorecard(manufacturer_id: int, partner_id: int, scope: Scope) -> Scorecard:
     """The partner's scorecard for ``scope``; :class:`PartnerNotInProgramme` for a partner that is not
     an accepted partner of this programme."""
+    sql.large_sorts()
     row = partner_row(manufacturer_id, partner_id, scope)
     previous_period = scope.period.previous()
     previous = partner_row(manufacturer_id, partner_id, replace(scope, period=previous_period))

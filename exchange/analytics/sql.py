@@ -16,6 +16,12 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from exchange.analytics.facts import TIER_BITS
 from exchange.analytics.period import Filters, Period
 from exchange.models import LeadFact, Offer
+from exchange.platform.extensions import db
+
+# Sort and hash memory for the analytics statements on PostgreSQL (the default 4 MB spills a year's
+# percentiles and per-partner aggregates to disk; 64 MB made the overview's main query a quarter faster
+# in bench.analytics). Per transaction only: the setting ends with the request.
+ANALYTICS_WORK_MEM = "64MB"
 
 
 class percentile(FunctionElement):  # noqa: N801 - reads as a SQL function
@@ -77,3 +83,10 @@ def fact_conditions(manufacturer_id: int, period: Period, filters: Filters) -> l
         if value is not None:
             where.append(column == value)
     return where
+
+
+def large_sorts() -> None:
+    """Give the statements of this transaction ``ANALYTICS_WORK_MEM`` for sorts and hashes (PostgreSQL;
+    SQLite has no such setting)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))

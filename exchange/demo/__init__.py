@@ -1,5 +1,5 @@
 """Demo data for ``flask seed-demo``: two manufacturers, ~200 partners, ~2,000 leads (one in ten worked
-to an end in the past weeks, for a track record), four logins.
+to an end over the past year, for a track record and trends), four logins.
 
 - ``data``: the demo programme's tables (logins, manufacturers, countries, names, personas).
 - ``builder``: ``seed_demo``, deterministic (a fixed random seed) and idempotent.

@@ -1,4 +1,4 @@
-"""What the demo's leads went through: a track record worked to an end in the past weeks (through the
+"""What the demo's leads went through: a track record worked to an end over the past year (through the
 same services as the portal, under a frozen clock), most drafts published now, and a few claimed by
 the demo partner.
 """
@@ -12,10 +12,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from exchange.accounts import users as accounts
-from exchange.demo.data import HISTORY_DAYS, HISTORY_SOURCE_IDS, PERSONAS, UNCLAIMED_SHARE
+from exchange.demo.data import CAMPAIGNS, HISTORY_DAYS, HISTORY_SOURCE_IDS, PERSONAS, UNCLAIMED_SHARE
 from exchange.leads.lifecycle import publish_leads
 from exchange.models import (
+    Campaign,
     Claim,
+    ClaimStatus,
     ContactChannel,
     DeclineReason,
     Lead,
@@ -80,6 +82,24 @@ def _let_lapse(lead: Lead, frozen: clock.FrozenClock, now) -> None:
         db.session.refresh(lead)
 
 
+def _breach(claim: Claim, frozen: clock.FrozenClock, now, rng: random.Random, user: User) -> bool:
+    """A bad partner lets a clock run out: no first contact by its deadline, or (after a first call) no
+    update by the next one; the sweep records the breach and recycles the lead. False (nothing done)
+    when the deadline would fall after today."""
+    if rng.random() < 0.6:
+        deadline = claim.first_contact_deadline
+    else:
+        frozen.set(min(claim.claimed_at + timedelta(minutes=rng.randint(10, 50)), now - timedelta(hours=1)))
+        claims.log_contact(user, claim, ContactChannel.CALL)
+        deadline = claim.next_update_deadline
+    if deadline is None or deadline + timedelta(minutes=1) >= now - timedelta(hours=1):
+        return False
+    frozen.set(deadline + timedelta(minutes=1))
+    run_sweep()
+    db.session.refresh(claim)
+    return claim.status != ClaimStatus.ACTIVE
+
+
 def _persona(partner: Organisation) -> str:
     if partner.slug == "demo-partner":
         return "fast"  # the partner the demo logins belong to is one of the good ones
@@ -114,10 +134,17 @@ def play_history(makers) -> int:
 
     worked = 0
     now = clock.now()
+    win_factor = {name: factor for name, *_rest, factor in CAMPAIGNS}
     for maker in makers:
         leads = _drafts(maker, HISTORY_SOURCE_IDS)
         if not leads:
             continue
+        factors = {
+            campaign.id: win_factor.get(campaign.name, 1.0)
+            for campaign in db.session.scalars(
+                sa.select(Campaign).where(Campaign.manufacturer_id == maker.id)
+            )
+        }
         first, last = HISTORY_DAYS
         step = (first - last) * 24 * 60 / len(leads)
         for index, lead in enumerate(leads):
@@ -141,7 +168,9 @@ def play_history(makers) -> int:
                     continue
                 for position, offer in enumerate(offers):
                     partner = offer.partner
-                    _share, to_claim, to_contact, decline = PERSONAS[_persona(partner)]
+                    _share, to_claim, to_contact, decline, win, neglect, give_back = PERSONAS[
+                        _persona(partner)
+                    ]
                     user = desk(partner)
                     if position < len(offers) - 1 and rng.random() < decline:
                         frozen.set(at + timedelta(minutes=rng.randint(5, 90)))
@@ -155,13 +184,20 @@ def play_history(makers) -> int:
                         )
                     frozen.set(min(max(claimed_at, at), now - timedelta(hours=2)))
                     claim = claims.claim_offer(user, offer)
+                    if rng.random() < neglect and _breach(claim, frozen, now, rng, user):
+                        _let_lapse(lead, frozen, now)  # recycled: the next waves lapse too
+                        break
                     contacted = claim.claimed_at + timedelta(minutes=rng.randint(*to_contact))
                     frozen.set(min(contacted, now - timedelta(hours=1)))
                     claims.log_contact(user, claim, rng.choice(list(ContactChannel)))
                     frozen.set(
                         min(clock.now() + timedelta(days=rng.randint(2, 20)), now - timedelta(minutes=5))
                     )
-                    if rng.random() < 0.35:
+                    if rng.random() < give_back:
+                        claims.return_lead(
+                            user, claim, rng.choice(["Not our kind of project", "Too far away"])
+                        )
+                    elif rng.random() < win * factors.get(lead.campaign_id, 1.0):
                         value = lead.estimated_value or Decimal(20000)
                         amount = Decimal(
                             max(1000, int(value * Decimal(str(round(rng.uniform(0.6, 1.2), 2)))))

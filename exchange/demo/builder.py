@@ -19,6 +19,7 @@ from exchange.accounts import users as accounts
 from exchange.accounts.passwords import hash_password
 from exchange.demo.activity import play_history, publish_most, work_some
 from exchange.demo.data import (
+    CAMPAIGNS,
     COMPANY,
     COUNTRIES,
     DEMO_LOGINS,
@@ -274,14 +275,8 @@ def _make_partner(
 
 def _campaigns(maker: Organisation, rng: random.Random, created: dict[str, int]) -> list[Campaign]:
     today = clock.now().date()
-    specs = [
-        ("Hannover Messe", "trade fair", 180, Decimal("85000")),
-        ("Webinar series", "webinar", 120, Decimal("12000")),
-        ("Paid search", "paid search", 300, Decimal("40000")),
-        ("Partner referrals", "referral", 400, Decimal("5000")),
-    ]
     campaigns = []
-    for name, channel, days_ago, cost in specs:
+    for name, channel, days_ago, cost, _win_factor in CAMPAIGNS:
         campaign = db.session.scalar(
             sa.select(Campaign).where(Campaign.manufacturer_id == maker.id, Campaign.name == name)
         )
@@ -291,8 +286,8 @@ def _campaigns(maker: Organisation, rng: random.Random, created: dict[str, int])
                 name=name,
                 channel=channel,
                 starts_on=today - timedelta(days=days_ago),
-                ends_on=today - timedelta(days=days_ago - 60) if channel != "referral" else None,
-                cost=cost,
+                ends_on=None,
+                cost=Decimal(cost),
                 currency=maker.program.currency,
             )
             db.session.add(campaign)

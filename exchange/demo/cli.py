@@ -22,7 +22,7 @@ def seed_demo_command(partners: int, leads: int) -> None:
     published, worked = created.pop("published", 0), created.pop("worked", 0)
     history = created.pop("history", 0)
     click.echo("Demo data: " + ", ".join(f"{n} {what} created" for what, n in created.items()))
-    click.echo(f"  {history} leads worked to an end in the past weeks (partners' track record)")
+    click.echo(f"  {history} leads worked to an end in the past year (partners' track record)")
     click.echo(
         f"  {published} leads published through the matching engine, {worked} claimed by the demo partner"
     )

@@ -175,16 +175,28 @@ COMPANY = [
 ]
 
 
-# One demo lead in ten (DEMO-…1) was published weeks ago and worked to an end, so partners have a
-# track record: the responsiveness figures, the channel manager's partner list and the responsiveness
-# component of matching show real differences. How a partner behaves follows from a persona:
-# (share of partners, minutes to claim, minutes from claim to first contact, chance to decline).
+# One demo lead in ten (DEMO-…1) was published in the past year and worked to an end, so partners have
+# a track record and the analytics pages show trends: the responsiveness figures, the channel
+# manager's partner table and scorecards, and the responsiveness component of matching show real
+# differences. How a partner behaves follows from a persona: (share of partners, minutes to claim,
+# minutes from claim to first contact, chance to decline, chance to win a worked lead, chance to let
+# a clock breach - the sweep then recycles the lead -, chance to return the lead).
 PERSONAS = {
-    "fast": (0.35, (4, 45), (10, 120), 0.05),
-    "steady": (0.35, (45, 360), (60, 600), 0.15),
-    "slow": (0.2, (300, 1800), (900, 4000), 0.2),
-    "picky": (0.1, (30, 240), (60, 480), 0.7),
+    "fast": (0.35, (4, 45), (10, 120), 0.05, 0.5, 0.0, 0.0),
+    "steady": (0.35, (45, 360), (60, 600), 0.15, 0.35, 0.05, 0.03),
+    "slow": (0.2, (300, 1800), (900, 4000), 0.2, 0.15, 0.35, 0.15),
+    "picky": (0.1, (30, 240), (60, 480), 0.7, 0.3, 0.1, 0.2),
 }
 HISTORY_SOURCE_IDS = "DEMO-%1"  # one lead in ten
-HISTORY_DAYS = (60, 4)  # published between 60 and 4 days ago
+HISTORY_DAYS = (400, 4)  # published between 400 and 4 days ago: 13 months of trends
 UNCLAIMED_SHARE = 0.08  # of the history leads, nobody claims these: they return to the manufacturer
+
+# The demo campaigns: (name, channel, started days ago, cost in the programme's currency, how much
+# likelier than usual its worked leads are won). Referrals pay back within weeks; the trade fair
+# costs far more than its few wins bring in.
+CAMPAIGNS = (
+    ("Hannover Messe", "trade fair", 410, 400_000, 0.2),
+    ("Webinar series", "webinar", 405, 12_000, 1.0),
+    ("Paid search", "paid search", 400, 40_000, 0.8),
+    ("Partner referrals", "referral", 420, 5_000, 1.6),
+)

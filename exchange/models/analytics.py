@@ -25,6 +25,17 @@ class LeadFact(Base):
         # Every overview query: one programme, a range of publication times.
         sa.Index("ix_lead_facts_manufacturer_published", "manufacturer_id", "published_at"),
         sa.Index("ix_lead_facts_campaign", "campaign_id", "published_at"),
+        # The countries and regions of the scope form, from the index alone.
+        sa.Index("ix_lead_facts_manufacturer_place", "manufacturer_id", "country", "region"),
+        # The won revenue of a period by currency: the won leads alone, from the index on PostgreSQL.
+        sa.Index(
+            "ix_lead_facts_won",
+            "manufacturer_id",
+            "published_at",
+            postgresql_include=["won_currency", "won_amount"],
+            sqlite_where=sa.text("won_at IS NOT NULL"),
+            postgresql_where=sa.text("won_at IS NOT NULL"),
+        ),
     )
 
     lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)

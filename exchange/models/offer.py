@@ -40,8 +40,21 @@ class Offer(TimestampMixin, Base):
         sa.Index("ix_offers_state_remind_at", "state", "remind_at"),
         sa.Index("ix_offers_lead_state", "lead_id", "state"),
         sa.Index("ix_offers_manufacturer_state", "manufacturer_id", "state"),
-        # The channel manager's figures: a programme's offers over a period (exchange.analytics).
-        sa.Index("ix_offers_manufacturer_visible", "manufacturer_id", "visible_from"),
+        # The channel manager's figures: a programme's offers over a period (exchange.analytics),
+        # answered from the index on PostgreSQL (partner and state included), and one partner's.
+        sa.Index(
+            "ix_offers_manufacturer_visible",
+            "manufacturer_id",
+            "visible_from",
+            postgresql_include=["partner_id", "state", "lead_id"],
+        ),
+        sa.Index(
+            "ix_offers_manufacturer_partner_visible",
+            "manufacturer_id",
+            "partner_id",
+            "visible_from",
+            postgresql_include=["state", "lead_id"],
+        ),
         sa.CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
     )
 
@@ -95,6 +108,14 @@ class Claim(TimestampMixin, Base):
         sa.Index("ix_claims_status_next_update_remind_at", "status", "next_update_remind_at"),
         sa.Index("ix_claims_lead", "lead_id"),
         sa.Index("ix_claims_manufacturer_claimed", "manufacturer_id", "claimed_at"),
+        # One partner's claims of a period (scorecards), and active claims per partner (load).
+        sa.Index("ix_claims_manufacturer_partner_claimed", "manufacturer_id", "partner_id", "claimed_at"),
+        sa.Index(
+            "ix_claims_active_partner",
+            "partner_id",
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -183,17 +183,17 @@ NO_FIGURE = {
     "win_rate": _l("no lead won or lost yet"),
     "claim_minutes_median": _l("no claims yet"),
     "contact_minutes_median": _l("no first contact yet"),
+    # the analytics overview (exchange.analytics.overview)
+    "claim_minutes_p90": _l("no claims yet"),
+    "contact_minutes_p90": _l("no first contact yet"),
+    "leakage_rate": _l("no leads published"),
+    "share": _l("nothing to count yet"),
     # fairness (exchange.analytics.fairness) and Return on Leads (exchange.analytics.return_on_leads)
     "gini": _l("fewer than two eligible partners, or none counted"),
     "top10_share": _l("none counted"),
     "roi": _l("no cost entered"),
     "paid_back": _l("no cost entered"),
     "payback_month": _l("not paid back yet"),
-    # the analytics overview (exchange.analytics.overview)
-    "claim_minutes_p90": _l("no claims yet"),
-    "contact_minutes_p90": _l("no first contact yet"),
-    "leakage_rate": _l("no leads published"),
-    "share": _l("nothing to count yet"),
 }
 # How each figure of exchange.analytics.figures reads (its key there -> formatter).
 FIGURE_FORMATS = {
@@ -206,15 +206,15 @@ FIGURE_FORMATS = {
     "breaches": str,
     "claim_minutes_median": _minutes,
     "contact_minutes_median": _minutes,
+    "claim_minutes_p90": _minutes,
+    "contact_minutes_p90": _minutes,
+    "leakage_rate": _percent,
+    "share": _percent,
     "gini": lambda value: format_decimal(value, "0.00"),
     "top10_share": _percent,
     "roi": _percent,
     "paid_back": _percent,
     "payback_month": lambda value: _l("month %(n)d", n=value),
-    "claim_minutes_p90": _minutes,
-    "contact_minutes_p90": _minutes,
-    "leakage_rate": _percent,
-    "share": _percent,
 }
 
 

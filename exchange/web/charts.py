@@ -48,6 +48,7 @@ _COMMON = {
     # (no legend_at_bottom_columns: with it pygal puts the legend below the picture, cut off)
     "legend_at_bottom": True,
     "truncate_legend": 40,
+    "truncate_label": -1,  # axis labels in full (months, weeks), rotated where there are many
     "no_data_text": "",
     "margin": 8,
 }
@@ -88,16 +89,21 @@ def lines(
     show_dots: bool = True,
 ) -> Markup:
     """Line per series over ``x_labels`` (weeks, months, months since start); gaps stay gaps."""
+    widest = max((len(str(x)) for x in x_labels), default=0)
     chart = pygal.Line(
         **_COMMON,
         show_dots=show_dots,
         dots_size=3,
         allow_interruptions=True,
-        x_label_rotation=0 if len(x_labels) <= 12 else 40,
+        # Labels side by side while they fit the width (about 60 characters), slanted beyond.
+        x_label_rotation=0 if len(x_labels) * (widest + 2) <= 60 else 40,
         show_minor_x_labels=len(x_labels) <= 24,
     )
     if percent:
         chart.value_formatter = _percent
+        values = [v for series_values in series.values() for v in series_values if v is not None]
+        if values and max(values) <= 1 and min(values) >= 0:
+            chart.range = (0, 1)  # a rate's axis from 0 to 100 %, so a small change does not look large
     chart.x_labels = list(x_labels)
     if len(x_labels) > 24:
         chart.x_labels_major = list(x_labels)[:: max(1, len(x_labels) // 12)]
