@@ -1,8 +1,8 @@
 """How evenly a programme spreads its leads: offers and claims over the partners who were eligible.
 
 Eligible in a period: the programme's partners whose enrollment was accepted (``accepted_at``) before the
-period ended and did not end (or get declined) before it started; the tier filter keeps the partners of
-that tier.
+period ended (or that were offered leads in it) and did not end (or get declined) before it started; the
+tier filter keeps the partners of that tier.
 Counted per partner: its offers that became visible in the period and its claims made in the period
 (the lead filters - country, region, product line, campaign, temperature - through ``lead_facts``);
 eligible partners with none count as 0.
@@ -160,7 +160,17 @@ def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
         .where(
             Enrollment.manufacturer_id == manufacturer_id,
             Enrollment.accepted_at.is_not(None),
-            Enrollment.accepted_at < high,  # accepted after the period: not eligible in it
+            # accepted after the period: not eligible in it (unless it was offered leads in it)
+            sa.or_(
+                Enrollment.accepted_at < high,
+                Enrollment.partner_id.in_(
+                    sa.select(Offer.partner_id).where(
+                        Offer.manufacturer_id == manufacturer_id,
+                        Offer.visible_from >= low,
+                        Offer.visible_from < high,
+                    )
+                ),
+            ),
             sa.not_(
                 sa.and_(
                     Enrollment.status.in_(_ENDED),
