@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from exchange.accounts.permissions import Permission
 from exchange.analytics import period as periods
+from exchange.analytics.fairness import foreign_filter
 from exchange.models import Temperature, Tier
 from exchange.platform.tenancy import current_org
 from exchange.web.api import api_blueprint
@@ -58,10 +59,14 @@ class ScopeSchema(Schema):
 
 
 def api_scope() -> periods.Scope:
-    """The scope of this API request; 422 with the arguments that could not be read."""
-    scope = periods.parse(request.args, current_org())
+    """The scope of this API request; 422 with the arguments that could not be read, 404 for another
+    programme's campaign, product line or partner in a filter."""
+    org = current_org()
+    scope = periods.parse(request.args, org)
     if scope.errors:
         abort(422, errors={"query": scope.errors}, message="Some query arguments could not be read.")
+    if foreign_filter(org.id, scope.filters):
+        abort(404, message="No such campaign, product line or partner in your programme.")
     return scope
 
 

@@ -159,6 +159,7 @@ def as_document(data: overviews.Overview) -> dict[str, Any]:
 class AnalyticsOverview(MethodView):
     @analytics_blp.arguments(ScopeArgsSchema, location="query", as_kwargs=True)
     @analytics_blp.response(200, OverviewSchema)
+    @analytics_blp.alt_response(404, description="A campaign, product line or partner of another programme")
     @analytics_blp.doc(
         summary="The programme's figures for a period beside the period before, funnel, leakage and trend"
     )

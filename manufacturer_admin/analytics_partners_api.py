@@ -168,6 +168,7 @@ def _scope_dict(period: Period) -> dict[str, Any]:
 @analytics_blp.route("/partners")
 @analytics_blp.arguments(PartnerTableArgsSchema, location="query", as_kwargs=True)
 @analytics_blp.response(200, PartnerTableSchema)
+@analytics_blp.alt_response(404, description="A campaign, product line or partner of another programme")
 @analytics_blp.doc(
     summary="The programme's partners with their figures for a period, sorted by any figure, paged"
 )
@@ -199,7 +200,9 @@ def partner_table_api(**args: Any):
 @analytics_blp.route("/partners/<int:partner_id>")
 @analytics_blp.arguments(ScopeArgsSchema, location="query", as_kwargs=True)
 @analytics_blp.response(200, ScorecardSchema)
-@analytics_blp.alt_response(404, description="Not a partner of your programme")
+@analytics_blp.alt_response(
+    404, description="Not a partner of your programme (or a filter of another programme)"
+)
 @analytics_blp.doc(summary="A partner's scorecard: its figures against the programme's and the period before")
 def partner_scorecard_api(partner_id: int, **_args: Any):
     scope = api_scope()

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import abort, request
 
 from exchange.analytics import period as periods
+from exchange.analytics.fairness import foreign_filter
 from exchange.models import Campaign, Enrollment, LeadFact, Organisation, ProductLine, Temperature, Tier
 from exchange.platform.extensions import db
 from exchange.platform.labels import TEMPERATURE
@@ -44,8 +45,13 @@ def add_tab(endpoint: str, label: Any, order: int) -> None:
 
 
 def current_scope() -> periods.Scope:
-    """The period and filters of this request (errors in ``scope.errors``, shown beside the form)."""
-    return periods.parse(request.args, current_org())
+    """The period and filters of this request (errors in ``scope.errors``, shown beside the form);
+    404 for another programme's campaign, product line or partner in a filter."""
+    org = current_org()
+    scope = periods.parse(request.args, org)
+    if foreign_filter(org.id, scope.filters):
+        abort(404)
+    return scope
 
 
 def scope_choices(org: Organisation) -> dict[str, Any]:

@@ -92,6 +92,9 @@ def programme(app):
             db.select(Enrollment).filter_by(manufacturer_id=maker.id, partner_id=partner.id)
         )
         enrollment.status, enrollment.status_changed_at = EnrollmentStatus.ENDED, at
+    for enrollment in db.session.scalars(db.select(Enrollment).filter_by(manufacturer_id=maker.id)):
+        if enrollment.accepted_at is not None:  # accepted before the periods the tests read
+            enrollment.accepted_at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     # Gold 0: 3 offers, 2 claims; Gold 1: 1 offer; Silver 0: 1 offer, 1 claim; the rest none.
     # One lead in FR (filtered out by country=DE); one offer before the period.
     leads = [f.lead(maker, status=LeadStatus.OFFERED, published_at=IN_PERIOD) for _ in range(4)]

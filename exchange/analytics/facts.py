@@ -46,6 +46,7 @@ from exchange.sla.vocabulary import SlaClock
 
 CHUNK = 2000
 _SESSION_KEY = "analytics_touched_leads"
+_LOCK_SPACE = 0x4C46  # first key of the advisory locks of lead_facts refreshes ("LF")
 
 # One bit per tier in ``LeadFact.offered_tiers`` (the tiers of the partners a lead was offered to).
 TIER_BITS = {tier: 1 << index for index, tier in enumerate(Tier)}
@@ -96,8 +97,11 @@ def refresh(lead_ids: Sequence[int], *, session: Session | None = None) -> int:
     session = session or db.session()
     written = 0
     upsert = _upsert(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(lead_ids), CHUNK):
         chunk = list(lead_ids[start : start + CHUNK])
+        if postgres:
+            _lock(session, chunk)
         rows = _compute(session, chunk)
         gone = set(chunk) - {row["lead_id"] for row in rows}
         if gone:
@@ -106,6 +110,20 @@ def refresh(lead_ids: Sequence[int], *, session: Session | None = None) -> int:
             session.connection().execute(upsert, rows)  # Core executemany: one statement for the chunk
         written += len(rows)
     return written
+
+
+def _lock(session: Session, lead_ids: list[int]) -> None:
+    """PostgreSQL: one refresh of a lead at a time (a transaction-scoped advisory lock per lead, taken
+    in id order). Without it a transaction could read the lead while another, whose row is written but
+    not yet committed, holds its changes back; its upsert then waits for that one and overwrites its
+    row with figures that miss them. After the lock, the reads below see what the other committed."""
+    session.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(:space, id) FROM "
+            "(SELECT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS locked"
+        ),
+        {"space": _LOCK_SPACE, "ids": sorted(set(lead_ids))},
+    )
 
 
 def _upsert(session: Session) -> sa.Insert:

@@ -1,7 +1,8 @@
 """How evenly a programme spreads its leads: offers and claims over the partners who were eligible.
 
-Eligible in a period: the programme's partners whose enrollment was accepted (``accepted_at``) and did
-not end (or get declined) before the period started; the tier filter keeps the partners of that tier.
+Eligible in a period: the programme's partners whose enrollment was accepted (``accepted_at``) before the
+period ended (or that were offered leads in it) and did not end (or get declined) before it started; the
+tier filter keeps the partners of that tier.
 Counted per partner: its offers that became visible in the period and its claims made in the period
 (the lead filters - country, region, product line, campaign, temperature - through ``lead_facts``);
 eligible partners with none count as 0.
@@ -152,13 +153,24 @@ def spread(offers: Sequence[int], claims: Sequence[int]) -> Spread:
 
 def eligible_partners(manufacturer_id: int, scope: Scope) -> sa.Select:
     """(partner id, name, tier, enrollment id, status) of the partners eligible in the scope's period."""
-    low, _high = scope.period.bounds()
+    low, high = scope.period.bounds()
     query = (
         sa.select(Enrollment.partner_id, Organisation.name, Enrollment.tier, Enrollment.id, Enrollment.status)
         .join(Organisation, Organisation.id == Enrollment.partner_id)
         .where(
             Enrollment.manufacturer_id == manufacturer_id,
             Enrollment.accepted_at.is_not(None),
+            # accepted after the period: not eligible in it (unless it was offered leads in it)
+            sa.or_(
+                Enrollment.accepted_at < high,
+                Enrollment.partner_id.in_(
+                    sa.select(Offer.partner_id).where(
+                        Offer.manufacturer_id == manufacturer_id,
+                        Offer.visible_from >= low,
+                        Offer.visible_from < high,
+                    )
+                ),
+            ),
             sa.not_(
                 sa.and_(
                     Enrollment.status.in_(_ENDED),

@@ -57,12 +57,15 @@ class Period:
     def previous(self) -> Period:
         """The period to compare with: the same span just before (for this quarter or year so far, the
         same days of the quarter or year before)."""
+        # (the same days of the quarter or year before, but never past its last day: Q1 is shorter
+        # than Q2, a common year than a leap year)
+        last = self.start - timedelta(days=1)
         if self.key == "quarter":
             start = _add_months(self.start, -3)
-            return replace(self, start=start, end=start + (self.end - self.start))
+            return replace(self, start=start, end=min(start + (self.end - self.start), last))
         if self.key == "year":
             start = self.start.replace(year=self.start.year - 1)
-            return replace(self, start=start, end=start + (self.end - self.start))
+            return replace(self, start=start, end=min(start + (self.end - self.start), last))
         return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
 
     def as_dict(self) -> dict[str, Any]:
