@@ -47,6 +47,7 @@ from exchange.sla.vocabulary import SlaClock
 CHUNK = 2000
 _SESSION_KEY = "analytics_touched_leads"
 _LOCK_SPACE = 0x4C46  # first key of the advisory locks of lead_facts refreshes ("LF")
+LOCK_STRIPES = 512
 
 # One bit per tier in ``LeadFact.offered_tiers`` (the tiers of the partners a lead was offered to).
 TIER_BITS = {tier: 1 << index for index, tier in enumerate(Tier)}
@@ -113,16 +114,20 @@ def refresh(lead_ids: Sequence[int], *, session: Session | None = None) -> int:
 
 
 def _lock(session: Session, lead_ids: list[int]) -> None:
-    """PostgreSQL: one refresh of a lead at a time (a transaction-scoped advisory lock per lead, taken
-    in id order). Without it a transaction could read the lead while another, whose row is written but
-    not yet committed, holds its changes back; its upsert then waits for that one and overwrites its
-    row with figures that miss them. After the lock, the reads below see what the other committed."""
+    """PostgreSQL: one refresh of a lead at a time. Without it a transaction could read the lead while
+    another, whose row is written but not yet committed, holds its changes back; its upsert then waits
+    for that one and overwrites its row with figures that miss them. After the lock, the reads below see
+    what the other committed. The locks are transaction-scoped advisory locks on ``LOCK_STRIPES``
+    stripes of the lead ids (``id % LOCK_STRIPES``), taken in order (no deadlock): a transaction that
+    touches ten thousand leads holds at most ``LOCK_STRIPES`` locks, well inside PostgreSQL's lock table
+    (``max_locks_per_transaction`` x connections, 6,400 by default)."""
+    stripes = sorted({lead_id % LOCK_STRIPES for lead_id in lead_ids})
     session.execute(
         sa.text(
-            "SELECT pg_advisory_xact_lock(:space, id) FROM "
-            "(SELECT unnest(CAST(:ids AS integer[])) AS id ORDER BY 1) AS locked"
+            "SELECT pg_advisory_xact_lock(:space, stripe) FROM "
+            "(SELECT unnest(CAST(:stripes AS integer[])) AS stripe ORDER BY 1) AS locked"
         ),
-        {"space": _LOCK_SPACE, "ids": sorted(set(lead_ids))},
+        {"space": _LOCK_SPACE, "stripes": stripes},
     )
 
 
@@ -138,8 +143,12 @@ def _upsert(session: Session) -> sa.Insert:
     )
 
 
-def rebuild(manufacturer_id: int | None = None, *, session: Session | None = None) -> int:
-    """Recompute every row (of one programme) from the events and the lead, offer and claim rows."""
+def rebuild(
+    manufacturer_id: int | None = None, *, session: Session | None = None, steps: bool = False
+) -> int:
+    """Recompute every row (of one programme) from the events and the lead, offer and claim rows. With
+    ``steps`` each chunk is committed on its own (the nightly job and the CLI: a long rebuild never holds
+    the refresh locks for long); without, everything stays in the caller's transaction."""
     session = session or db.session()
     query = sa.select(Lead.id).where(Lead.published_at.is_not(None)).order_by(Lead.id)
     if manufacturer_id is not None:
@@ -151,11 +160,19 @@ def rebuild(manufacturer_id: int | None = None, *, session: Session | None = Non
     session.execute(
         stale.where(LeadFact.lead_id.not_in(sa.select(Lead.id).where(Lead.published_at.is_not(None))))
     )
-    return refresh(ids, session=session)
+    return _refresh_in_steps(ids, session) if steps else refresh(ids, session=session)
+
+
+def _refresh_in_steps(lead_ids: list[int], session: Session) -> int:
+    written = 0
+    for start in range(0, len(lead_ids), CHUNK):
+        written += refresh(lead_ids[start : start + CHUNK], session=session)
+        session.commit()
+    return written
 
 
 def catch_up(limit: int = 20_000) -> dict[str, int]:
-    """Job: rows for published leads that have none yet."""
+    """Job: rows for published leads that have none yet (committed chunk by chunk)."""
     missing = list(
         db.session.scalars(
             sa.select(Lead.id)
@@ -165,12 +182,12 @@ def catch_up(limit: int = 20_000) -> dict[str, int]:
             .limit(limit)
         )
     )
-    return {"refreshed": refresh(missing)}
+    return {"refreshed": _refresh_in_steps(missing, db.session())}
 
 
 def rebuild_all() -> dict[str, int]:
-    """Nightly job: every row again (heals anything written around the hook)."""
-    return {"refreshed": rebuild()}
+    """Nightly job: every row again (heals anything written around the hook), chunk by chunk."""
+    return {"refreshed": rebuild(steps=True)}
 
 
 def _compute(session: Session, lead_ids: list[int]) -> list[dict[str, Any]]:
