@@ -132,6 +132,7 @@ def claim(offer_obj: Offer, *, status: ClaimStatus = ClaimStatus.ACTIVE, **overr
         "partner_id": offer_obj.partner_id,
         "manufacturer_id": lead_obj.manufacturer_id,
         "status": status,
+        "offer_visible_from": offer_obj.visible_from,
     }
     values.update(overrides)
     obj = Claim(**values)

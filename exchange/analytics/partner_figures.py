@@ -8,7 +8,8 @@ Each figure is defined once here, over the programme's own offers and claims onl
   declined + lapsed; response rate = claimed / decided, decline rate = declined / decided
   (``exchange.analytics.figures``).
 - claims: claims made in the period (``Claim.claimed_at``); median time to claim = claim time minus
-  the offer's ``visible_from``; first-contact clocks met / missed (``figures.first_contact_clock``),
+  the offer's ``visible_from`` (kept on the claim as ``offer_visible_from``); first-contact clocks
+  met / missed (``figures.first_contact_clock``),
   SLA compliance = met / decided clocks; breaches = missed first-contact clocks + claims whose update
   clock was breached (``None`` while no clock is decided and nothing was missed); returned (handed
   back) / claims = return rate; won, lost, win rate = won / (won + lost); won revenue = the won amounts
@@ -204,11 +205,17 @@ def claim_stats(
             sa.or_(ended.is_(None), ended >= deadline),
         ),
     )
-    won_currency = sa.func.coalesce(Lead.won_currency, Lead.currency)
     won = Claim.status == ClaimStatus.WON
+    # The won lead's amount and currency, looked up for won claims only (a tenth of them): nested CASEs,
+    # so the lookups run for those rows alone instead of joining every claim of the period to its lead.
+    of_lead = Lead.id == Claim.lead_id
+    won_currency = (
+        sa.select(sa.func.coalesce(Lead.won_currency, Lead.currency)).where(of_lead).scalar_subquery()
+    )
+    won_amount = sa.select(Lead.won_amount).where(of_lead).scalar_subquery()
     columns = [
         sa.func.count().label("claims"),
-        (sql.median(seconds_between(Claim.claimed_at, Offer.visible_from)) / 60.0).label(
+        (sql.median(seconds_between(Claim.claimed_at, Claim.offer_visible_from)) / 60.0).label(
             "claim_minutes_median"
         ),
         _count_if(met).label("met"),
@@ -217,15 +224,13 @@ def claim_stats(
         _count_if(Claim.status == ClaimStatus.RETURNED).label("returned"),
         _count_if(won).label("won"),
         _count_if(Claim.status == ClaimStatus.LOST).label("lost"),
-        sa.func.sum(sa.case((sa.and_(won, won_currency == currency), Lead.won_amount))).label("won_revenue"),
-        _count_if(sa.and_(won, won_currency != currency)).label("won_other_currency"),
+        sa.func.sum(sa.case((won, sa.case((won_currency == currency, won_amount))))).label("won_revenue"),
+        sa.func.sum(sa.case((won, sa.case((won_currency != currency, 1), else_=0)), else_=0)).label(
+            "won_other_currency"
+        ),
     ]
-    query = (
-        sa.select(*([Claim.partner_id] if grouped else []), *columns)
-        # The lead only for its won amount: looked up for won claims alone (a tenth of them).
-        .outerjoin(Lead, sa.and_(Lead.id == Claim.lead_id, won))
-        .outerjoin(Offer, Offer.id == Claim.offer_id)
-        .where(Claim.manufacturer_id == manufacturer_id, Claim.claimed_at >= low, Claim.claimed_at < high)
+    query = sa.select(*([Claim.partner_id] if grouped else []), *columns).where(
+        Claim.manufacturer_id == manufacturer_id, Claim.claimed_at >= low, Claim.claimed_at < high
     )
     lead = lead_conditions(filters)
     if lead:

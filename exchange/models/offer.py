@@ -128,6 +128,9 @@ class Claim(TimestampMixin, Base):
 
     status: Mapped[ClaimStatus] = mapped_column(StrEnum(ClaimStatus), default=ClaimStatus.ACTIVE)
     claimed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # When the claimed offer became visible: the partner's time to claim starts there (kept on the
+    # claim, so the channel manager's figures read it without the offer).
+    offer_visible_from: Mapped[datetime | None]
     first_contact_deadline: Mapped[datetime | None]
     first_contact_at: Mapped[datetime | None]
     first_contact_channel: Mapped[ContactChannel | None] = mapped_column(StrEnum(ContactChannel))

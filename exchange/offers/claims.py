@@ -106,6 +106,7 @@ def claim_offer(actor: User, offer: Offer) -> Claim:
         claimed_by_id=actor.id,
         assigned_to_id=actor.id,
         claimed_at=now,
+        offer_visible_from=offer.visible_from,
         first_contact_deadline=contact.deadline,
         first_contact_remind_at=contact.remind_at,
         next_update_deadline=update.deadline,
