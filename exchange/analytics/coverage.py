@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from exchange.analytics.fairness import lead_conditions
+from exchange.analytics import sql
 from exchange.analytics.period import Scope
 from exchange.models import Event, Lead, LeadFact
 from exchange.platform.event_types import LeadEvent
@@ -89,7 +89,7 @@ def coverage_over_time(manufacturer_id: int, scope: Scope) -> CoverageOverTime:
             Lead.manufacturer_id == manufacturer_id,
         )
     )
-    conditions = lead_conditions(filters)
+    conditions = sql.lead_conditions(filters)
     if conditions:  # the lead's dimensions as the other figures read them (temperature at publication)
         query = query.join(LeadFact, LeadFact.lead_id == Event.lead_id).where(*conditions)
     zone = _zone(period.tz)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.expression import ColumnElement
 
 from exchange.analytics import sql
 from exchange.analytics.period import Filters, Scope
@@ -210,21 +209,6 @@ def foreign_filter(manufacturer_id: int, filters: Filters) -> bool:
     return False
 
 
-def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """The lead filters (not partner or tier) as conditions on ``lead_facts``."""
-    where = []
-    for column, value in (
-        (LeadFact.country, filters.country),
-        (LeadFact.region, filters.region),
-        (LeadFact.product_line_id, filters.product_line),
-        (LeadFact.campaign_id, filters.campaign),
-        (LeadFact.temperature, filters.temperature),
-    ):
-        if value is not None:
-            where.append(column == value)
-    return where
-
-
 def _counts(manufacturer_id: int, scope: Scope, model: Any, at: Any) -> dict[int, int]:
     low, high = scope.period.bounds()
     query = (
@@ -232,7 +216,7 @@ def _counts(manufacturer_id: int, scope: Scope, model: Any, at: Any) -> dict[int
         .where(model.manufacturer_id == manufacturer_id, at >= low, at < high)
         .group_by(model.partner_id)
     )
-    conditions = lead_conditions(scope.filters)
+    conditions = sql.lead_conditions(scope.filters)
     if conditions:
         query = query.join(LeadFact, LeadFact.lead_id == model.lead_id).where(*conditions)
     return {partner_id: count for partner_id, count in db.session.execute(query)}

@@ -112,20 +112,6 @@ def programme_currency(manufacturer_id: int) -> str:
     )
 
 
-def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    found = []
-    for column, value in (
-        (LeadFact.country, filters.country),
-        (LeadFact.region, filters.region),
-        (LeadFact.product_line_id, filters.product_line),
-        (LeadFact.campaign_id, filters.campaign),
-        (LeadFact.temperature, filters.temperature),
-    ):
-        if value is not None:
-            found.append(column == value)
-    return found
-
-
 def _partner_conditions(
     manufacturer_id: int, partner_column: Any, filters: Filters, partner_id: int | None
 ) -> list[ColumnElement[bool]]:
@@ -169,7 +155,7 @@ def offer_stats(
     query = sa.select(*([Offer.partner_id] if grouped else []), *columns).where(
         Offer.manufacturer_id == manufacturer_id, Offer.visible_from >= low, Offer.visible_from < high
     )
-    lead = lead_conditions(filters)
+    lead = sql.lead_conditions(filters)
     if lead:
         query = query.join(LeadFact, LeadFact.lead_id == Offer.lead_id).where(*lead)
     tier_filters = filters if tier_in_subquery else Filters(partner=filters.partner)
@@ -232,7 +218,7 @@ def claim_stats(
     query = sa.select(*([Claim.partner_id] if grouped else []), *columns).where(
         Claim.manufacturer_id == manufacturer_id, Claim.claimed_at >= low, Claim.claimed_at < high
     )
-    lead = lead_conditions(filters)
+    lead = sql.lead_conditions(filters)
     if lead:
         query = query.join(LeadFact, LeadFact.lead_id == Claim.lead_id).where(*lead)
     tier_filters = filters if tier_in_subquery else Filters(partner=filters.partner)

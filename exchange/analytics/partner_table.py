@@ -20,7 +20,6 @@ from exchange.analytics.partner_figures import (
     claim_stats,
     coerce,
     figure_columns,
-    lead_conditions,
     offer_stats,
     programme_currency,
 )
@@ -253,7 +252,7 @@ def response_trends(
         Offer.visible_from < high,
         Offer.state.in_((*CLAIMED_STATES, OfferState.DECLINED, OfferState.EXPIRED)),
     )
-    lead = lead_conditions(scope.filters)
+    lead = sql.lead_conditions(scope.filters)
     if lead:
         query = query.join(LeadFact, LeadFact.lead_id == Offer.lead_id).where(*lead)
     zone_, weekly = zone(scope.period.tz), scope.period.days <= WEEKLY_MAX_DAYS

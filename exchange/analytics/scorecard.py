@@ -19,7 +19,6 @@ from exchange.analytics.partner_figures import (
     claim_stats,
     coerce,
     figure_columns,
-    lead_conditions,
     offer_stats,
     programme_currency,
 )
@@ -129,7 +128,7 @@ def trend(manufacturer_id: int, partner_id: int, scope: Scope) -> Trend:
     index = {start: n for n, start in enumerate(starts)}
     tz = zone(period.tz)
     low, high = period.bounds()
-    lead = lead_conditions(filters)
+    lead = sql.lead_conditions(filters)
     offers = sa.select(Offer.visible_from, Offer.state).where(
         Offer.manufacturer_id == manufacturer_id,
         Offer.partner_id == partner_id,

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from exchange.analytics import figures
-from exchange.analytics.partner_figures import lead_conditions
+from exchange.analytics import figures, sql
 from exchange.analytics.period import Scope
 from exchange.models import Claim, ClaimStatus, Event, Lead, LeadFact, Offer, OfferState
 from exchange.platform import clock
@@ -25,7 +24,7 @@ TEXTS = 10  # latest free-text decline reasons
 
 
 def _filtered(query: sa.Select, lead_id: Any, scope: Scope) -> sa.Select:
-    lead = lead_conditions(scope.filters)
+    lead = sql.lead_conditions(scope.filters)
     return query.join(LeadFact, LeadFact.lead_id == lead_id).where(*lead) if lead else query
 
 

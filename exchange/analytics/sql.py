@@ -73,6 +73,13 @@ def fact_conditions(manufacturer_id: int, period: Period, filters: Filters) -> l
         )
     if filters.tier is not None:
         where.append(LeadFact.offered_tiers.op("&")(TIER_BITS[filters.tier]) != 0)
+    return where + lead_conditions(filters)
+
+
+def lead_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The filters on the lead's own fields (not partner or tier) as conditions on ``lead_facts``:
+    offers and claims are joined to it by ``lead_id`` for them."""
+    where = []
     for column, value in (
         (LeadFact.country, filters.country),
         (LeadFact.region, filters.region),
