@@ -320,12 +320,12 @@ class Block:
         return zip(
             self.claim_id[rows].tolist(), self.lead_id[rows].tolist(), self.offer_id[rows, slots].tolist(),
             p.partner_ids[self.sel[rows, slots]].tolist(), [p.manufacturer_id] * count, status.tolist(),
-            stamps(self.ct[rows]), stamps(self.visible[rows, slots]), stamps(self.fd[rows]), stamps(self.contact_t[rows], contacted),
+            stamps(self.ct[rows]), stamps(self.fd[rows]), stamps(self.contact_t[rows], contacted),
             nullable(np.full(count, "call"), contacted), stamps(self.fr[rows]), stamps(self.fd[rows] + 300, self.breached[rows]),
             stamps(last + UPDATE_WINDOW, updating), stamps(last, contacted),
             stamps(self.update_breach_t[rows], self.update_breached[rows]), stamps(ended_t, ended),
             nullable(reason, self.recycled[rows] | self.returned[rows]), stamps(self.ct[rows]),
-            stamps(np.where(ended, ended_t, self.ct[rows])),
+            stamps(np.where(ended, ended_t, self.ct[rows])), stamps(self.visible[rows, slots]),
             strict=True,
         )  # fmt: skip
 

@@ -71,10 +71,10 @@ OFFER_COLUMNS = [
     "closed_at", "decline_reason", "created_at", "updated_at",
 ]  # fmt: skip
 CLAIM_COLUMNS = [
-    "id", "lead_id", "offer_id", "partner_id", "manufacturer_id", "status", "claimed_at", "offer_visible_from",
+    "id", "lead_id", "offer_id", "partner_id", "manufacturer_id", "status", "claimed_at",
     "first_contact_deadline", "first_contact_at", "first_contact_channel", "first_contact_remind_at",
     "first_contact_breached_at", "next_update_deadline", "last_update_at", "update_breached_at", "ended_at",
-    "end_reason", "created_at", "updated_at",
+    "end_reason", "created_at", "updated_at", "offer_visible_from",
 ]  # fmt: skip
 EVENT_COLUMNS = [
     "id", "occurred_at", "type", "manufacturer_id", "partner_id", "lead_id", "offer_id", "claim_id",

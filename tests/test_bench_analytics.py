@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bench.analytics_block import SLOTS, Block
-from bench.analytics_data import COUNTRIES, DAY, Programme, Sizes
+from bench.analytics_data import CLAIM_COLUMNS, COUNTRIES, DAY, OFFER_COLUMNS, Programme, Sizes
 
 NOW = int(datetime(2026, 12, 4, 12, tzinfo=UTC).timestamp())
 
@@ -46,6 +46,12 @@ def test_offers_claims_and_events_agree():
     events = list(block.event_rows())
     leads = list(block.lead_rows())
     assert len(leads) == 3000
+    # Every row has a value for each column the COPY names.
+    assert {len(row) for row in claims} == {len(CLAIM_COLUMNS)}
+    assert {len(row) for row in offers} == {len(OFFER_COLUMNS)}
+    # A claim keeps when its offer became visible (the offer's visible_from).
+    visible = {row[0]: row[OFFER_COLUMNS.index("visible_from")] for row in offers}
+    assert all(row[-1] == visible[row[2]] for row in claims)
     # Distinct partners per lead, ids in sequence, at most one claim per lead.
     pairs = {(row[1], row[2]) for row in offers}
     assert len(pairs) == len(offers)
