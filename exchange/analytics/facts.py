@@ -39,7 +39,7 @@ from exchange.models import (
     Temperature,
     Tier,
 )
-from exchange.platform import clock
+from exchange.platform import clock, unit_of_work
 from exchange.platform.event_types import LeadEvent
 from exchange.platform.extensions import db
 from exchange.sla.vocabulary import SlaClock
@@ -160,14 +160,15 @@ def rebuild(
     session.execute(
         stale.where(LeadFact.lead_id.not_in(sa.select(Lead.id).where(Lead.published_at.is_not(None))))
     )
-    return _refresh_in_steps(ids, session) if steps else refresh(ids, session=session)
+    return _refresh_in_steps(ids) if steps else refresh(ids, session=session)
 
 
-def _refresh_in_steps(lead_ids: list[int], session: Session) -> int:
+def _refresh_in_steps(lead_ids: list[int]) -> int:
+    """Refresh chunk by chunk, each committed (jobs and the CLI: ``unit_of_work.checkpoint``)."""
     written = 0
     for start in range(0, len(lead_ids), CHUNK):
-        written += refresh(lead_ids[start : start + CHUNK], session=session)
-        session.commit()
+        written += refresh(lead_ids[start : start + CHUNK])
+        unit_of_work.checkpoint()
     return written
 
 
@@ -182,7 +183,7 @@ def catch_up(limit: int = 20_000) -> dict[str, int]:
             .limit(limit)
         )
     )
-    return {"refreshed": _refresh_in_steps(missing, db.session())}
+    return {"refreshed": _refresh_in_steps(missing)}
 
 
 def rebuild_all() -> dict[str, int]:
